@@ -1,0 +1,1 @@
+//! zitadel-emulator (work in progress).

@@ -1,0 +1,1 @@
+//! ZITADEL self-service SDK core.
