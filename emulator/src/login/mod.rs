@@ -1,0 +1,979 @@
+//! Hosted login pages (server-rendered HTML) under `/ui/v2/login/`.
+//!
+//! The browser is identified by a random user-agent cookie (`zemu_ua`);
+//! sessions created here are bound to it. Every form carries a CSRF token
+//! derived from that cookie and the instance secret; a POST without a
+//! matching token is rejected with 403.
+
+mod i18n;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use crate::model::{DeviceState, Prompt, Session, State as Model, UserState};
+use crate::oidc::{finish_auth_request, session_satisfies};
+use crate::server::{AppState, Shared};
+use crate::util::{
+    ct_eq, encode_query, form_get, html_escape, now, parse_form, random_token, sha256_hex,
+};
+use i18n::{Lang, t};
+
+const UA_COOKIE: &str = "zemu_ua";
+const BASE: &str = "/ui/v2/login";
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{BASE}/login"), get(entry))
+        .route(
+            &format!("{BASE}/loginname"),
+            get(loginname_page).post(loginname_submit),
+        )
+        .route(
+            &format!("{BASE}/password"),
+            get(password_page).post(password_submit),
+        )
+        .route(
+            &format!("{BASE}/accounts"),
+            get(accounts_page).post(accounts_submit),
+        )
+        .route("/device", get(device_redirect))
+        .route(
+            &format!("{BASE}/device"),
+            get(device_page).post(device_submit),
+        )
+        .route(
+            &format!("{BASE}/device/consent"),
+            get(consent_page).post(consent_submit),
+        )
+        .route(
+            &format!("{BASE}/logout"),
+            get(logout_page).post(logout_submit),
+        )
+        .route(&format!("{BASE}/logout/done"), get(logout_done))
+        .route(&format!("{BASE}/signedin"), get(signed_in))
+}
+
+/// The browser's user-agent id from the `zemu_ua` cookie.
+pub(crate) fn user_agent_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, v)| *k == UA_COOKIE && !v.is_empty() && v.len() <= 64)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn csrf_token(shared: &Shared, agent: &str) -> String {
+    sha256_hex(&format!("{}:{agent}", shared.csrf_secret))
+}
+
+/// The login flow a page belongs to: an OIDC auth request or a device request.
+#[derive(Debug, Clone)]
+enum Flow {
+    Oidc {
+        id: String,
+        org_id: Option<String>,
+        ui_locales: Vec<String>,
+        login_hint: Option<String>,
+        prompt: Vec<Prompt>,
+        max_age: Option<i64>,
+    },
+    Device {
+        id: String,
+        org_id: Option<String>,
+    },
+}
+
+impl Flow {
+    /// The `requestId` value used in page URLs.
+    fn request_id(&self) -> String {
+        match self {
+            Self::Oidc { id, .. } => format!("oidc_{id}"),
+            Self::Device { id, .. } => format!("device_{id}"),
+        }
+    }
+
+    fn org_id(&self) -> Option<&str> {
+        match self {
+            Self::Oidc { org_id, .. } | Self::Device { org_id, .. } => org_id.as_deref(),
+        }
+    }
+
+    fn max_age(&self) -> Option<i64> {
+        match self {
+            Self::Oidc { max_age, .. } => *max_age,
+            Self::Device { .. } => None,
+        }
+    }
+
+    fn resolve(model: &Model, request_id: &str) -> Option<Self> {
+        if let Some(id) = request_id.strip_prefix("oidc_") {
+            let ar = model.auth_requests.get(id).filter(|a| !a.handled)?;
+            return Some(Self::Oidc {
+                id: ar.id.clone(),
+                org_id: ar.org_id.clone(),
+                ui_locales: ar.ui_locales.clone(),
+                login_hint: ar.login_hint.clone(),
+                prompt: ar.prompt.clone(),
+                max_age: ar.max_age,
+            });
+        }
+        let id = request_id.strip_prefix("device_")?;
+        let scopes_org = |scopes: &[String]| crate::oidc::scoped_org(model, scopes).ok().flatten();
+        model
+            .device_requests
+            .iter()
+            .find(|d| d.id == id && d.state == DeviceState::Pending && d.expires > now())
+            .map(|d| Self::Device {
+                id: d.id.clone(),
+                org_id: scopes_org(&d.scopes),
+            })
+    }
+}
+
+/// Per-request page context: language, browser id, CSRF token, branding.
+struct Ctx {
+    lang: Lang,
+    agent: String,
+    new_agent: bool,
+    csrf: String,
+    brand: String,
+    org_name: String,
+}
+
+impl Ctx {
+    fn new(
+        shared: &Shared,
+        model: &Model,
+        headers: &HeaderMap,
+        flow: Option<&Flow>,
+        extra_locales: &[String],
+    ) -> Self {
+        let (agent, new_agent) = match user_agent_id(headers) {
+            Some(a) => (a, false),
+            None => (random_token(24), true),
+        };
+        let mut locales: Vec<String> = extra_locales.to_vec();
+        if let Some(Flow::Oidc { ui_locales, .. }) = flow {
+            locales.extend(ui_locales.iter().cloned());
+        }
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        let org = flow
+            .and_then(Flow::org_id)
+            .and_then(|o| model.org(o))
+            .or_else(|| model.org(&model.default_org_id));
+        Self {
+            lang: Lang::choose(&locales, accept),
+            csrf: csrf_token(shared, &agent),
+            agent,
+            new_agent,
+            brand: org
+                .map(|o| o.primary_color.clone())
+                .unwrap_or_else(|| "#5469d4".to_owned()),
+            org_name: org.map(|o| o.name.clone()).unwrap_or_default(),
+        }
+    }
+
+    fn t(&self, key: &str) -> &'static str {
+        t(self.lang, key)
+    }
+
+    fn hidden_csrf(&self) -> String {
+        format!(
+            "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+            html_escape(&self.csrf)
+        )
+    }
+
+    /// Renders a page with the layout, setting the user-agent cookie if new.
+    fn page(&self, status: StatusCode, title: &str, body: &str) -> Response {
+        let color = if is_css_color(&self.brand) {
+            self.brand.as_str()
+        } else {
+            "#5469d4"
+        };
+        let html = format!(
+            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{title}</title><style>\
+             body{{font-family:system-ui,sans-serif;background:#f5f5f7;margin:0}}\
+             main{{max-width:420px;margin:48px auto;background:#fff;padding:32px;border-radius:12px;box-shadow:0 2px 8px #0002}}\
+             .org{{color:{color};font-weight:600;letter-spacing:.05em;text-transform:uppercase;font-size:.8em}}\
+             label{{display:block;margin:16px 0 4px}}input[type=text],input[type=password]{{width:100%;padding:8px;box-sizing:border-box}}\
+             button{{margin-top:16px;padding:8px 16px;background:{color};color:#fff;border:0;border-radius:6px;cursor:pointer}}\
+             button.secondary{{background:#888}}.error{{color:#b00020;margin-top:12px}}\
+             </style></head><body><main><div class=\"org\">{org}</div><h1>{title}</h1>{body}</main></body></html>",
+            lang = self.lang.code(),
+            title = html_escape(title),
+            org = html_escape(&self.org_name),
+        );
+        let mut resp = (status, Html(html)).into_response();
+        let headers = resp.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            "content-security-policy",
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https: *; frame-ancestors 'none'"),
+        );
+        if self.new_agent {
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{UA_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
+                self.agent
+            )) {
+                headers.insert(header::SET_COOKIE, v);
+            }
+        }
+        resp
+    }
+
+    fn error(&self, status: StatusCode, key: &str) -> Response {
+        let msg = self.t(key);
+        self.page(
+            status,
+            msg,
+            &format!("<p class=\"error\">{}</p>", html_escape(msg)),
+        )
+    }
+}
+
+fn is_css_color(s: &str) -> bool {
+    s.len() <= 9 && s.starts_with('#') && s[1..].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn query(q: Option<String>) -> Vec<(String, String)> {
+    parse_form(q.unwrap_or_default().as_bytes())
+}
+
+/// Checks the CSRF token of a form POST. `None` means the form is accepted.
+fn check_csrf(shared: &Shared, ctx: &Ctx, form: &[(String, String)]) -> Option<Response> {
+    let ok = !ctx.new_agent
+        && form_get(form, "csrf").is_some_and(|c| ct_eq(c, &csrf_token(shared, &ctx.agent)));
+    (!ok).then(|| ctx.error(StatusCode::FORBIDDEN, "error.csrf"))
+}
+
+fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            let mut resp = StatusCode::SEE_OTHER.into_response();
+            resp.headers_mut().insert(header::LOCATION, v);
+            resp
+        }
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+fn page_url(path: &str, params: &[(&str, &str)]) -> String {
+    format!("{BASE}/{path}?{}", encode_query(params))
+}
+
+// ---------------------------------------------------------------- entry
+
+/// `GET /ui/v2/login/login?authRequest=V2_…` (or `?requestId=device_…`):
+/// decides between single sign-on, the account picker and the login form.
+async fn entry(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query(q);
+    let request_id = match (form_get(&q, "authRequest"), form_get(&q, "requestId")) {
+        (Some(ar), _) => format!("oidc_{ar}"),
+        (None, Some(r)) => r.to_owned(),
+        (None, None) => String::new(),
+    };
+    let mut model = shared.lock();
+    let flow = Flow::resolve(&model, &request_id);
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let rid = flow.request_id();
+    let (prompt, hint) = match &flow {
+        Flow::Oidc {
+            prompt, login_hint, ..
+        } => (prompt.clone(), login_hint.clone()),
+        Flow::Device { .. } => (Vec::new(), None),
+    };
+    if prompt.contains(&Prompt::Create) {
+        return see_other(&page_url(
+            "loginname",
+            &[("requestId", &rid), ("register", "1")],
+        ));
+    }
+    if prompt.contains(&Prompt::Login) || flow.max_age() == Some(0) {
+        return see_other(&page_url("loginname", &[("requestId", &rid)]));
+    }
+    if prompt.contains(&Prompt::SelectAccount) {
+        return see_other(&page_url("accounts", &[("requestId", &rid)]));
+    }
+    let t = now();
+    let usable: Vec<Session> = model
+        .sessions_of_agent(&ctx.agent)
+        .into_iter()
+        .filter(|s| {
+            model
+                .user(&s.user_id)
+                .is_some_and(|u| session_satisfies(s, &u.org_id, flow.org_id(), flow.max_age(), t))
+        })
+        .cloned()
+        .collect();
+    if let Some(hint) = hint {
+        if let Some(user) = model.find_user_by_login_name(&hint, flow.org_id()).cloned() {
+            if let Some(s) = usable.iter().find(|s| s.user_id == user.id) {
+                return complete(&shared, &mut model, &ctx, &flow, &s.id);
+            }
+            let sid = create_session(&mut model, &user.id, &ctx.agent);
+            return see_other(&page_url(
+                "password",
+                &[("requestId", &rid), ("sessionId", &sid)],
+            ));
+        }
+    }
+    match usable.as_slice() {
+        [only] => {
+            let sid = only.id.clone();
+            complete(&shared, &mut model, &ctx, &flow, &sid)
+        }
+        [] => see_other(&page_url("loginname", &[("requestId", &rid)])),
+        _ => see_other(&page_url("accounts", &[("requestId", &rid)])),
+    }
+}
+
+fn create_session(model: &mut Model, user_id: &str, agent: &str) -> String {
+    let id = model.ids.next();
+    let t = now();
+    model.sessions.insert(
+        id.clone(),
+        Session {
+            id: id.clone(),
+            user_id: user_id.to_owned(),
+            user_agent_id: Some(agent.to_owned()),
+            token_hash: sha256_hex(&random_token(32)),
+            created: t,
+            changed: t,
+            user_verified_at: t,
+            password_verified_at: None,
+            terminated: false,
+        },
+    );
+    id
+}
+
+/// Finishes a flow with an authenticated session.
+fn complete(
+    shared: &Shared,
+    model: &mut Model,
+    ctx: &Ctx,
+    flow: &Flow,
+    session_id: &str,
+) -> Response {
+    match flow {
+        Flow::Oidc { id, .. } => match finish_auth_request(model, &shared.issuer, id, session_id) {
+            Ok(resp) => resp,
+            Err(_) => ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid"),
+        },
+        Flow::Device { .. } => see_other(&page_url(
+            "device/consent",
+            &[("requestId", &flow.request_id()), ("sessionId", session_id)],
+        )),
+    }
+}
+
+// ---------------------------------------------------------------- login name
+
+fn render_loginname(
+    ctx: &Ctx,
+    rid: &str,
+    value: &str,
+    register: bool,
+    error: Option<&str>,
+) -> Response {
+    let notice = if register {
+        format!("<p>{}</p>", html_escape(ctx.t("register.unavailable")))
+    } else {
+        String::new()
+    };
+    let err = error
+        .map(|e| {
+            format!(
+                "<p class=\"error\" role=\"alert\">{}</p>",
+                html_escape(ctx.t(e))
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<p>{desc}</p>{notice}<form method=\"post\" action=\"{BASE}/loginname\">{csrf}\
+         <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
+         <label for=\"loginName\">{label}</label>\
+         <input type=\"text\" id=\"loginName\" name=\"loginName\" value=\"{value}\" autocomplete=\"username\" autofocus required>\
+         {err}<button type=\"submit\">{next}</button></form>",
+        desc = html_escape(ctx.t("login.description")),
+        csrf = ctx.hidden_csrf(),
+        rid = html_escape(rid),
+        label = html_escape(ctx.t("loginname.label")),
+        value = html_escape(value),
+        next = html_escape(ctx.t("next")),
+    );
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    ctx.page(status, ctx.t("login.title"), &body)
+}
+
+async fn loginname_page(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query(q);
+    let model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&q, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let hint = match &flow {
+        Flow::Oidc { login_hint, .. } => login_hint.clone().unwrap_or_default(),
+        Flow::Device { .. } => String::new(),
+    };
+    render_loginname(
+        &ctx,
+        &flow.request_id(),
+        &hint,
+        form_get(&q, "register").is_some(),
+        None,
+    )
+}
+
+async fn loginname_submit(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = parse_form(&body);
+    let mut model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&form, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    if let Some(resp) = check_csrf(&shared, &ctx, &form) {
+        return resp;
+    }
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let rid = flow.request_id();
+    let name = form_get(&form, "loginName").unwrap_or_default();
+    let user = model
+        .find_user_by_login_name(name, flow.org_id())
+        .filter(|u| u.human().is_some())
+        .cloned();
+    let Some(user) = user else {
+        return render_loginname(&ctx, &rid, name, false, Some("error.user_not_found"));
+    };
+    if user.state != UserState::Active {
+        return render_loginname(&ctx, &rid, name, false, Some("error.user_inactive"));
+    }
+    let sid = create_session(&mut model, &user.id, &ctx.agent);
+    see_other(&page_url(
+        "password",
+        &[("requestId", &rid), ("sessionId", &sid)],
+    ))
+}
+
+// ---------------------------------------------------------------- password
+
+fn render_password(
+    ctx: &Ctx,
+    rid: &str,
+    sid: &str,
+    login_name: &str,
+    error: Option<&str>,
+) -> Response {
+    let err = error
+        .map(|e| {
+            format!(
+                "<p class=\"error\" role=\"alert\">{}</p>",
+                html_escape(ctx.t(e))
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<p>{login}</p><p>{desc}</p><form method=\"post\" action=\"{BASE}/password\">{csrf}\
+         <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
+         <input type=\"hidden\" name=\"sessionId\" value=\"{sid}\">\
+         <input type=\"text\" name=\"username\" value=\"{login}\" autocomplete=\"username\" hidden>\
+         <label for=\"password\">{label}</label>\
+         <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" autofocus required>\
+         {err}<button type=\"submit\">{next}</button></form>",
+        login = html_escape(login_name),
+        desc = html_escape(ctx.t("password.description")),
+        csrf = ctx.hidden_csrf(),
+        rid = html_escape(rid),
+        sid = html_escape(sid),
+        label = html_escape(ctx.t("password.label")),
+        next = html_escape(ctx.t("next")),
+    );
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    ctx.page(status, ctx.t("password.title"), &body)
+}
+
+/// The session of this browser named in a form or query, if it is usable.
+fn own_session(model: &Model, ctx: &Ctx, sid: &str) -> Option<Session> {
+    model
+        .sessions
+        .get(sid)
+        .filter(|s| !s.terminated && s.user_agent_id.as_deref() == Some(ctx.agent.as_str()))
+        .cloned()
+}
+
+async fn password_page(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query(q);
+    let model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&q, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let sid = form_get(&q, "sessionId").unwrap_or_default();
+    let Some(session) = own_session(&model, &ctx, sid) else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+    };
+    let login = model
+        .user(&session.user_id)
+        .map(|u| model.login_name(u))
+        .unwrap_or_default();
+    render_password(&ctx, &flow.request_id(), sid, &login, None)
+}
+
+async fn password_submit(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = parse_form(&body);
+    let mut model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&form, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    if let Some(resp) = check_csrf(&shared, &ctx, &form) {
+        return resp;
+    }
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let sid = form_get(&form, "sessionId").unwrap_or_default();
+    let Some(session) = own_session(&model, &ctx, sid) else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+    };
+    let Some(user) = model.user(&session.user_id).cloned() else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+    };
+    let login = model.login_name(&user);
+    if user.state != UserState::Active {
+        return render_password(
+            &ctx,
+            &flow.request_id(),
+            sid,
+            &login,
+            Some("error.user_inactive"),
+        );
+    }
+    if !user.password_matches(form_get(&form, "password").unwrap_or_default()) {
+        return render_password(
+            &ctx,
+            &flow.request_id(),
+            sid,
+            &login,
+            Some("error.password_invalid"),
+        );
+    }
+    if let Some(s) = model.sessions.get_mut(sid) {
+        let t = now();
+        s.password_verified_at = Some(t);
+        s.changed = t;
+    }
+    complete(&shared, &mut model, &ctx, &flow, sid)
+}
+
+// ---------------------------------------------------------------- account picker
+
+async fn accounts_page(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query(q);
+    let model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&q, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let rid = flow.request_id();
+    let mut list = String::new();
+    for s in model.sessions_of_agent(&ctx.agent) {
+        let Some(user) = model.user(&s.user_id) else {
+            continue;
+        };
+        if flow.org_id().is_some_and(|o| o != user.org_id) {
+            continue;
+        }
+        let display = user
+            .human()
+            .map(|h| h.display_name.clone())
+            .unwrap_or_default();
+        list.push_str(&format!(
+            "<form method=\"post\" action=\"{BASE}/accounts\">{csrf}\
+             <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
+             <input type=\"hidden\" name=\"sessionId\" value=\"{sid}\">\
+             <button type=\"submit\" class=\"account\">{display} &lt;{login}&gt;</button></form>",
+            csrf = ctx.hidden_csrf(),
+            rid = html_escape(&rid),
+            sid = html_escape(&s.id),
+            display = html_escape(&display),
+            login = html_escape(&model.login_name(user)),
+        ));
+    }
+    let body = format!(
+        "{list}<p><a href=\"{href}\">{other}</a></p>",
+        href = html_escape(&page_url("loginname", &[("requestId", &rid)])),
+        other = html_escape(ctx.t("accounts.other")),
+    );
+    ctx.page(StatusCode::OK, ctx.t("accounts.title"), &body)
+}
+
+async fn accounts_submit(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = parse_form(&body);
+    let mut model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&form, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    if let Some(resp) = check_csrf(&shared, &ctx, &form) {
+        return resp;
+    }
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let sid = form_get(&form, "sessionId").unwrap_or_default().to_owned();
+    let Some(session) = own_session(&model, &ctx, &sid) else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+    };
+    let ok = model.user(&session.user_id).is_some_and(|u| {
+        session_satisfies(&session, &u.org_id, flow.org_id(), flow.max_age(), now())
+    });
+    if ok {
+        complete(&shared, &mut model, &ctx, &flow, &sid)
+    } else {
+        see_other(&page_url(
+            "password",
+            &[("requestId", &flow.request_id()), ("sessionId", &sid)],
+        ))
+    }
+}
+
+// ---------------------------------------------------------------- device flow
+
+async fn device_redirect(RawQuery(q): RawQuery) -> Response {
+    match q {
+        Some(q) if !q.is_empty() => see_other(&format!("{BASE}/device?{q}")),
+        _ => see_other(&format!("{BASE}/device")),
+    }
+}
+
+fn render_device(ctx: &Ctx, code: &str, error: Option<&str>) -> Response {
+    let err = error
+        .map(|e| {
+            format!(
+                "<p class=\"error\" role=\"alert\">{}</p>",
+                html_escape(ctx.t(e))
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<p>{desc}</p><form method=\"post\" action=\"{BASE}/device\">{csrf}\
+         <label for=\"userCode\">{label}</label>\
+         <input type=\"text\" id=\"userCode\" name=\"userCode\" value=\"{code}\" autocomplete=\"off\" autofocus required>\
+         {err}<button type=\"submit\">{next}</button></form>",
+        desc = html_escape(ctx.t("device.description")),
+        csrf = ctx.hidden_csrf(),
+        label = html_escape(ctx.t("device.label")),
+        code = html_escape(code),
+        next = html_escape(ctx.t("next")),
+    );
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    ctx.page(status, ctx.t("device.title"), &body)
+}
+
+fn locales_param(q: &[(String, String)]) -> Vec<String> {
+    form_get(q, "ui_locales")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn device_page(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query(q);
+    let model = shared.lock();
+    let ctx = Ctx::new(&shared, &model, &headers, None, &locales_param(&q));
+    render_device(&ctx, form_get(&q, "user_code").unwrap_or_default(), None)
+}
+
+fn normalize_user_code(code: &str) -> String {
+    let raw: String = code
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if raw.len() == 8 {
+        format!("{}-{}", &raw[..4], &raw[4..])
+    } else {
+        raw
+    }
+}
+
+async fn device_submit(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = parse_form(&body);
+    let model = shared.lock();
+    let ctx = Ctx::new(&shared, &model, &headers, None, &[]);
+    if let Some(resp) = check_csrf(&shared, &ctx, &form) {
+        return resp;
+    }
+    let entered = form_get(&form, "userCode").unwrap_or_default();
+    let code = normalize_user_code(entered);
+    let found = model
+        .device_requests
+        .iter()
+        .find(|d| d.user_code == code && d.state == DeviceState::Pending && d.expires > now());
+    match found {
+        Some(d) => see_other(&page_url(
+            "login",
+            &[("requestId", &format!("device_{}", d.id))],
+        )),
+        None => render_device(&ctx, entered, Some("device.invalid")),
+    }
+}
+
+async fn consent_page(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query(q);
+    let model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&q, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    let Some(Flow::Device { id, .. }) = &flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let sid = form_get(&q, "sessionId").unwrap_or_default();
+    if own_session(&model, &ctx, sid).is_none_or(|s| s.auth_time().is_none()) {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+    }
+    let (app_name, project_name) = model
+        .device_requests
+        .iter()
+        .find(|d| &d.id == id)
+        .and_then(|d| model.app_by_client_id(&d.client_id))
+        .map(|a| {
+            let project = model
+                .project(&a.project_id)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            (a.name.clone(), project)
+        })
+        .unwrap_or_default();
+    let rid = format!("device_{id}");
+    let button = |action: &str, label: &str, class: &str| {
+        format!(
+            "<form method=\"post\" action=\"{BASE}/device/consent\">{csrf}\
+             <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
+             <input type=\"hidden\" name=\"sessionId\" value=\"{sid}\">\
+             <input type=\"hidden\" name=\"action\" value=\"{action}\">\
+             <button type=\"submit\" class=\"{class}\">{label}</button></form>",
+            csrf = ctx.hidden_csrf(),
+            rid = html_escape(&rid),
+            sid = html_escape(sid),
+            label = html_escape(label),
+        )
+    };
+    let body = format!(
+        "<p><strong>{app}</strong> ({project}) {question}</p>{allow}{deny}",
+        app = html_escape(&app_name),
+        project = html_escape(&project_name),
+        question = html_escape(ctx.t("device.consent")),
+        allow = button("allow", ctx.t("device.allow"), ""),
+        deny = button("deny", ctx.t("device.deny"), "secondary"),
+    );
+    ctx.page(StatusCode::OK, ctx.t("device.title"), &body)
+}
+
+async fn consent_submit(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = parse_form(&body);
+    let mut model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&form, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    if let Some(resp) = check_csrf(&shared, &ctx, &form) {
+        return resp;
+    }
+    let Some(Flow::Device { id, .. }) = &flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let sid = form_get(&form, "sessionId").unwrap_or_default();
+    let Some((session, auth_time)) =
+        own_session(&model, &ctx, sid).and_then(|s| s.auth_time().map(|t| (s, t)))
+    else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+    };
+    let allow = form_get(&form, "action") == Some("allow");
+    if let Some(d) = model.device_requests.iter_mut().find(|d| &d.id == id) {
+        d.state = if allow {
+            DeviceState::Approved {
+                user_id: session.user_id.clone(),
+                session_id: session.id.clone(),
+                auth_time,
+                amr: session.amr(),
+            }
+        } else {
+            DeviceState::Denied
+        };
+    }
+    let key = if allow {
+        "device.approved"
+    } else {
+        "device.denied"
+    };
+    ctx.page(
+        StatusCode::OK,
+        ctx.t("device.title"),
+        &format!("<p id=\"result\">{}</p>", html_escape(ctx.t(key))),
+    )
+}
+
+// ---------------------------------------------------------------- logout
+
+async fn logout_page(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query(q);
+    let model = shared.lock();
+    let ctx = Ctx::new(&shared, &model, &headers, None, &locales_param(&q));
+    let request = form_get(&q, "logoutRequest").unwrap_or_default();
+    let sessions = model.sessions_of_agent(&ctx.agent);
+    if sessions.is_empty() {
+        return ctx.page(
+            StatusCode::OK,
+            ctx.t("logout.title"),
+            &format!("<p>{}</p>", html_escape(ctx.t("logout.none"))),
+        );
+    }
+    let form = |sid: &str, label: &str| {
+        format!(
+            "<form method=\"post\" action=\"{BASE}/logout\">{csrf}\
+             <input type=\"hidden\" name=\"logoutRequest\" value=\"{req}\">\
+             <input type=\"hidden\" name=\"sessionId\" value=\"{sid}\">\
+             <button type=\"submit\">{label}</button></form>",
+            csrf = ctx.hidden_csrf(),
+            req = html_escape(request),
+            sid = html_escape(sid),
+            label = html_escape(label),
+        )
+    };
+    let mut body = format!("<p>{}</p>", html_escape(ctx.t("logout.description")));
+    for s in &sessions {
+        let login = model
+            .user(&s.user_id)
+            .map(|u| model.login_name(u))
+            .unwrap_or_default();
+        body.push_str(&form(&s.id, &login));
+    }
+    body.push_str(&form("", ctx.t("logout.all")));
+    ctx.page(StatusCode::OK, ctx.t("logout.title"), &body)
+}
+
+async fn logout_submit(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = parse_form(&body);
+    let mut model = shared.lock();
+    let ctx = Ctx::new(&shared, &model, &headers, None, &[]);
+    if let Some(resp) = check_csrf(&shared, &ctx, &form) {
+        return resp;
+    }
+    let sid = form_get(&form, "sessionId").unwrap_or_default();
+    let targets: Vec<String> = model
+        .sessions_of_agent(&ctx.agent)
+        .into_iter()
+        .filter(|s| sid.is_empty() || s.id == sid)
+        .map(|s| s.id.clone())
+        .collect();
+    for s in targets {
+        model.terminate_session(&s);
+    }
+    let redirect = form_get(&form, "logoutRequest")
+        .and_then(|r| model.logout_requests.remove(r))
+        .and_then(|r| r.redirect);
+    match redirect {
+        Some(r) => see_other(&r),
+        None => see_other(&format!("{BASE}/logout/done")),
+    }
+}
+
+async fn logout_done(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query(q);
+    let model = shared.lock();
+    let ctx = Ctx::new(&shared, &model, &headers, None, &locales_param(&q));
+    ctx.page(
+        StatusCode::OK,
+        ctx.t("logout.title"),
+        &format!("<p id=\"result\">{}</p>", html_escape(ctx.t("logout.done"))),
+    )
+}
+
+async fn signed_in(State(shared): State<AppState>, headers: HeaderMap) -> Response {
+    let model = shared.lock();
+    let ctx = Ctx::new(&shared, &model, &headers, None, &[]);
+    ctx.page(StatusCode::OK, ctx.t("signedin"), "")
+}

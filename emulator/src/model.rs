@@ -1,0 +1,510 @@
+//! The emulator's data model. Everything lives in one [`State`] behind a
+//! mutex; the types are plain data so a later persistence layer can store
+//! them (see README, "Persistence").
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::keys::KeySet;
+use crate::util::{IdGen, ct_eq, now, random_token, sha256_hex};
+
+/// An organization.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Org {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) primary_domain: String,
+    /// Brand colour used by the hosted login pages.
+    pub(crate) primary_color: String,
+}
+
+/// A project with its roles.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Project {
+    pub(crate) id: String,
+    pub(crate) org_id: String,
+    pub(crate) name: String,
+    pub(crate) roles: Vec<String>,
+}
+
+/// The OIDC application type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum AppType {
+    /// Public client (auth method NONE + PKCE), may use custom schemes and loopback.
+    Native,
+    /// Confidential web client (client secret).
+    Web,
+    /// API application (client secret; introspection only).
+    Api,
+}
+
+/// An OIDC/API application.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct App {
+    pub(crate) id: String,
+    pub(crate) project_id: String,
+    pub(crate) name: String,
+    pub(crate) client_id: String,
+    pub(crate) app_type: AppType,
+    /// SHA-256 hex of the client secret, for confidential clients.
+    pub(crate) secret_hash: Option<String>,
+    pub(crate) redirect_uris: Vec<String>,
+    pub(crate) post_logout_redirect_uris: Vec<String>,
+    pub(crate) refresh_token_grant: bool,
+    pub(crate) device_code_grant: bool,
+}
+
+impl App {
+    /// Checks a client secret.
+    pub(crate) fn secret_matches(&self, secret: &str) -> bool {
+        self.secret_hash
+            .as_deref()
+            .is_some_and(|h| ct_eq(h, &sha256_hex(secret)))
+    }
+}
+
+/// Human user data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Human {
+    pub(crate) given_name: String,
+    pub(crate) family_name: String,
+    pub(crate) display_name: String,
+    pub(crate) nick_name: String,
+    pub(crate) preferred_language: String,
+    pub(crate) email: String,
+    pub(crate) email_verified: bool,
+    pub(crate) phone: String,
+    pub(crate) phone_verified: bool,
+    /// Salted SHA-256 of the password: `salt$hex` (ZITADEL uses bcrypt).
+    pub(crate) password_hash: Option<String>,
+}
+
+/// Machine (service) user data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Machine {
+    pub(crate) name: String,
+    pub(crate) description: String,
+}
+
+/// A user's kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum UserKind {
+    Human(Human),
+    Machine(Machine),
+}
+
+/// ZITADEL user states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum UserState {
+    Active,
+    Inactive,
+    Locked,
+}
+
+/// A user (human or machine).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct User {
+    pub(crate) id: String,
+    pub(crate) org_id: String,
+    pub(crate) username: String,
+    pub(crate) kind: UserKind,
+    pub(crate) state: UserState,
+    pub(crate) created: i64,
+    pub(crate) changed: i64,
+}
+
+impl User {
+    pub(crate) fn human(&self) -> Option<&Human> {
+        match &self.kind {
+            UserKind::Human(h) => Some(h),
+            UserKind::Machine(_) => None,
+        }
+    }
+
+    /// Checks the password.
+    pub(crate) fn password_matches(&self, password: &str) -> bool {
+        let Some(stored) = self.human().and_then(|h| h.password_hash.as_deref()) else {
+            return false;
+        };
+        let Some((salt, hash)) = stored.split_once('$') else {
+            return false;
+        };
+        ct_eq(hash, &sha256_hex(&format!("{salt}{password}")))
+    }
+}
+
+/// Hashes a password with a fresh salt.
+pub(crate) fn hash_password(password: &str) -> String {
+    let salt = random_token(12);
+    format!("{salt}${}", sha256_hex(&format!("{salt}{password}")))
+}
+
+/// Where a membership applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum MemberResource {
+    Instance,
+    Org(String),
+    Project(String),
+}
+
+/// Manager roles of a user on a resource.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Membership {
+    pub(crate) user_id: String,
+    pub(crate) resource: MemberResource,
+    pub(crate) roles: Vec<String>,
+}
+
+/// Project roles granted to a user ("authorization", user grant).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct UserGrant {
+    pub(crate) id: String,
+    pub(crate) user_id: String,
+    pub(crate) project_id: String,
+    pub(crate) roles: Vec<String>,
+}
+
+/// A personal access token (stored by hash).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Pat {
+    pub(crate) id: String,
+    pub(crate) user_id: String,
+    pub(crate) token_hash: String,
+    pub(crate) expires: i64,
+}
+
+/// A session (ZITADEL session API model; the hosted login uses it too).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Session {
+    pub(crate) id: String,
+    pub(crate) user_id: String,
+    /// The browser (user agent cookie) that created the session, if any.
+    pub(crate) user_agent_id: Option<String>,
+    pub(crate) token_hash: String,
+    pub(crate) created: i64,
+    pub(crate) changed: i64,
+    pub(crate) user_verified_at: i64,
+    pub(crate) password_verified_at: Option<i64>,
+    pub(crate) terminated: bool,
+}
+
+impl Session {
+    /// The last time a factor that proves the user was checked.
+    pub(crate) fn auth_time(&self) -> Option<i64> {
+        self.password_verified_at
+    }
+
+    /// Authentication method references for tokens.
+    pub(crate) fn amr(&self) -> Vec<String> {
+        let mut amr = Vec::new();
+        if self.password_verified_at.is_some() {
+            amr.push("pwd".to_owned());
+        }
+        amr
+    }
+}
+
+/// The `prompt` values of an auth request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Prompt {
+    None,
+    Login,
+    Consent,
+    SelectAccount,
+    Create,
+}
+
+/// An OIDC auth request created by `/oauth/v2/authorize` (id `V2_<n>`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AuthRequest {
+    pub(crate) id: String,
+    pub(crate) created: i64,
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) nonce: Option<String>,
+    pub(crate) code_challenge: Option<String>,
+    pub(crate) response_mode: Option<String>,
+    pub(crate) prompt: Vec<Prompt>,
+    pub(crate) ui_locales: Vec<String>,
+    pub(crate) login_hint: Option<String>,
+    pub(crate) max_age: Option<i64>,
+    /// The org the login is restricted to (from the reserved org scopes).
+    pub(crate) org_id: Option<String>,
+    /// Set once the callback was created (CreateCallback works only once).
+    pub(crate) handled: bool,
+}
+
+/// An issued authorization code (single use).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AuthCode {
+    pub(crate) auth_request: AuthRequest,
+    pub(crate) user_id: String,
+    pub(crate) session_id: String,
+    pub(crate) auth_time: i64,
+    pub(crate) amr: Vec<String>,
+    pub(crate) expires: i64,
+    pub(crate) used: bool,
+    /// Hashes of the tokens issued for this code (revoked on code replay).
+    pub(crate) issued_access: Option<String>,
+    pub(crate) issued_refresh: Option<String>,
+}
+
+/// The grant data common to access and refresh tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Grant {
+    pub(crate) client_id: String,
+    pub(crate) user_id: String,
+    pub(crate) session_id: Option<String>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) audience: Vec<String>,
+    pub(crate) auth_time: i64,
+    pub(crate) amr: Vec<String>,
+}
+
+/// An opaque access token (stored by hash).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AccessToken {
+    pub(crate) id: String,
+    pub(crate) grant: Grant,
+    pub(crate) issued: i64,
+    pub(crate) expires: i64,
+    /// Hash of the refresh token issued together with it.
+    pub(crate) refresh_hash: Option<String>,
+}
+
+/// A refresh token (stored by hash; rotates on use).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RefreshToken {
+    pub(crate) grant: Grant,
+    pub(crate) created: i64,
+    pub(crate) idle_expires: i64,
+    pub(crate) absolute_expires: i64,
+}
+
+/// Outcome of a device authorization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum DeviceState {
+    Pending,
+    Approved {
+        user_id: String,
+        session_id: String,
+        auth_time: i64,
+        amr: Vec<String>,
+    },
+    Denied,
+    /// Tokens were issued; the device code is spent.
+    Done,
+}
+
+/// A device authorization request (RFC 8628).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DeviceRequest {
+    pub(crate) id: String,
+    pub(crate) device_code_hash: String,
+    pub(crate) user_code: String,
+    pub(crate) client_id: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) expires: i64,
+    pub(crate) interval: i64,
+    pub(crate) last_poll: Option<i64>,
+    pub(crate) state: DeviceState,
+}
+
+/// A pending RP-initiated logout (validated `post_logout_redirect_uri`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct LogoutRequest {
+    pub(crate) redirect: Option<String>,
+    pub(crate) created: i64,
+}
+
+/// A message ZITADEL would have sent (email or SMS).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    /// Message id.
+    pub id: String,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// Recipient address or phone number.
+    pub to: String,
+    /// Subject (emails).
+    pub subject: String,
+    /// Plain text body.
+    pub text: String,
+    /// The one-time code contained in the message, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// RFC 3339 creation time.
+    pub created: String,
+}
+
+/// All state of one emulated instance.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) ids: IdGen,
+    pub(crate) instance_id: String,
+    /// ZITADEL's own project (its id goes into `aud` with the zitadel:aud scope).
+    pub(crate) zitadel_project_id: String,
+    pub(crate) default_org_id: String,
+    pub(crate) orgs: Vec<Org>,
+    pub(crate) projects: Vec<Project>,
+    pub(crate) apps: Vec<App>,
+    pub(crate) users: Vec<User>,
+    pub(crate) memberships: Vec<Membership>,
+    pub(crate) grants: Vec<UserGrant>,
+    pub(crate) pats: Vec<Pat>,
+    pub(crate) sessions: HashMap<String, Session>,
+    pub(crate) auth_requests: HashMap<String, AuthRequest>,
+    /// By code hash.
+    pub(crate) codes: HashMap<String, AuthCode>,
+    /// By token hash.
+    pub(crate) access_tokens: HashMap<String, AccessToken>,
+    /// By token hash.
+    pub(crate) refresh_tokens: HashMap<String, RefreshToken>,
+    pub(crate) device_requests: Vec<DeviceRequest>,
+    pub(crate) logout_requests: HashMap<String, LogoutRequest>,
+    pub(crate) outbox: Vec<OutboxMessage>,
+    pub(crate) keys: KeySet,
+}
+
+impl State {
+    pub(crate) fn org(&self, id: &str) -> Option<&Org> {
+        self.orgs.iter().find(|o| o.id == id)
+    }
+
+    pub(crate) fn org_by_domain(&self, domain: &str) -> Option<&Org> {
+        self.orgs
+            .iter()
+            .find(|o| o.primary_domain.eq_ignore_ascii_case(domain))
+    }
+
+    pub(crate) fn app_by_client_id(&self, client_id: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.client_id == client_id)
+    }
+
+    pub(crate) fn project(&self, id: &str) -> Option<&Project> {
+        self.projects.iter().find(|p| p.id == id)
+    }
+
+    pub(crate) fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    /// The preferred login name: `username@primary-domain`.
+    pub(crate) fn login_name(&self, user: &User) -> String {
+        match self.org(&user.org_id) {
+            Some(org) => format!("{}@{}", user.username, org.primary_domain),
+            None => user.username.clone(),
+        }
+    }
+
+    /// Finds a user by login name (`user@domain`), username (if unique) or
+    /// email, optionally restricted to an org. Case-insensitive.
+    pub(crate) fn find_user_by_login_name(
+        &self,
+        name: &str,
+        org_id: Option<&str>,
+    ) -> Option<&User> {
+        let name = name.trim();
+        let in_org = |u: &&User| org_id.is_none_or(|o| u.org_id == o);
+        let by_login = self
+            .users
+            .iter()
+            .filter(in_org)
+            .find(|u| self.login_name(u).eq_ignore_ascii_case(name));
+        if by_login.is_some() {
+            return by_login;
+        }
+        let by_username: Vec<&User> = self
+            .users
+            .iter()
+            .filter(in_org)
+            .filter(|u| u.username.eq_ignore_ascii_case(name))
+            .collect();
+        if by_username.len() == 1 {
+            return by_username.first().copied();
+        }
+        self.users.iter().filter(in_org).find(|u| {
+            u.human()
+                .is_some_and(|h| h.email.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Project roles granted to a user: `(project_id, role)` pairs.
+    pub(crate) fn user_roles(&self, user_id: &str, project_id: &str) -> Vec<String> {
+        self.grants
+            .iter()
+            .filter(|g| g.user_id == user_id && g.project_id == project_id)
+            .flat_map(|g| g.roles.iter().cloned())
+            .collect()
+    }
+
+    /// Resolves an active PAT to its user id.
+    pub(crate) fn user_by_pat(&self, token: &str) -> Option<&User> {
+        let hash = sha256_hex(token);
+        let pat = self
+            .pats
+            .iter()
+            .find(|p| ct_eq(&p.token_hash, &hash) && p.expires > now())?;
+        self.user(&pat.user_id)
+    }
+
+    /// Active (not terminated) sessions of a browser.
+    pub(crate) fn sessions_of_agent(&self, agent: &str) -> Vec<&Session> {
+        let mut v: Vec<&Session> = self
+            .sessions
+            .values()
+            .filter(|s| !s.terminated && s.user_agent_id.as_deref() == Some(agent))
+            .collect();
+        v.sort_by(|a, b| b.changed.cmp(&a.changed));
+        v
+    }
+
+    /// Terminates a session and ends the tokens issued from it.
+    pub(crate) fn terminate_session(&mut self, session_id: &str) {
+        if let Some(s) = self.sessions.get_mut(session_id) {
+            s.terminated = true;
+        }
+        self.access_tokens
+            .retain(|_, t| t.grant.session_id.as_deref() != Some(session_id));
+        self.refresh_tokens
+            .retain(|_, t| t.grant.session_id.as_deref() != Some(session_id));
+    }
+
+    /// Adds an outbox message.
+    #[allow(dead_code)] // used by the API groups of the next slice (email/SMS codes)
+    pub(crate) fn push_outbox(
+        &mut self,
+        channel: &str,
+        to: &str,
+        subject: &str,
+        text: &str,
+        code: Option<&str>,
+    ) {
+        let id = self.ids.next();
+        self.outbox.push(OutboxMessage {
+            id,
+            channel: channel.to_owned(),
+            to: to.to_owned(),
+            subject: subject.to_owned(),
+            text: text.to_owned(),
+            code: code.map(str::to_owned),
+            created: crate::util::rfc3339(now()),
+        });
+    }
+
+    /// Drops expired short-lived objects.
+    pub(crate) fn gc(&mut self) {
+        let t = now();
+        self.codes.retain(|_, c| c.expires > t - 60);
+        self.access_tokens.retain(|_, a| a.expires > t);
+        self.refresh_tokens
+            .retain(|_, r| r.idle_expires > t && r.absolute_expires > t);
+        self.device_requests.retain(|d| d.expires > t - 600);
+        self.auth_requests.retain(|_, a| a.created > t - 3600);
+        self.logout_requests.retain(|_, l| l.created > t - 3600);
+    }
+}

@@ -1,0 +1,187 @@
+//! `--request-log FILE`: one JSON object per request, secrets redacted.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+use crate::server::BODY_LIMIT;
+
+/// Replacement for secret values.
+const REDACTED: &str = "[redacted]";
+
+/// An append-only request log.
+#[derive(Debug)]
+pub(crate) struct RequestLog {
+    file: Mutex<File>,
+}
+
+impl RequestLog {
+    pub(crate) fn open(path: &Path) -> std::io::Result<Self> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(Self {
+            file: Mutex::new(file),
+        })
+    }
+
+    fn write(&self, line: &Value) {
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = writeln!(file, "{line}");
+    }
+}
+
+/// Whether a JSON key or form field holds a secret.
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase().replace(['_', '-'], "");
+    k.contains("password")
+        || k.contains("secret")
+        || k.contains("token")
+        || k.contains("assertion")
+        || k == "code"
+        || k.ends_with("code") && !k.ends_with("statuscode")
+        || k == "codeverifier"
+        || k == "csrf"
+        || k == "totp"
+        || k == "authorization"
+}
+
+/// Replaces secret values in a JSON document, keeping the keys.
+pub(crate) fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if is_secret_key(k) && !v.is_null() {
+                    *v = Value::String(REDACTED.to_owned());
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// Redacts secret query parameters of a path.
+fn redact_path(path_and_query: &str) -> String {
+    let Some((path, query)) = path_and_query.split_once('?') else {
+        return path_and_query.to_owned();
+    };
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        if is_secret_key(&k) {
+            ser.append_pair(&k, REDACTED);
+        } else {
+            ser.append_pair(&k, &v);
+        }
+    }
+    format!("{path}?{}", ser.finish())
+}
+
+/// Parses a body as JSON, or a form body into a JSON object of strings.
+fn parse_body(bytes: &[u8], content_type: Option<&str>) -> Value {
+    if bytes.is_empty() {
+        return Value::Null;
+    }
+    if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
+        return v;
+    }
+    if content_type.is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
+        let map: Map<String, Value> = url::form_urlencoded::parse(bytes)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        return Value::Object(map);
+    }
+    Value::Null
+}
+
+pub(crate) async fn middleware(
+    State(log): State<Arc<RequestLog>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method().to_string();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let req_type = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (parts, body) = request.into_parts();
+    // Over-long bodies are cut here; the handler then sees a truncated body
+    // and the size limit answers 413 further in.
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT + 1)
+        .await
+        .unwrap_or_else(|_| Bytes::new());
+    let mut request_body = parse_body(&bytes, req_type.as_deref());
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let status = response.status().as_u16();
+    let resp_type = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 16 * 1024 * 1024)
+        .await
+        .unwrap_or_else(|_| Bytes::new());
+    let mut response_body = if resp_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("application/json"))
+    {
+        parse_body(&bytes, None)
+    } else {
+        Value::Null
+    };
+    redact(&mut request_body);
+    redact(&mut response_body);
+    log.write(&json!({
+        "method": method,
+        "path": redact_path(&path),
+        "status": status,
+        "request_body": request_body,
+        "response_body": response_body,
+    }));
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_nested_secrets_and_keeps_keys() {
+        let mut v = json!({"checks": {"password": {"password": "x"}}, "sessionToken": "t", "userId": "1",
+                           "refresh_token": "r", "emailCode": "123", "expires_in": 5});
+        redact(&mut v);
+        assert_eq!(v["checks"]["password"], json!(REDACTED));
+        assert_eq!(v["sessionToken"], json!(REDACTED));
+        assert_eq!(v["refresh_token"], json!(REDACTED));
+        assert_eq!(v["emailCode"], json!(REDACTED));
+        assert_eq!(v["userId"], json!("1"));
+        assert_eq!(v["expires_in"], json!(5));
+    }
+
+    #[test]
+    fn redacts_query_secrets() {
+        assert_eq!(
+            redact_path("/cb?code=abc&state=s"),
+            "/cb?code=%5Bredacted%5D&state=s"
+        );
+    }
+}
