@@ -1,0 +1,220 @@
+//! One reqwest + rustls client for every call the SDK makes.
+//!
+//! Redirects are never followed (an OAuth endpoint that redirects is an
+//! error, not something to chase), every request has a timeout, HTTPS is
+//! required except on loopback, responses are size-limited, and
+//! `Accept-Language` carries the configured locales.
+
+use crate::error::{Error, ErrorKind, Result, redact_url};
+use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, HeaderMap, HeaderValue, USER_AGENT};
+use serde::de::DeserializeOwned;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// Responses larger than this are refused (1 MiB): no OAuth answer is that big.
+pub(crate) const MAX_RESPONSE_BYTES: usize = 1 << 20;
+
+/// Whether `url` may be used: HTTPS anywhere, plain HTTP only on loopback
+/// (127.0.0.0/8, `::1`, `localhost`).
+pub fn is_secure_or_loopback(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => is_loopback_host(url),
+        _ => false,
+    }
+}
+
+/// Whether the URL's host is a loopback address or `localhost`.
+pub(crate) fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Returns an error unless `url` is HTTPS or loopback HTTP.
+pub(crate) fn require_secure(url: &Url) -> Result<()> {
+    if is_secure_or_loopback(url) {
+        Ok(())
+    } else {
+        Err(ErrorKind::InsecureUrl(redact_url(url)).into())
+    }
+}
+
+/// The SDK's HTTP client. Cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct Http {
+    client: reqwest::Client,
+}
+
+impl Http {
+    /// Builds the client: rustls with the ring provider and the platform's
+    /// certificate verifier, no redirects, timeouts, `Accept-Language`.
+    pub(crate) fn new(timeout: Duration, locales: &[String]) -> Result<Self> {
+        use rustls_platform_verifier::BuilderVerifierExt;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::internal(format!("TLS setup: {e}")))?
+            .with_platform_verifier()
+            .map_err(|e| Error::internal(format!("TLS verifier setup: {e}")))?
+            .with_no_client_auth();
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(lang) = accept_language(locales) {
+            let v = HeaderValue::from_str(&lang)
+                .map_err(|_| Error::input("locales must be language tags such as de-CH"))?;
+            headers.insert(ACCEPT_LANGUAGE, v);
+        }
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("zitadel-sdk/", env!("CARGO_PKG_VERSION"))),
+        );
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .default_headers(headers)
+            .build()
+            .map_err(|e| Error::internal(format!("HTTP client setup: {e}")))?;
+        Ok(Http { client })
+    }
+
+    /// GET a JSON document. Non-2xx answers and malformed bodies are typed errors.
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: &Url) -> Result<T> {
+        self.get_json_with(url, None).await
+    }
+
+    /// GET a JSON document, optionally with a bearer token.
+    pub(crate) async fn get_json_with<T: DeserializeOwned>(
+        &self,
+        url: &Url,
+        bearer: Option<&str>,
+    ) -> Result<T> {
+        require_secure(url)?;
+        let mut req = self.client.get(url.clone());
+        if let Some(token) = bearer {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.map_err(|e| network(url, e))?;
+        let status = resp.status();
+        if status.as_u16() == 401 && bearer.is_some() {
+            return Err(ErrorKind::NotSignedIn.into());
+        }
+        if !status.is_success() {
+            return Err(ErrorKind::HttpStatus {
+                url: redact_url(url),
+                status: status.as_u16(),
+            }
+            .into());
+        }
+        let body = read_limited(resp).await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            Error::malformed(url, format!("invalid JSON at line {} column {}", e.line(), e.column()))
+        })
+    }
+
+    /// A POST of a form, returning status and body (size-limited); used for
+    /// endpoints whose error bodies matter (revocation).
+    pub(crate) async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+    ) -> Result<(u16, Vec<u8>)> {
+        require_secure(url)?;
+        let resp = self
+            .client
+            .post(url.clone())
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| network(url, e))?;
+        let status = resp.status().as_u16();
+        let body = read_limited(resp).await?;
+        Ok((status, body))
+    }
+}
+
+fn network(url: &Url, e: reqwest::Error) -> Error {
+    ErrorKind::Network {
+        url: redact_url(url),
+        source: e.without_url(),
+    }
+    .into()
+}
+
+async fn read_limited(mut resp: reqwest::Response) -> Result<Vec<u8>> {
+    let url = resp.url().clone();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| network(&url, e))? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(Error::malformed(&url, "response too large"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// `Accept-Language` for the configured locales, with descending q-values.
+pub(crate) fn accept_language(locales: &[String]) -> Option<String> {
+    if locales.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = locales
+        .iter()
+        .take(9)
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                l.clone()
+            } else {
+                format!("{l};q=0.{}", 10 - i)
+            }
+        })
+        .collect();
+    Some(parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap_or_else(|_| panic!("bad test url {s}"))
+    }
+
+    #[test]
+    fn https_is_allowed_everywhere_http_only_on_loopback() {
+        assert!(is_secure_or_loopback(&u("https://idp.example")));
+        assert!(is_secure_or_loopback(&u("http://127.0.0.1:8080/x")));
+        assert!(is_secure_or_loopback(&u("http://127.9.9.9/x")));
+        assert!(is_secure_or_loopback(&u("http://[::1]:9/x")));
+        assert!(is_secure_or_loopback(&u("http://localhost:9/x")));
+        assert!(!is_secure_or_loopback(&u("http://idp.example")));
+        assert!(!is_secure_or_loopback(&u("http://10.0.0.1")));
+        assert!(!is_secure_or_loopback(&u("http://localhost.evil.example")));
+        assert!(!is_secure_or_loopback(&u("ftp://127.0.0.1")));
+    }
+
+    #[test]
+    fn accept_language_lists_locales_by_preference() {
+        assert_eq!(accept_language(&[]), None);
+        assert_eq!(
+            accept_language(&["de-CH".into(), "de".into(), "en".into()]).as_deref(),
+            Some("de-CH, de;q=0.9, en;q=0.8")
+        );
+    }
+
+    #[test]
+    fn insecure_url_error_is_misconfigured_and_has_no_query() {
+        let e = require_secure(&u("http://idp.example/token?code=SECRET")).err();
+        let e = e.unwrap_or_else(|| panic!("expected error"));
+        assert_eq!(e.code(), crate::ErrorCode::Misconfigured);
+        assert!(!e.message().contains("SECRET"));
+    }
+}

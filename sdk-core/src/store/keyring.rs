@@ -1,0 +1,116 @@
+use super::{TokenStore, valid_key};
+use crate::error::{Error, Result};
+use keyring_core::{CredentialStore, Entry};
+use std::sync::Arc;
+
+/// The OS keyring: the Secret Service (GNOME Keyring, KWallet) on Linux.
+/// Each key is one keyring item of the service `zitadel-sdk`.
+pub struct KeyringStore {
+    store: Arc<CredentialStore>,
+    service: String,
+}
+
+const SERVICE: &str = "zitadel-sdk";
+
+impl KeyringStore {
+    /// Connects to the platform keyring.
+    ///
+    /// # Errors
+    /// No keyring is reachable (e.g. no Secret Service on the session bus).
+    pub fn new() -> Result<Self> {
+        Self::with_service(SERVICE)
+    }
+
+    /// Connects to the platform keyring, naming items with `service`
+    /// (lets tests and several apps keep their items apart).
+    ///
+    /// # Errors
+    /// No keyring is reachable.
+    pub fn with_service(service: &str) -> Result<Self> {
+        let store: Arc<CredentialStore> = platform_store()?;
+        let this = KeyringStore {
+            store,
+            service: service.to_owned(),
+        };
+        // Probe once, so an unreachable keyring shows up here, not later.
+        this.load("probe")?;
+        Ok(this)
+    }
+
+    fn entry(&self, key: &str) -> Result<Entry> {
+        if !valid_key(key) {
+            return Err(Error::store("invalid store key"));
+        }
+        Entry::new_in_store(&self.store, &self.service, key).map_err(map_err)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn platform_store() -> Result<Arc<CredentialStore>> {
+    let s = zbus_secret_service_keyring_store::Store::new().map_err(map_err)?;
+    Ok(s)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn platform_store() -> Result<Arc<CredentialStore>> {
+    Err(Error::store(
+        "no keyring backend is compiled in for this platform yet",
+    ))
+}
+
+fn map_err(e: keyring_core::Error) -> Error {
+    use keyring_core::Error as K;
+    let what = match e {
+        K::NoStorageAccess(_) => "the keyring is locked or not reachable",
+        K::PlatformFailure(_) => "the keyring failed",
+        K::BadEncoding(_) | K::BadDataFormat(..) => "a keyring item has a bad format",
+        K::TooLong(..) => "a keyring value is too long",
+        _ => "keyring error",
+    };
+    Error::store(what)
+}
+
+impl std::fmt::Debug for KeyringStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyringStore")
+            .field("service", &self.service)
+            .finish()
+    }
+}
+
+impl TokenStore for KeyringStore {
+    fn load(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self.entry(key)?.get_secret() {
+            Ok(v) => Ok(Some(v)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    fn save(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.entry(key)?.set_secret(value).map_err(map_err)
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        match self.entry(key)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Runs only where a Secret Service is reachable (the test command starts
+    /// gnome-keyring under dbus-run-session and sets `ZID_TEST_KEYRING=1`).
+    #[test]
+    fn keyring_store_meets_the_store_contract_when_a_keyring_runs() {
+        if std::env::var("ZID_TEST_KEYRING").as_deref() != Ok("1") {
+            eprintln!("skipped: ZID_TEST_KEYRING is not 1");
+            return;
+        }
+        let store = super::KeyringStore::with_service("zitadel-sdk-test")
+            .unwrap_or_else(|e| panic!("keyring: {e}"));
+        super::super::contract::check(&store);
+    }
+}

@@ -1,0 +1,93 @@
+//! Token storage: the [`TokenStore`] trait and its memory, file and OS
+//! keyring backends.
+//!
+//! A store holds opaque byte blobs under short ASCII keys; the SDK decides
+//! what goes in them (a versioned JSON schema, see [`crate::session`]).
+//! Several accounts live side by side under different keys.
+
+mod file;
+#[cfg(feature = "keyring")]
+mod keyring;
+mod memory;
+
+pub use file::FileStore;
+#[cfg(feature = "keyring")]
+pub use keyring::KeyringStore;
+pub use memory::MemoryStore;
+
+use crate::error::Result;
+
+/// Where the SDK persists sessions, in-flight logins and cached discovery.
+///
+/// Implementations must be safe to call from several threads; each call is
+/// short. `save` must replace the value atomically: a reader sees the old or
+/// the new value, never a mix. Keys are at most 80 characters of
+/// `[a-z0-9._-]`.
+pub trait TokenStore: Send + Sync + std::fmt::Debug {
+    /// Reads the value under `key`; `Ok(None)` when there is none.
+    ///
+    /// # Errors
+    /// A backend failure, as an error with code [`crate::ErrorCode::Storage`].
+    fn load(&self, key: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Stores `value` under `key`, replacing any previous value atomically.
+    ///
+    /// # Errors
+    /// A backend failure, as an error with code [`crate::ErrorCode::Storage`].
+    fn save(&self, key: &str, value: &[u8]) -> Result<()>;
+
+    /// Removes the value under `key`; removing a missing key is not an error.
+    ///
+    /// # Errors
+    /// A backend failure, as an error with code [`crate::ErrorCode::Storage`].
+    fn delete(&self, key: &str) -> Result<()>;
+}
+
+/// Checks the key format every backend relies on.
+pub(crate) fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 80
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-')
+        && !key.starts_with('.')
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! The behaviour every backend must show; each backend's tests call this.
+    use super::TokenStore;
+
+    pub(crate) fn check(store: &dyn TokenStore) {
+        assert_eq!(store.load("acct-a").ok().flatten(), None);
+        store.save("acct-a", b"one").ok();
+        store.save("acct-b", b"two").ok();
+        assert_eq!(store.load("acct-a").ok().flatten().as_deref(), Some(&b"one"[..]));
+        store.save("acct-a", b"three").ok();
+        assert_eq!(store.load("acct-a").ok().flatten().as_deref(), Some(&b"three"[..]));
+        store.delete("acct-a").ok();
+        assert_eq!(store.load("acct-a").ok().flatten(), None);
+        assert!(store.delete("acct-a").is_ok(), "deleting a missing key is fine");
+        assert_eq!(
+            store.load("acct-b").ok().flatten().as_deref(),
+            Some(&b"two"[..]),
+            "other accounts are untouched"
+        );
+        store.delete("acct-b").ok();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_key;
+
+    #[test]
+    fn keys_are_short_safe_ascii() {
+        assert!(valid_key("session-0123abcd"));
+        assert!(!valid_key(""));
+        assert!(!valid_key("../etc/passwd"));
+        assert!(!valid_key(".hidden"));
+        assert!(!valid_key("Upper"));
+        assert!(!valid_key(&"a".repeat(81)));
+    }
+}
