@@ -57,6 +57,9 @@ pub(crate) struct ApiError {
     pub(crate) message: String,
     /// Overrides the HTTP status (only for the gateway's own 405).
     pub(crate) status: Option<StatusCode>,
+    /// Set for credential checks: the detail becomes
+    /// `zitadel.v1.CredentialsCheckError` with `failedAttempts`.
+    pub(crate) failed_attempts: Option<u32>,
 }
 
 impl ApiError {
@@ -67,6 +70,20 @@ impl ApiError {
             id,
             message: message.into(),
             status: None,
+            failed_attempts: None,
+        }
+    }
+
+    /// A credentials check error carrying the failed attempts so far.
+    pub(crate) fn credentials(
+        code: GrpcCode,
+        id: &'static str,
+        message: impl Into<String>,
+        failed: u32,
+    ) -> Self {
+        Self {
+            failed_attempts: Some(failed),
+            ..Self::new(code, id, message)
         }
     }
 
@@ -89,6 +106,17 @@ impl IntoResponse for ApiError {
         let status = self.status.unwrap_or_else(|| self.code.http_status());
         let body = if self.id.is_empty() {
             json!({"code": self.code as i32, "message": self.message, "details": []})
+        } else if let Some(failed) = self.failed_attempts {
+            json!({
+                "code": self.code as i32,
+                "message": format!("{} ({})", self.message, self.id),
+                "details": [{
+                    "@type": "type.googleapis.com/zitadel.v1.CredentialsCheckError",
+                    "id": self.id,
+                    "message": self.message,
+                    "failedAttempts": failed,
+                }]
+            })
         } else {
             json!({
                 "code": self.code as i32,

@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+mod api;
 mod error;
 mod keys;
 mod login;

@@ -79,6 +79,9 @@ pub(crate) struct Human {
     pub(crate) phone_verified: bool,
     /// Salted SHA-256 of the password: `salt$hex` (ZITADEL uses bcrypt).
     pub(crate) password_hash: Option<String>,
+    /// Failed password checks since the last success.
+    #[serde(default)]
+    pub(crate) password_failed_attempts: u32,
 }
 
 /// Machine (service) user data.
@@ -188,9 +191,20 @@ pub(crate) struct Session {
     pub(crate) user_verified_at: i64,
     pub(crate) password_verified_at: Option<i64>,
     pub(crate) terminated: bool,
+    /// Expiry set through the session API's `lifetime`.
+    pub(crate) expires: Option<i64>,
+    /// Event sequence of the last change.
+    pub(crate) sequence: u64,
+    /// The user who created the session through the API, if any.
+    pub(crate) creator_id: Option<String>,
 }
 
 impl Session {
+    /// Whether the session can still be used.
+    pub(crate) fn is_active(&self, now: i64) -> bool {
+        !self.terminated && self.expires.is_none_or(|e| e > now)
+    }
+
     /// The last time a factor that proves the user was checked.
     pub(crate) fn auth_time(&self) -> Option<i64> {
         self.password_verified_at
@@ -368,9 +382,17 @@ pub(crate) struct State {
     pub(crate) logout_requests: HashMap<String, LogoutRequest>,
     pub(crate) outbox: Vec<OutboxMessage>,
     pub(crate) keys: KeySet,
+    /// Event sequence (ZITADEL `details.sequence`).
+    pub(crate) sequence: u64,
 }
 
 impl State {
+    /// Advances and returns the event sequence.
+    pub(crate) fn next_sequence(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
+    }
+
     pub(crate) fn org(&self, id: &str) -> Option<&Org> {
         self.orgs.iter().find(|o| o.id == id)
     }
@@ -457,9 +479,9 @@ impl State {
         let mut v: Vec<&Session> = self
             .sessions
             .values()
-            .filter(|s| !s.terminated && s.user_agent_id.as_deref() == Some(agent))
+            .filter(|s| s.is_active(now()) && s.user_agent_id.as_deref() == Some(agent))
             .collect();
-        v.sort_by(|a, b| b.changed.cmp(&a.changed));
+        v.sort_by_key(|s| std::cmp::Reverse(s.changed));
         v
     }
 

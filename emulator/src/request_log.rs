@@ -42,6 +42,22 @@ impl RequestLog {
 /// Whether a JSON key or form field holds a secret.
 pub(crate) fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase().replace(['_', '-'], "");
+    // Descriptive fields that merely mention a secret kind.
+    if [
+        "type",
+        "typehint",
+        "endpoint",
+        "uri",
+        "supported",
+        "expiresin",
+        "lifetime",
+        "method",
+    ]
+    .iter()
+    .any(|suffix| k.ends_with(suffix))
+    {
+        return false;
+    }
     k.contains("password")
         || k.contains("secret")
         || k.contains("token")
@@ -175,6 +191,10 @@ mod tests {
         assert_eq!(v["emailCode"], json!(REDACTED));
         assert_eq!(v["userId"], json!("1"));
         assert_eq!(v["expires_in"], json!(5));
+        let mut v = json!({"token_type": "Bearer", "grant_type": "refresh_token", "code_challenge_method": "S256"});
+        redact(&mut v);
+        assert_eq!(v["token_type"], json!("Bearer"));
+        assert_eq!(v["grant_type"], json!("refresh_token"));
     }
 
     #[test]

@@ -329,6 +329,7 @@ pub(crate) fn build_state(
                 phone: String::new(),
                 phone_verified: false,
                 password_hash: Some(hash_password(&h.password)),
+                password_failed_attempts: 0,
             }),
             state: UserState::Active,
             created,
@@ -418,6 +419,7 @@ pub(crate) fn build_state(
         logout_requests: HashMap::new(),
         outbox: Vec::new(),
         keys: KeySet::new(key),
+        sequence: 1,
         ids,
     };
     Ok((state, info))

@@ -269,6 +269,7 @@ fn router(shared: AppState, request_log: Option<RequestLog>) -> Router {
     let router = Router::new()
         .merge(crate::oidc::routes())
         .merge(crate::login::routes())
+        .merge(crate::api::routes())
         .route("/_emulator/outbox", axum::routing::get(outbox))
         .route("/_emulator/keys/rotate", axum::routing::post(rotate_keys))
         .fallback(fallback)

@@ -222,13 +222,13 @@ impl Ctx {
             "content-security-policy",
             HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https: *; frame-ancestors 'none'"),
         );
-        if self.new_agent {
-            if let Ok(v) = HeaderValue::from_str(&format!(
+        if self.new_agent
+            && let Ok(v) = HeaderValue::from_str(&format!(
                 "{UA_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
                 self.agent
-            )) {
-                headers.insert(header::SET_COOKIE, v);
-            }
+            ))
+        {
+            headers.insert(header::SET_COOKIE, v);
         }
         resp
     }
@@ -324,17 +324,17 @@ async fn entry(
         })
         .cloned()
         .collect();
-    if let Some(hint) = hint {
-        if let Some(user) = model.find_user_by_login_name(&hint, flow.org_id()).cloned() {
-            if let Some(s) = usable.iter().find(|s| s.user_id == user.id) {
-                return complete(&shared, &mut model, &ctx, &flow, &s.id);
-            }
-            let sid = create_session(&mut model, &user.id, &ctx.agent);
-            return see_other(&page_url(
-                "password",
-                &[("requestId", &rid), ("sessionId", &sid)],
-            ));
+    if let Some(hint) = hint
+        && let Some(user) = model.find_user_by_login_name(&hint, flow.org_id()).cloned()
+    {
+        if let Some(s) = usable.iter().find(|s| s.user_id == user.id) {
+            return complete(&shared, &mut model, &ctx, &flow, &s.id);
         }
+        let sid = create_session(&mut model, &user.id, &ctx.agent);
+        return see_other(&page_url(
+            "password",
+            &[("requestId", &rid), ("sessionId", &sid)],
+        ));
     }
     match usable.as_slice() {
         [only] => {
@@ -361,6 +361,9 @@ fn create_session(model: &mut Model, user_id: &str, agent: &str) -> String {
             user_verified_at: t,
             password_verified_at: None,
             terminated: false,
+            expires: None,
+            sequence: 0,
+            creator_id: None,
         },
     );
     id
@@ -534,7 +537,7 @@ fn own_session(model: &Model, ctx: &Ctx, sid: &str) -> Option<Session> {
     model
         .sessions
         .get(sid)
-        .filter(|s| !s.terminated && s.user_agent_id.as_deref() == Some(ctx.agent.as_str()))
+        .filter(|s| s.is_active(now()) && s.user_agent_id.as_deref() == Some(ctx.agent.as_str()))
         .cloned()
 }
 

@@ -285,7 +285,7 @@ pub(crate) fn finish_auth_request(
         let session = model
             .sessions
             .get(session_id)
-            .filter(|s| !s.terminated)
+            .filter(|s| s.is_active(now()))
             .ok_or_else(|| ApiError::new(GrpcCode::NotFound, "QUERY-SAfe2", "Session not found"))?;
         let auth_time = session.auth_time().ok_or_else(|| {
             ApiError::new(

@@ -74,14 +74,13 @@ fn end_session(shared: &AppState, form: &[(String, String)]) -> Response {
     }
     if let Some(hint) = hint {
         // A V2 login: `sid` is the session id; end that session directly.
-        if let Some(sid) = hint.sid {
-            if model
+        if let Some(sid) = hint.sid
+            && model
                 .sessions
                 .get(&sid)
                 .is_some_and(|s| s.user_id == hint.sub)
-            {
-                model.terminate_session(&sid);
-            }
+        {
+            model.terminate_session(&sid);
         }
         drop(model);
         return match redirect {

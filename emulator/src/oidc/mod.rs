@@ -19,6 +19,7 @@ use crate::server::{AppState, Shared};
 use crate::util::html_escape;
 
 pub(crate) use authorize::finish_auth_request;
+pub(crate) use userinfo::valid_access_token;
 
 /// Scope that puts ZITADEL's own project into `aud`.
 pub(crate) const SCOPE_ZITADEL_AUD: &str = "urn:zitadel:iam:org:project:id:zitadel:aud";
@@ -175,12 +176,11 @@ pub(crate) fn audience(model: &Model, app: &App, scopes: &[String]) -> Vec<Strin
     for s in scopes {
         if s == SCOPE_ZITADEL_AUD {
             aud.push(model.zitadel_project_id.clone());
-        } else if let Some(rest) = s.strip_prefix(SCOPE_PROJECT_AUD_PREFIX) {
-            if let Some(pid) = rest.strip_suffix(":aud") {
-                if model.project(pid).is_some() {
-                    aud.push(pid.to_owned());
-                }
-            }
+        } else if let Some(rest) = s.strip_prefix(SCOPE_PROJECT_AUD_PREFIX)
+            && let Some(pid) = rest.strip_suffix(":aud")
+            && model.project(pid).is_some()
+        {
+            aud.push(pid.to_owned());
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -236,55 +236,55 @@ pub(crate) fn user_claims(
         c.insert("preferred_username".into(), json!(model.login_name(user)));
         c.insert("updated_at".into(), json!(user.changed));
     }
-    if has("email") {
-        if let Some(h) = user.human() {
-            c.insert("email".into(), json!(h.email));
-            c.insert("email_verified".into(), json!(h.email_verified));
-        }
+    if has("email")
+        && let Some(h) = user.human()
+    {
+        c.insert("email".into(), json!(h.email));
+        c.insert("email_verified".into(), json!(h.email_verified));
     }
-    if has("phone") {
-        if let Some(h) = user.human().filter(|h| !h.phone.is_empty()) {
-            c.insert("phone_number".into(), json!(h.phone));
-            c.insert("phone_number_verified".into(), json!(h.phone_verified));
-        }
+    if has("phone")
+        && let Some(h) = user.human().filter(|h| !h.phone.is_empty())
+    {
+        c.insert("phone_number".into(), json!(h.phone));
+        c.insert("phone_number_verified".into(), json!(h.phone_verified));
     }
     let org = model.org(&user.org_id);
-    if has(SCOPE_RESOURCE_OWNER) || scopes.iter().any(|s| s.starts_with(SCOPE_ORG_ID)) {
-        if let Some(org) = org {
-            c.insert(
-                "urn:zitadel:iam:user:resourceowner:id".into(),
-                json!(org.id),
-            );
-            c.insert(
-                "urn:zitadel:iam:user:resourceowner:name".into(),
-                json!(org.name),
-            );
-            c.insert(
-                "urn:zitadel:iam:user:resourceowner:primary_domain".into(),
-                json!(org.primary_domain),
-            );
-        }
+    if (has(SCOPE_RESOURCE_OWNER) || scopes.iter().any(|s| s.starts_with(SCOPE_ORG_ID)))
+        && let Some(org) = org
+    {
+        c.insert(
+            "urn:zitadel:iam:user:resourceowner:id".into(),
+            json!(org.id),
+        );
+        c.insert(
+            "urn:zitadel:iam:user:resourceowner:name".into(),
+            json!(org.name),
+        );
+        c.insert(
+            "urn:zitadel:iam:user:resourceowner:primary_domain".into(),
+            json!(org.primary_domain),
+        );
     }
     let all_roles = has(SCOPE_ALL_ROLES);
     let wanted: Vec<&str> = scopes
         .iter()
         .filter_map(|s| s.strip_prefix(SCOPE_ROLE_PREFIX))
         .collect();
-    if let (Some(app), Some(org)) = (app, org) {
-        if all_roles || !wanted.is_empty() {
-            let roles: serde_json::Map<String, Value> = model
-                .user_roles(user_id, &app.project_id)
-                .into_iter()
-                .filter(|r| all_roles || wanted.contains(&r.as_str()))
-                .map(|r| (r, json!({ org.id.clone(): org.primary_domain.clone() })))
-                .collect();
-            if !roles.is_empty() {
-                c.insert("urn:zitadel:iam:org:project:roles".into(), json!(roles));
-                c.insert(
-                    format!("urn:zitadel:iam:org:project:{}:roles", app.project_id),
-                    json!(roles),
-                );
-            }
+    if let (Some(app), Some(org)) = (app, org)
+        && (all_roles || !wanted.is_empty())
+    {
+        let roles: serde_json::Map<String, Value> = model
+            .user_roles(user_id, &app.project_id)
+            .into_iter()
+            .filter(|r| all_roles || wanted.contains(&r.as_str()))
+            .map(|r| (r, json!({ org.id.clone(): org.primary_domain.clone() })))
+            .collect();
+        if !roles.is_empty() {
+            c.insert("urn:zitadel:iam:org:project:roles".into(), json!(roles));
+            c.insert(
+                format!("urn:zitadel:iam:org:project:{}:roles", app.project_id),
+                json!(roles),
+            );
         }
     }
     c
@@ -298,7 +298,7 @@ pub(crate) fn session_satisfies(
     max_age: Option<i64>,
     now: i64,
 ) -> bool {
-    if session.terminated || required_org.is_some_and(|o| o != user_org) {
+    if !session.is_active(now) || required_org.is_some_and(|o| o != user_org) {
         return false;
     }
     let Some(auth_time) = session.auth_time() else {
@@ -318,24 +318,23 @@ pub(crate) fn client_auth(headers: &HeaderMap, form: &[(String, String)]) -> Opt
     if let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        && let Some(b64) = value.strip_prefix("Basic ")
     {
-        if let Some(b64) = value.strip_prefix("Basic ") {
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .ok()?;
-            let text = String::from_utf8(decoded).ok()?;
-            let (id, secret) = text.split_once(':')?;
-            let dec = |s: &str| {
-                url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
-            };
-            return Some(ClientAuth {
-                client_id: dec(id),
-                secret: Some(dec(secret)),
-            });
-        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (id, secret) = text.split_once(':')?;
+        let dec = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        return Some(ClientAuth {
+            client_id: dec(id),
+            secret: Some(dec(secret)),
+        });
     }
     let client_id = crate::util::form_get(form, "client_id")?.to_owned();
     Some(ClientAuth {

@@ -95,7 +95,7 @@ fn code_grant(
     if model
         .sessions
         .get(&entry.session_id)
-        .is_none_or(|s| s.terminated)
+        .is_none_or(|s| !s.is_active(now()))
     {
         return Err(OAuthError::invalid_grant("session has been terminated"));
     }

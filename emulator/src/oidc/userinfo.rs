@@ -20,10 +20,10 @@ pub(crate) fn valid_access_token<'a>(model: &'a Model, token: &str) -> Option<&'
         .get(&sha256_hex(token))
         .filter(|a| a.expires > t)?;
     // Tokens derived from a session end with it.
-    if let Some(sid) = &at.grant.session_id {
-        if model.sessions.get(sid).is_none_or(|s| s.terminated) {
-            return None;
-        }
+    if let Some(sid) = &at.grant.session_id
+        && model.sessions.get(sid).is_none_or(|s| !s.is_active(t))
+    {
+        return None;
     }
     Some(at)
 }

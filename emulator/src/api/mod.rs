@@ -1,0 +1,330 @@
+//! ZITADEL REST API (grpc-gateway JSON), the first endpoint groups:
+//! sessions v2, OIDC v2 (auth requests, device authorizations), users v2 read
+//! and `/auth/v1/users/me`.
+
+mod oidc;
+mod sessions;
+mod users;
+
+use axum::Router;
+use axum::http::{HeaderMap, header};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, GrpcCode};
+use crate::model::{MemberResource, State as Model};
+use crate::oidc::SCOPE_ZITADEL_AUD;
+use crate::server::AppState;
+use crate::util::{ct_eq, now, rfc3339, sha256_hex};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(sessions::routes())
+        .merge(oidc::routes())
+        .merge(users::routes())
+}
+
+/// The authenticated caller of an API request.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) user_id: String,
+    pub(crate) org_id: String,
+}
+
+/// Resolves the bearer token: a PAT, a session token, or an OIDC access
+/// token with ZITADEL in its audience.
+pub(crate) fn authenticate(model: &Model, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::new(
+                GrpcCode::Unauthenticated,
+                "AUTH-7fs1e",
+                "auth header missing",
+            )
+        })?;
+    let invalid = || ApiError::new(GrpcCode::Unauthenticated, "EMU-AUTH01", "Token is invalid");
+    let user_id = if let Some(user) = model.user_by_pat(token) {
+        user.id.clone()
+    } else if let Some(session) = session_by_token(model, token) {
+        session.user_id.clone()
+    } else if let Some(at) = crate::oidc::valid_access_token(model, token) {
+        if !at.grant.audience.contains(&model.zitadel_project_id) {
+            return Err(ApiError::new(
+                GrpcCode::Unauthenticated,
+                "APP-Zxfako",
+                "invalid audience",
+            ));
+        }
+        if !at.grant.scopes.iter().any(|s| s == SCOPE_ZITADEL_AUD) {
+            return Err(invalid());
+        }
+        at.grant.user_id.clone()
+    } else {
+        return Err(invalid());
+    };
+    let user = model.user(&user_id).ok_or_else(invalid)?;
+    if user.state != crate::model::UserState::Active {
+        return Err(invalid());
+    }
+    Ok(Caller {
+        user_id,
+        org_id: user.org_id.clone(),
+    })
+}
+
+/// A session whose current token is `token`.
+pub(crate) fn session_by_token<'a>(
+    model: &'a Model,
+    token: &str,
+) -> Option<&'a crate::model::Session> {
+    let hash = sha256_hex(token);
+    let t = now();
+    model
+        .sessions
+        .values()
+        .find(|s| s.is_active(t) && ct_eq(&s.token_hash, &hash))
+}
+
+/// Permissions of ZITADEL's member roles (subset of `cmd/defaults.yaml`).
+fn role_permissions(role: &str) -> &'static [&'static str] {
+    match role {
+        "IAM_OWNER" => &["*"],
+        "IAM_LOGIN_CLIENT" => &[
+            "iam.read",
+            "iam.policy.read",
+            "iam.member.read",
+            "iam.member.write",
+            "iam.idp.read",
+            "org.read",
+            "org.member.read",
+            "org.member.write",
+            "org.idp.read",
+            "user.read",
+            "user.write",
+            "user.grant.read",
+            "user.grant.write",
+            "user.credential.write",
+            "user.passkey.write",
+            "policy.read",
+            "project.read",
+            "project.role.read",
+            "project.app.read",
+            "session.read",
+            "session.write",
+            "session.link",
+            "session.delete",
+        ],
+        "ORG_OWNER" => &[
+            "org.read",
+            "org.write",
+            "org.delete",
+            "org.member.read",
+            "org.member.write",
+            "org.member.delete",
+            "org.idp.read",
+            "org.idp.write",
+            "org.idp.delete",
+            "user.read",
+            "user.write",
+            "user.delete",
+            "user.grant.read",
+            "user.grant.write",
+            "user.grant.delete",
+            "user.credential.write",
+            "user.passkey.write",
+            "policy.read",
+            "policy.write",
+            "policy.delete",
+            "project.read",
+            "project.write",
+            "project.delete",
+            "project.role.read",
+            "project.role.write",
+            "project.role.delete",
+            "project.grant.read",
+            "project.grant.write",
+            "project.grant.delete",
+            "project.app.read",
+            "project.app.write",
+            "project.app.delete",
+            "session.read",
+            "session.delete",
+        ],
+        "ORG_USER_MANAGER" => &[
+            "org.read",
+            "user.read",
+            "user.write",
+            "user.delete",
+            "user.grant.read",
+            "user.grant.write",
+            "user.grant.delete",
+            "policy.read",
+            "project.read",
+            "project.role.read",
+            "session.read",
+            "session.delete",
+        ],
+        "ORG_SETTINGS_MANAGER" => &[
+            "org.read",
+            "org.write",
+            "org.idp.read",
+            "org.idp.write",
+            "org.idp.delete",
+            "policy.read",
+            "policy.write",
+            "policy.delete",
+        ],
+        _ => &[],
+    }
+}
+
+/// Whether the caller holds `permission` on `org` (instance roles count everywhere).
+pub(crate) fn has_permission(
+    model: &Model,
+    caller: &Caller,
+    permission: &str,
+    org: Option<&str>,
+) -> bool {
+    model
+        .memberships
+        .iter()
+        .filter(|m| m.user_id == caller.user_id)
+        .any(|m| {
+            let applies = match &m.resource {
+                MemberResource::Instance => true,
+                MemberResource::Org(o) => org.unwrap_or(&caller.org_id) == o,
+                MemberResource::Project(_) => false,
+            };
+            applies
+                && m.roles.iter().any(|r| {
+                    role_permissions(r)
+                        .iter()
+                        .any(|p| *p == "*" || *p == permission)
+                })
+        })
+}
+
+/// Fails with ZITADEL's 403 unless the caller holds the permission.
+pub(crate) fn require(
+    model: &Model,
+    caller: &Caller,
+    permission: &str,
+    org: Option<&str>,
+) -> Result<(), ApiError> {
+    if has_permission(model, caller, permission, org) {
+        Ok(())
+    } else {
+        Err(permission_denied())
+    }
+}
+
+pub(crate) fn permission_denied() -> ApiError {
+    ApiError::new(
+        GrpcCode::PermissionDenied,
+        "AUTH-5mWD2",
+        "No matching permissions found",
+    )
+}
+
+/// Parses a JSON request body (empty means `{}`); accepts camelCase and
+/// snake_case keys, ignores unknown fields.
+pub(crate) fn parse_body<T: DeserializeOwned>(bytes: &[u8], message: &str) -> Result<T, ApiError> {
+    let value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(bytes).map_err(|e| {
+            ApiError::new(
+                GrpcCode::InvalidArgument,
+                "",
+                format!("invalid {message}: {e}"),
+            )
+        })?
+    };
+    serde_json::from_value(camel_keys(value)).map_err(|e| {
+        ApiError::new(
+            GrpcCode::InvalidArgument,
+            "",
+            format!("invalid {message}: {e}"),
+        )
+    })
+}
+
+/// Converts snake_case object keys to lowerCamelCase (not inside `metadata`).
+fn camel_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = if k == "metadata" { v } else { camel_keys(v) };
+                    (to_camel(&k), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(camel_keys).collect()),
+        other => other,
+    }
+}
+
+fn to_camel(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `zitadel.object.v2.Details`.
+pub(crate) fn details(sequence: u64, change: i64, resource_owner: &str) -> Value {
+    json!({
+        "sequence": sequence.to_string(),
+        "changeDate": rfc3339(change),
+        "resourceOwner": resource_owner,
+    })
+}
+
+/// Parses a protobuf Duration string such as `"18000s"`.
+pub(crate) fn parse_duration(s: &str) -> Option<i64> {
+    let secs = s.strip_suffix('s')?;
+    let whole = secs.split('.').next()?;
+    whole.parse::<i64>().ok().filter(|n| *n >= 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_case_keys_become_camel_case() {
+        let v = camel_keys(
+            json!({"session_id": "1", "checks": {"user": {"login_name": "a"}}, "metadata": {"my_key": "x"}}),
+        );
+        assert_eq!(
+            v,
+            json!({"sessionId": "1", "checks": {"user": {"loginName": "a"}}, "metadata": {"my_key": "x"}})
+        );
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("18000s"), Some(18000));
+        assert_eq!(parse_duration("1.5s"), Some(1));
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("5m"), None);
+    }
+}

@@ -1,0 +1,362 @@
+//! Session service v2: create, set, get, delete with user and password checks.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api::{
+    Caller, authenticate, details, has_permission, parse_body, parse_duration, require,
+};
+use crate::error::{ApiError, GrpcCode};
+use crate::model::{Session, State as Model, UserKind, UserState};
+use crate::server::AppState;
+use crate::util::{ct_eq, form_get, now, parse_form, random_token, rfc3339, sha256_hex};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/v2/sessions", post(create)).route(
+        "/v2/sessions/{id}",
+        axum::routing::get(get).patch(set).delete(delete),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Checks {
+    user: Option<CheckUser>,
+    password: Option<CheckPassword>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct CheckUser {
+    login_name: Option<String>,
+    user_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct CheckPassword {
+    password: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct CreateSessionRequest {
+    checks: Option<Checks>,
+    lifetime: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SetSessionRequest {
+    checks: Option<Checks>,
+    lifetime: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct DeleteSessionRequest {
+    session_token: Option<String>,
+}
+
+fn user_not_found() -> ApiError {
+    ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+}
+
+fn session_not_found() -> ApiError {
+    ApiError::new(GrpcCode::NotFound, "EMU-SESS01", "Session does not exist")
+}
+
+/// Applies checks to a session (new or existing). Returns an error response
+/// (a wrong password carries `CredentialsCheckError` with `failedAttempts`).
+fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Result<(), ApiError> {
+    let t = now();
+    if let Some(cu) = checks.user {
+        let user = match (cu.user_id, cu.login_name) {
+            (Some(id), _) => model.user(&id).cloned(),
+            (None, Some(name)) => model.find_user_by_login_name(&name, None).cloned(),
+            (None, None) => {
+                return Err(ApiError::new(
+                    GrpcCode::InvalidArgument,
+                    "",
+                    "invalid CheckUser: userId or loginName required",
+                ));
+            }
+        }
+        .ok_or_else(user_not_found)?;
+        if !session.user_id.is_empty() && session.user_id != user.id {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS02",
+                "The user of a session cannot be changed",
+            ));
+        }
+        if user.state != UserState::Active {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-SESS03",
+                "User is not active",
+            ));
+        }
+        session.user_id = user.id;
+        session.user_verified_at = t;
+    }
+    if let Some(cp) = checks.password {
+        if session.user_id.is_empty() {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS04",
+                "A user check is required",
+            ));
+        }
+        let uid = session.user_id.clone();
+        let ok = model
+            .user(&uid)
+            .is_some_and(|u| u.password_matches(&cp.password));
+        let Some(user) = model.users.iter_mut().find(|u| u.id == uid) else {
+            return Err(user_not_found());
+        };
+        let UserKind::Human(human) = &mut user.kind else {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-SESS05",
+                "Machine users have no password",
+            ));
+        };
+        if !ok {
+            human.password_failed_attempts += 1;
+            return Err(credentials_error(human.password_failed_attempts));
+        }
+        human.password_failed_attempts = 0;
+        session.password_verified_at = Some(t);
+    }
+    Ok(())
+}
+
+/// ZITADEL's wrong-password error with `zitadel.v1.CredentialsCheckError`.
+fn credentials_error(failed: u32) -> ApiError {
+    ApiError::credentials(
+        GrpcCode::InvalidArgument,
+        "COMMAND-3M0fs",
+        "Password is invalid",
+        failed,
+    )
+}
+
+fn finish_write(model: &mut Model, session: &mut Session) -> String {
+    let token = random_token(32);
+    session.token_hash = sha256_hex(&token);
+    session.changed = now();
+    session.sequence = model.next_sequence();
+    token
+}
+
+async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<_, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        require(&model, &caller, "session.write", None)?;
+        let req: CreateSessionRequest = parse_body(&body, "CreateSessionRequest")?;
+        Ok((caller, req))
+    })();
+    let (caller, req) = match result {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let t = now();
+    let lifetime = match req.lifetime.as_deref().map(parse_duration) {
+        Some(None) => {
+            return ApiError::new(
+                GrpcCode::InvalidArgument,
+                "",
+                "invalid CreateSessionRequest.Lifetime",
+            )
+            .into_response();
+        }
+        Some(Some(l)) => Some(l),
+        None => None,
+    };
+    let mut session = Session {
+        id: model.ids.next(),
+        user_id: String::new(),
+        user_agent_id: None,
+        token_hash: String::new(),
+        created: t,
+        changed: t,
+        user_verified_at: 0,
+        password_verified_at: None,
+        terminated: false,
+        expires: lifetime.map(|l| t + l),
+        sequence: 0,
+        creator_id: Some(caller.user_id.clone()),
+    };
+    if let Err(e) = apply_checks(&mut model, &mut session, req.checks.unwrap_or_default()) {
+        return e.into_response();
+    }
+    let token = finish_write(&mut model, &mut session);
+    let body = json!({
+        "details": details(session.sequence, session.changed, &model.instance_id),
+        "sessionId": session.id,
+        "sessionToken": token,
+    });
+    model.sessions.insert(session.id.clone(), session);
+    (StatusCode::CREATED, axum::Json(body)).into_response()
+}
+
+async fn set(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<_, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        require(&model, &caller, "session.write", None)?;
+        let req: SetSessionRequest = parse_body(&body, "SetSessionRequest")?;
+        let session = model
+            .sessions
+            .get(&id)
+            .filter(|s| s.is_active(now()))
+            .cloned()
+            .ok_or_else(session_not_found)?;
+        Ok((req, session))
+    })();
+    let (req, mut session) = match result {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(l) = req.lifetime.as_deref() {
+        match parse_duration(l) {
+            Some(l) => session.expires = Some(now() + l),
+            None => {
+                return ApiError::new(
+                    GrpcCode::InvalidArgument,
+                    "",
+                    "invalid SetSessionRequest.Lifetime",
+                )
+                .into_response();
+            }
+        }
+    }
+    if let Err(e) = apply_checks(&mut model, &mut session, req.checks.unwrap_or_default()) {
+        return e.into_response();
+    }
+    let token = finish_write(&mut model, &mut session);
+    let body = json!({
+        "details": details(session.sequence, session.changed, &model.instance_id),
+        "sessionToken": token,
+    });
+    model.sessions.insert(session.id.clone(), session);
+    axum::Json(body).into_response()
+}
+
+/// Whether the caller may read or delete a session without presenting its token.
+fn may_access(model: &Model, caller: &Caller, session: &Session, permission: &str) -> bool {
+    session.user_id == caller.user_id
+        || session.creator_id.as_deref() == Some(caller.user_id.as_str())
+        || has_permission(model, caller, permission, None)
+}
+
+fn token_matches(session: &Session, token: Option<&str>) -> bool {
+    token.is_some_and(|t| ct_eq(&session.token_hash, &sha256_hex(t)))
+}
+
+/// `zitadel.session.v2.Session` as JSON.
+pub(crate) fn session_json(model: &Model, s: &Session) -> Value {
+    let mut factors = serde_json::Map::new();
+    if let Some(user) = model.user(&s.user_id) {
+        let display = match &user.kind {
+            UserKind::Human(h) => h.display_name.clone(),
+            UserKind::Machine(m) => m.name.clone(),
+        };
+        factors.insert(
+            "user".into(),
+            json!({
+                "verifiedAt": rfc3339(s.user_verified_at),
+                "id": user.id,
+                "loginName": model.login_name(user),
+                "displayName": display,
+                "organizationId": user.org_id,
+            }),
+        );
+    }
+    if let Some(p) = s.password_verified_at {
+        factors.insert("password".into(), json!({"verifiedAt": rfc3339(p)}));
+    }
+    let mut v = json!({
+        "id": s.id,
+        "creationDate": rfc3339(s.created),
+        "changeDate": rfc3339(s.changed),
+        "sequence": s.sequence.to_string(),
+        "factors": factors,
+    });
+    if let Some(e) = s.expires {
+        v["expirationDate"] = json!(rfc3339(e));
+    }
+    v
+}
+
+async fn get(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let model = shared.lock();
+    let query = parse_form(q.unwrap_or_default().as_bytes());
+    let result = (|| -> Result<_, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let session = model
+            .sessions
+            .get(&id)
+            .filter(|s| s.is_active(now()))
+            .ok_or_else(session_not_found)?;
+        if !token_matches(session, form_get(&query, "sessionToken"))
+            && !may_access(&model, &caller, session, "session.read")
+        {
+            return Err(crate::api::permission_denied());
+        }
+        Ok(json!({"session": session_json(&model, session)}))
+    })();
+    match result {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn delete(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<_, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let req: DeleteSessionRequest = parse_body(&body, "DeleteSessionRequest")?;
+        let session = model
+            .sessions
+            .get(&id)
+            .filter(|s| !s.terminated)
+            .ok_or_else(session_not_found)?;
+        if !token_matches(session, req.session_token.as_deref())
+            && !may_access(&model, &caller, session, "session.delete")
+        {
+            return Err(crate::api::permission_denied());
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        return e.into_response();
+    }
+    model.terminate_session(&id);
+    let seq = model.next_sequence();
+    let body = json!({"details": details(seq, now(), &model.instance_id)});
+    axum::Json(body).into_response()
+}

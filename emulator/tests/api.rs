@@ -1,0 +1,364 @@
+//! REST API slice: sessions v2, OIDC v2, users read, authorization rules.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use common::*;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use zitadel_emulator::RunningEmulator;
+
+fn api(emu: &RunningEmulator, path: &str) -> String {
+    format!("{}{path}", emu.issuer())
+}
+
+async fn create_session(emu: &RunningEmulator, login: &str, password: &str) -> reqwest::Response {
+    Client::new()
+        .post(api(emu, "/v2/sessions"))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .json(
+            &json!({"checks": {"user": {"loginName": login}, "password": {"password": password}}}),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Starts an authorize request and returns the `V2_` auth request id.
+async fn auth_request(emu: &RunningEmulator, challenge: &str, scope: &str) -> String {
+    let resp = browser()
+        .get(authorize_url(emu, challenge, scope, &[]))
+        .send()
+        .await
+        .unwrap();
+    let loc = location(emu, &resp);
+    let id = query(&loc, "authRequest").unwrap();
+    assert!(id.starts_with("V2_"));
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_client_finishes_an_auth_request_with_a_session_once() {
+    let emu = start().await;
+    let (verifier, challenge) = pkce();
+    let ar = auth_request(&emu, &challenge, &format!("openid {ZITADEL_AUD}")).await;
+    let lc = emu.seed_info().login_client_token.clone();
+    // The login client reads the auth request
+    let got: Value = Client::new()
+        .get(api(&emu, &format!("/v2/oidc/auth_requests/{ar}")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["authRequest"]["clientId"], "native-app");
+    assert_eq!(got["authRequest"]["redirectUri"], REDIRECT);
+    // Creates a session with user and password checks (201)
+    let resp = create_session(&emu, "alice@acme.localhost", "Password1!").await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let s: Value = resp.json().await.unwrap();
+    assert!(s["details"]["sequence"].is_string(), "int64 as string");
+    // And links it to the auth request
+    let body = json!({"session": {"sessionId": s["sessionId"], "sessionToken": s["sessionToken"]}});
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/oidc/auth_requests/{ar}")))
+        .bearer_auth(&lc)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cb: Value = resp.json().await.unwrap();
+    let url = url::Url::parse(cb["callbackUrl"].as_str().unwrap()).unwrap();
+    assert_eq!(query(&url, "state").as_deref(), Some("st-123"));
+    let tokens = exchange(&emu, &query(&url, "code").unwrap(), &verifier).await;
+    // A second callback fails with FAILED_PRECONDITION (400)
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/oidc/auth_requests/{ar}")))
+        .bearer_auth(&lc)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(resp.json::<Value>().await.unwrap()["code"], 9);
+    // The user's token (with the zitadel audience) reads the user's own record
+    let at = tokens["access_token"].as_str().unwrap();
+    let me: Value = Client::new()
+        .get(api(&emu, "/auth/v1/users/me"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["preferredLoginName"], "alice@acme.localhost");
+    assert_eq!(me["user"]["human"]["profile"]["firstName"], "Alice");
+    let alice_id = emu.seed_info().users[2].user_id.clone();
+    let own = Client::new()
+        .get(api(&emu, &format!("/v2/users/{alice_id}")))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    let own: Value = own.json().await.unwrap();
+    assert_eq!(own["user"]["human"]["email"]["isVerified"], true);
+    assert!(
+        own["user"]["human"]["profile"].get("nickName").is_none(),
+        "zero values omitted"
+    );
+    // But not somebody else's (403, code 7)
+    let admin_id = emu.seed_info().users[0].user_id.clone();
+    let resp = Client::new()
+        .get(api(&emu, &format!("/v2/users/{admin_id}")))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(err["code"], 7);
+    assert_eq!(err["details"][0]["id"], "AUTH-5mWD2");
+    assert_eq!(
+        err["details"][0]["@type"],
+        "type.googleapis.com/zitadel.v1.ErrorDetail"
+    );
+    assert_eq!(err["message"], "No matching permissions found (AUTH-5mWD2)");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_password_counts_failed_attempts() {
+    let emu = start().await;
+    for attempt in 1..=2 {
+        let resp = create_session(&emu, "alice@acme.localhost", "wrong").await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let err: Value = resp.json().await.unwrap();
+        assert_eq!(err["code"], 3);
+        assert_eq!(
+            err["details"][0]["@type"],
+            "type.googleapis.com/zitadel.v1.CredentialsCheckError"
+        );
+        assert_eq!(err["details"][0]["id"], "COMMAND-3M0fs");
+        assert_eq!(err["details"][0]["failedAttempts"], attempt);
+    }
+    let resp = create_session(&emu, "nobody@acme.localhost", "x").await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(resp.json::<Value>().await.unwrap()["code"], 5);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_rejects_missing_tokens_wrong_audience_and_missing_permissions() {
+    let emu = start().await;
+    // No token: 401, code 16
+    let resp = Client::new()
+        .post(api(&emu, "/v2/sessions"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(resp.json::<Value>().await.unwrap()["code"], 16);
+    // A user token without the zitadel audience: 401 invalid audience
+    let tokens = login_and_exchange(&emu, &browser(), "openid").await;
+    let resp = Client::new()
+        .get(api(&emu, "/auth/v1/users/me"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["details"][0]["id"],
+        "APP-Zxfako"
+    );
+    // An end user may not create sessions: 403
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let alice = emu.seed_info().users[2].clone();
+    let cb = login_with_password(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, &format!("openid {ZITADEL_AUD}"), &[]),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    let tokens = exchange(&emu, &query(&cb, "code").unwrap(), &verifier).await;
+    let resp = Client::new()
+        .post(api(&emu, "/v2/sessions"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // Malformed JSON: 400, code 3
+    let resp = Client::new()
+        .post(api(&emu, "/v2/sessions"))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(resp.json::<Value>().await.unwrap()["code"], 3);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn set_session_rotates_the_token_and_delete_ends_derived_tokens() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let resp = Client::new()
+        .post(api(&emu, "/v2/sessions"))
+        .bearer_auth(&lc)
+        .json(&json!({"checks": {"user": {"login_name": "admin@acme.localhost"}}}))
+        .send()
+        .await
+        .unwrap();
+    let s: Value = resp.json().await.unwrap();
+    let id = s["sessionId"].as_str().unwrap().to_owned();
+    let first = s["sessionToken"].as_str().unwrap().to_owned();
+    let resp = Client::new()
+        .patch(api(&emu, &format!("/v2/sessions/{id}")))
+        .bearer_auth(&lc)
+        .json(&json!({"checks": {"password": {"password": "Password1!"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let second = resp.json::<Value>().await.unwrap()["sessionToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(first, second);
+    let got: Value = Client::new()
+        .get(api(&emu, &format!("/v2/sessions/{id}")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(got["session"]["factors"]["password"]["verifiedAt"].is_string());
+    assert_eq!(
+        got["session"]["factors"]["user"]["loginName"],
+        "admin@acme.localhost"
+    );
+    // Finish an auth request with it, then delete the session
+    let (verifier, challenge) = pkce();
+    let ar = auth_request(&emu, &challenge, "openid").await;
+    let cb: Value = Client::new()
+        .post(api(&emu, &format!("/v2/oidc/auth_requests/{ar}")))
+        .bearer_auth(&lc)
+        .json(&json!({"session": {"sessionId": id, "sessionToken": first}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cb["code"], 7, "the rotated-out token is refused: {cb}");
+    let cb: Value = Client::new()
+        .post(api(&emu, &format!("/v2/oidc/auth_requests/{ar}")))
+        .bearer_auth(&lc)
+        .json(&json!({"session": {"sessionId": id, "sessionToken": second}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = url::Url::parse(cb["callbackUrl"].as_str().unwrap()).unwrap();
+    let tokens = exchange(&emu, &query(&url, "code").unwrap(), &verifier).await;
+    let resp = Client::new()
+        .delete(api(&emu, &format!("/v2/sessions/{id}")))
+        .bearer_auth(&lc)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let info = Client::new()
+        .get(api(&emu, "/oidc/v1/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), StatusCode::UNAUTHORIZED);
+    let resp = Client::new()
+        .get(api(&emu, &format!("/v2/sessions/{id}")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_client_approves_a_device_authorization() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let auth: Value = Client::new()
+        .post(api(&emu, "/oauth/v2/device_authorization"))
+        .form(&[("client_id", "native-app"), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = auth["user_code"].as_str().unwrap();
+    let got: Value = Client::new()
+        .get(api(&emu, &format!("/v2/oidc/device_authorization/{code}")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let req = &got["deviceAuthorizationRequest"];
+    assert_eq!(req["clientId"], "native-app");
+    assert_eq!(req["projectName"], "Demo");
+    let s: Value = create_session(&emu, "alice@acme.localhost", "Password1!")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let resp = Client::new()
+        .post(api(
+            &emu,
+            &format!(
+                "/v2/oidc/device_authorization/{}",
+                req["id"].as_str().unwrap()
+            ),
+        ))
+        .bearer_auth(&lc)
+        .json(&json!({"session": {"sessionId": s["sessionId"], "sessionToken": s["sessionToken"]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.json::<Value>().await.unwrap(), json!({}));
+    let resp = token(
+        &emu,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", auth["device_code"].as_str().unwrap()),
+            ("client_id", "native-app"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    emu.shutdown().await;
+}

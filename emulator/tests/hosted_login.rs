@@ -1,0 +1,580 @@
+//! Hosted login pages, device flow, error bodies, request log.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use zitadel_emulator::EmulatorConfig;
+
+async fn login_page(
+    emu: &zitadel_emulator::RunningEmulator,
+    client: &Client,
+    extra: &[(&str, &str)],
+) -> (String, url::Url) {
+    let (_, challenge) = pkce();
+    let (resp, url) = follow(emu, client, authorize_url(emu, &challenge, "openid", extra)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    (resp.text().await.unwrap(), url)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_are_german_with_ui_locales_or_accept_language() {
+    let emu = start().await;
+    let (html, _) = login_page(&emu, &browser(), &[("ui_locales", "de-CH de")]).await;
+    assert!(html.contains("lang=\"de\""));
+    assert!(html.contains("Willkommen zurück!"));
+    let client = Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(
+            [(
+                reqwest::header::ACCEPT_LANGUAGE,
+                "de-DE,de;q=0.9,en;q=0.5".parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    let (html, _) = login_page(&emu, &client, &[]).await;
+    assert!(html.contains("Loginname"));
+    let (html, _) = login_page(&emu, &browser(), &[]).await;
+    assert!(html.contains("lang=\"en\"") && html.contains("Welcome back!"));
+    // ACME's name is shown
+    assert!(html.contains("ACME"));
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_input_is_escaped() {
+    let emu = start().await;
+    let client = browser();
+    let (html, _) = login_page(
+        &emu,
+        &client,
+        &[("login_hint", "<script>alert(1)</script>")],
+    )
+    .await;
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // An unknown login name is echoed escaped with an error
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/loginname",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &hidden(&html, "requestId")),
+            ("loginName", "\"><img src=x>"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("User could not be found"));
+    assert!(!html.contains("<img src=x>"));
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forms_without_a_matching_csrf_token_are_rejected() {
+    let emu = start().await;
+    let client = browser();
+    let (html, _) = login_page(&emu, &client, &[]).await;
+    let request_id = hidden(&html, "requestId");
+    // No token
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/loginname",
+        &[("requestId", &request_id), ("loginName", "admin")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // Another browser's token
+    let (other_html, _) = login_page(&emu, &browser(), &[]).await;
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/loginname",
+        &[
+            ("csrf", &hidden(&other_html, "csrf")),
+            ("requestId", &request_id),
+            ("loginName", "admin"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // No cookie at all (a cross-site form post without the browser's cookie)
+    let resp = post_form(
+        &emu,
+        &Client::new(),
+        "/ui/v2/login/loginname",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &request_id),
+            ("loginName", "admin"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // The right token works
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/loginname",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &request_id),
+            ("loginName", "admin"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_password_shows_an_error_and_allows_a_retry() {
+    let emu = start().await;
+    let client = browser();
+    let (html, _) = login_page(&emu, &client, &[]).await;
+    let request_id = hidden(&html, "requestId");
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/loginname",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &request_id),
+            ("loginName", "alice@acme.localhost"),
+        ],
+    )
+    .await;
+    let html = client
+        .get(location(&emu, &resp))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("alice@acme.localhost"));
+    let form = |pw: &'static str| {
+        vec![
+            ("csrf", hidden(&html, "csrf")),
+            ("requestId", request_id.clone()),
+            ("sessionId", hidden(&html, "sessionId")),
+            ("password", pw.to_owned()),
+        ]
+    };
+    let resp = client
+        .post(format!("{}/ui/v2/login/password", emu.issuer()))
+        .form(&form("nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.text().await.unwrap().contains("Password is invalid"));
+    let resp = client
+        .post(format!("{}/ui/v2/login/password", emu.issuer()))
+        .form(&form("Password1!"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    assert!(query(&location(&emu, &resp), "code").is_some());
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn device_flow_is_approved_on_the_device_page() {
+    let emu = start().await;
+    let http = Client::new();
+    // Given a device authorization
+    let resp = http
+        .post(format!("{}/oauth/v2/device_authorization", emu.issuer()))
+        .form(&[
+            ("client_id", "native-app"),
+            ("scope", "openid profile offline_access"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let auth: Value = resp.json().await.unwrap();
+    let user_code = auth["user_code"].as_str().unwrap();
+    assert_eq!(user_code.len(), 9);
+    assert!(
+        user_code
+            .chars()
+            .all(|c| c == '-' || "BCDFGHJKLMNPQRSTVWXZ".contains(c))
+    );
+    assert_eq!(auth["verification_uri"], format!("{}/device", emu.issuer()));
+    assert_eq!(auth["interval"], 5);
+    let device_code = auth["device_code"].as_str().unwrap();
+    let poll_form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("device_code", device_code),
+        ("client_id", "native-app"),
+    ];
+    let poll = || token(&emu, &poll_form);
+    // When the device polls before approval
+    let first: Value = poll().await.json().await.unwrap();
+    assert_eq!(first["error"], "authorization_pending");
+    let second: Value = poll().await.json().await.unwrap();
+    assert_eq!(second["error"], "slow_down");
+    // And the user enters the code (lower case, without dash) and logs in
+    let client = browser();
+    let (resp, _) = follow(
+        &emu,
+        &client,
+        url::Url::parse(auth["verification_uri_complete"].as_str().unwrap()).unwrap(),
+    )
+    .await;
+    let html = resp.text().await.unwrap();
+    let typed = user_code.replace('-', "").to_lowercase();
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/device",
+        &[("csrf", &hidden(&html, "csrf")), ("userCode", &typed)],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let alice = emu.seed_info().users[2].clone();
+    let consent_url = login_with_password(
+        &emu,
+        &client,
+        location(&emu, &resp),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    let html = client
+        .get(consent_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("native-app"));
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/device/consent",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &hidden(&html, "requestId")),
+            ("sessionId", &hidden(&html, "sessionId")),
+            ("action", "allow"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("The device has been signed in")
+    );
+    // Then the next poll after the interval returns tokens, once
+    tokio::time::sleep(Duration::from_millis(5100)).await;
+    let resp = poll().await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let tokens: Value = resp.json().await.unwrap();
+    assert!(tokens["id_token"].is_string() && tokens["refresh_token"].is_string());
+    let info: Value = http
+        .get(format!("{}/oidc/v1/userinfo", emu.issuer()))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], alice.user_id);
+    tokio::time::sleep(Duration::from_millis(5100)).await;
+    assert_eq!(
+        poll().await.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn device_denial_is_reported_as_access_denied_and_bad_codes_are_refused() {
+    let emu = start().await;
+    let auth: Value = Client::new()
+        .post(format!("{}/oauth/v2/device_authorization", emu.issuer()))
+        .form(&[("client_id", "native-app"), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let client = browser();
+    let (resp, _) = follow(
+        &emu,
+        &client,
+        url::Url::parse(&format!("{}/device", emu.issuer())).unwrap(),
+    )
+    .await;
+    let html = resp.text().await.unwrap();
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/device",
+        &[("csrf", &hidden(&html, "csrf")), ("userCode", "BBBB-BBBB")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/device",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("userCode", auth["user_code"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    let admin = emu.seed_info().users[0].clone();
+    let consent_url = login_with_password(
+        &emu,
+        &client,
+        location(&emu, &resp),
+        &admin.login_name,
+        &admin.password,
+    )
+    .await;
+    let html = client
+        .get(consent_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/device/consent",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &hidden(&html, "requestId")),
+            ("sessionId", &hidden(&html, "sessionId")),
+            ("action", "deny"),
+        ],
+    )
+    .await;
+    let resp = token(
+        &emu,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", auth["device_code"].as_str().unwrap()),
+            ("client_id", "native-app"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"],
+        "access_denied"
+    );
+    // A client without the device grant is refused
+    let resp = Client::new()
+        .post(format!("{}/oauth/v2/device_authorization", emu.issuer()))
+        .basic_auth("api-app", Some("api-app-secret"))
+        .form(&[("scope", "openid")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"],
+        "unauthorized_client"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_page_ends_browser_sessions_and_redirects_to_the_registered_uri() {
+    let emu = start().await;
+    let client = browser();
+    let tokens = login_and_exchange(&emu, &client, "openid").await;
+    // Without id_token_hint the user picks on the logout page
+    let mut url = url::Url::parse(&format!("{}/oidc/v1/end_session", emu.issuer())).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", "native-app")
+        .append_pair("post_logout_redirect_uri", "com.example.app:/logout")
+        .append_pair("state", "s9");
+    let (resp, page_url) = follow(&emu, &client, url).await;
+    assert!(page_url.path().ends_with("/ui/v2/login/logout"));
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("admin@acme.localhost"));
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/logout",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("logoutRequest", &hidden(&html, "logoutRequest")),
+            ("sessionId", ""),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        resp.headers()["location"],
+        "com.example.app:/logout?state=s9"
+    );
+    let info = Client::new()
+        .get(format!("{}/oidc/v1/userinfo", emu.issuer()))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), StatusCode::UNAUTHORIZED);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_routes_and_methods_get_zitadel_error_bodies() {
+    let emu = start().await;
+    let http = Client::new();
+    let resp = http
+        .get(format!("{}/v2/nothing/here", emu.issuer()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], 5);
+    assert_eq!(body["message"], "Not Found");
+    let resp = http
+        .delete(format!("{}/oauth/v2/keys", emu.issuer()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(resp.json::<Value>().await.unwrap()["code"], 12);
+    // Oversized bodies are refused, not crashed on
+    let resp = http
+        .post(format!("{}/oauth/v2/token", emu.issuer()))
+        .body(vec![b'a'; 512 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Garbage at the token endpoint is an OAuth error
+    let resp = http
+        .post(format!("{}/oauth/v2/token", emu.issuer()))
+        .body("%%%")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outbox_is_readable_and_filterable() {
+    let emu = start().await;
+    let body: Value = Client::new()
+        .get(format!(
+            "{}/_emulator/outbox?to=nobody@example.com",
+            emu.issuer()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["messages"], serde_json::json!([]));
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_log_has_one_json_line_per_request_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("requests.jsonl");
+    let emu = start_with(EmulatorConfig {
+        request_log: Some(path.clone()),
+        ..EmulatorConfig::ephemeral()
+    })
+    .await;
+    let tokens = login_and_exchange(&emu, &browser(), "openid offline_access").await;
+    token(
+        &emu,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", "native-app"),
+        ],
+    )
+    .await;
+    emu.shutdown().await;
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("Password1!"), "password leaked");
+    assert!(
+        !text.contains(tokens["refresh_token"].as_str().unwrap()),
+        "refresh token leaked"
+    );
+    assert!(
+        !text.contains(tokens["access_token"].as_str().unwrap()),
+        "access token leaked"
+    );
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 6);
+    for l in &lines {
+        for key in ["method", "path", "status", "request_body", "response_body"] {
+            assert!(l.get(key).is_some(), "{key} missing in {l}");
+        }
+    }
+    let token_line = lines
+        .iter()
+        .find(|l| l["path"] == "/oauth/v2/token" && l["status"] == 200)
+        .unwrap();
+    assert_eq!(token_line["request_body"]["code_verifier"], "[redacted]");
+    assert_eq!(
+        token_line["request_body"]["grant_type"],
+        "authorization_code"
+    );
+    assert_eq!(token_line["response_body"]["access_token"], "[redacted]");
+    assert_eq!(token_line["response_body"]["token_type"], "Bearer");
+    let pw_line = lines
+        .iter()
+        .find(|l| l["path"] == "/ui/v2/login/password" && l["method"] == "POST")
+        .unwrap();
+    assert_eq!(pw_line["request_body"]["password"], "[redacted]");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn startup_json_has_the_documented_keys() {
+    let emu = start().await;
+    let v: Value = serde_json::from_str(&emu.startup_json()).unwrap();
+    assert_eq!(v["issuer"], emu.issuer());
+    assert_eq!(v["client_id"], "native-app");
+    assert!(v["login_client_token"].as_str().unwrap().len() > 20);
+    assert_eq!(v["org_id"], emu.seed_info().org_id);
+    let users = v["users"].as_array().unwrap();
+    assert_eq!(users[0]["login_name"], "admin@acme.localhost");
+    assert_eq!(users[0]["roles"], serde_json::json!(["IAM_OWNER"]));
+    assert_eq!(users[1]["roles"], serde_json::json!(["ORG_OWNER"]));
+    assert_eq!(users[2]["roles"], serde_json::json!([]));
+    assert_eq!(v.as_object().unwrap().len(), 5);
+    emu.shutdown().await;
+}
