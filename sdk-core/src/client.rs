@@ -143,17 +143,21 @@ impl ClientBuilder {
     /// [`crate::ErrorCode::Misconfigured`] for an invalid or insecure issuer or
     /// redirect URI, an empty client id, or an invalid organization value.
     pub fn build(self) -> Result<Client> {
-        let issuer = Url::parse(&self.issuer).map_err(|_| Error::config("the issuer is not a valid URL"))?;
+        let issuer =
+            Url::parse(&self.issuer).map_err(|_| Error::config("the issuer is not a valid URL"))?;
         require_secure(&issuer)?;
         if issuer.query().is_some() || issuer.fragment().is_some() {
-            return Err(Error::config("the issuer must not have a query or fragment"));
+            return Err(Error::config(
+                "the issuer must not have a query or fragment",
+            ));
         }
         if self.client_id.trim().is_empty() {
             return Err(Error::config("the client id is empty"));
         }
         let redirect_uri = match &self.redirect_uri {
             Some(r) => {
-                let u = Url::parse(r).map_err(|_| Error::config("the redirect URI is not a valid URL"))?;
+                let u = Url::parse(r)
+                    .map_err(|_| Error::config("the redirect URI is not a valid URL"))?;
                 if u.scheme() == "http" && !crate::http::is_loopback_host(&u) {
                     return Err(Error::config("an http redirect URI must be on loopback"));
                 }
@@ -173,7 +177,10 @@ impl ClientBuilder {
                 scopes.push(org);
             }
         }
-        if scopes.iter().any(|s| s.is_empty() || s.contains(char::is_whitespace)) {
+        if scopes
+            .iter()
+            .any(|s| s.is_empty() || s.contains(char::is_whitespace))
+        {
             return Err(Error::config("a scope is empty or contains whitespace"));
         }
         if self.account.is_empty() {
@@ -205,8 +212,15 @@ impl ClientBuilder {
 }
 
 fn check_scope_value(v: &str) -> Result<&str> {
-    if v.is_empty() || v.len() > 200 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)) {
-        Err(Error::config("an organization id or domain may only contain letters, digits, '-', '.' and '_'"))
+    if v.is_empty()
+        || v.len() > 200
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    {
+        Err(Error::config(
+            "an organization id or domain may only contain letters, digits, '-', '.' and '_'",
+        ))
     } else {
         Ok(v)
     }
@@ -292,7 +306,11 @@ fn hash16(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0u8]);
     }
-    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Client {
@@ -359,7 +377,11 @@ impl Client {
     }
 
     fn account_hash(&self) -> String {
-        hash16(&[self.inner.issuer.as_str(), &self.inner.client_id, &self.account])
+        hash16(&[
+            self.inner.issuer.as_str(),
+            &self.inner.client_id,
+            &self.account,
+        ])
     }
     fn session_key(&self) -> String {
         format!("session-{}", self.account_hash())
@@ -394,25 +416,26 @@ impl Client {
     async fn provider(&self) -> Result<Arc<ProviderState>> {
         let mut slot = self.inner.provider.lock().await;
         let now = self.now();
-        if let Some(p) = slot.as_ref() {
-            if now - p.fetched_at < DISCOVERY_TTL {
-                return Ok(p.clone());
-            }
+        if let Some(p) = slot.as_ref()
+            && now - p.fetched_at < DISCOVERY_TTL
+        {
+            return Ok(p.clone());
         }
         let key = self.provider_key();
         if let Ok(Some(bytes)) = self.inner.store.load(&key) {
             // A damaged cache entry is only a cache miss.
-            if let Ok(stored) = session::decode::<StoredProvider>(&key, &bytes) {
-                if now - stored.fetched_at < DISCOVERY_TTL && stored.metadata.validate(&self.inner.issuer).is_ok() {
-                    let p = Arc::new(ProviderState {
-                        keys: id_token::parse_jwks(&stored.jwks),
-                        metadata: stored.metadata,
-                        jwks: stored.jwks,
-                        fetched_at: stored.fetched_at,
-                    });
-                    *slot = Some(p.clone());
-                    return Ok(p);
-                }
+            if let Ok(stored) = session::decode::<StoredProvider>(&key, &bytes)
+                && now - stored.fetched_at < DISCOVERY_TTL
+                && stored.metadata.validate(&self.inner.issuer).is_ok()
+            {
+                let p = Arc::new(ProviderState {
+                    keys: id_token::parse_jwks(&stored.jwks),
+                    metadata: stored.metadata,
+                    jwks: stored.jwks,
+                    fetched_at: stored.fetched_at,
+                });
+                *slot = Some(p.clone());
+                return Ok(p);
             }
         }
         let metadata = ProviderMetadata::fetch(&self.inner.http, &self.inner.issuer).await?;
@@ -467,7 +490,11 @@ impl Client {
         Ok(Some(p))
     }
 
-    async fn validate_id_token(&self, token: &str, exp: Expectations<'_>) -> Result<crate::IdTokenClaims> {
+    async fn validate_id_token(
+        &self,
+        token: &str,
+        exp: Expectations<'_>,
+    ) -> Result<crate::IdTokenClaims> {
         let (header, alg) = id_token::parse_header(token)?;
         let provider = self.provider().await?;
         // The ID token's iss must equal the issuer exactly as discovery spells it
@@ -520,7 +547,9 @@ impl Client {
             schema: SCHEMA,
             pending,
         };
-        self.inner.store.save(&self.pending_key(), &session::encode(&stored)?)?;
+        self.inner
+            .store
+            .save(&self.pending_key(), &session::encode(&stored)?)?;
         Ok(url)
     }
 
@@ -530,7 +559,9 @@ impl Client {
             .inner
             .store
             .load(&key)?
-            .ok_or(ErrorKind::NoPendingLogin("no login was started for this account"))?;
+            .ok_or(ErrorKind::NoPendingLogin(
+                "no login was started for this account",
+            ))?;
         Ok(session::decode::<StoredPending>(&key, &bytes)?.pending)
     }
 
@@ -552,15 +583,20 @@ impl Client {
     /// No login in flight; a state mismatch (the login in flight is kept);
     /// an OAuth error from the server; token validation failures.
     pub async fn complete_login(&self, callback_url: &str) -> Result<SessionInfo> {
-        let callback = Url::parse(callback_url).map_err(|_| Error::input("the callback is not a valid URL"))?;
+        let callback = Url::parse(callback_url)
+            .map_err(|_| Error::input("the callback is not a valid URL"))?;
         let pending = self.load_pending()?;
         let provider = self.provider().await?;
-        let code = authorize::parse_callback(&callback, &pending, &provider.metadata, &self.inner.issuer);
+        let code =
+            authorize::parse_callback(&callback, &pending, &provider.metadata, &self.inner.issuer);
         let code = match code {
             Ok(c) => c,
             Err(e) => {
                 // A denied or failed login is over; a forged state is not ours to end.
-                if !matches!(e.kind(), ErrorKind::StateMismatch | ErrorKind::NoPendingLogin(_)) {
+                if !matches!(
+                    e.kind(),
+                    ErrorKind::StateMismatch | ErrorKind::NoPendingLogin(_)
+                ) {
                     let _ = self.inner.store.delete(&self.pending_key());
                 }
                 return Err(e);
@@ -573,7 +609,8 @@ impl Client {
             ("client_id", self.inner.client_id.as_str()),
             ("code_verifier", pending.pkce_verifier.expose()),
         ];
-        let result = token::token_request(&self.inner.http, &provider.metadata.token_endpoint, &form).await;
+        let result =
+            token::token_request(&self.inner.http, &provider.metadata.token_endpoint, &form).await;
         // The code is single-use: whatever happened, this login is over.
         let _ = self.inner.store.delete(&self.pending_key());
         let resp = result?;
@@ -597,21 +634,29 @@ impl Client {
     ) -> Result<SessionInfo> {
         let template = match &self.inner.redirect_uri {
             Some(u) => u.clone(),
-            None => Url::parse("http://127.0.0.1/callback").map_err(|_| Error::internal("default redirect URI"))?,
+            None => Url::parse("http://127.0.0.1/callback")
+                .map_err(|_| Error::internal("default redirect URI"))?,
         };
         let receiver = LoopbackReceiver::bind(&template).await?;
-        let url = self.start_login_with_redirect(receiver.redirect_uri(), opts).await?;
+        let url = self
+            .start_login_with_redirect(receiver.redirect_uri(), opts)
+            .await?;
         browser.open(&url)?;
         let pending = self.load_pending()?;
-        let callback = receiver.wait(pending.state.expose(), timeout, cancel).await?;
+        let callback = receiver
+            .wait(pending.state.expose(), timeout, cancel)
+            .await?;
         self.complete_login(callback.as_str()).await
     }
 
-    async fn finish_login(&self, resp: TokenResponse, pending: Option<&PendingLogin>) -> Result<SessionInfo> {
-        let id_token = resp
-            .id_token
-            .clone()
-            .ok_or_else(|| Error::malformed(&self.inner.issuer, "the token response has no id_token"))?;
+    async fn finish_login(
+        &self,
+        resp: TokenResponse,
+        pending: Option<&PendingLogin>,
+    ) -> Result<SessionInfo> {
+        let id_token = resp.id_token.clone().ok_or_else(|| {
+            Error::malformed(&self.inner.issuer, "the token response has no id_token")
+        })?;
         let claims = self
             .validate_id_token(
                 id_token.expose(),
@@ -650,7 +695,11 @@ impl Client {
         let lock = self.account_lock()?;
         let mut state = lock.lock().await;
         self.persist_session(&mut state, session)?;
-        let info = state.session.as_ref().map(StoredSession::info).ok_or_else(|| Error::internal("session missing"))?;
+        let info = state
+            .session
+            .as_ref()
+            .map(StoredSession::info)
+            .ok_or_else(|| Error::internal("session missing"))?;
         drop(state);
         self.emit(Event::SignedIn {
             account: self.account.clone(),
@@ -683,7 +732,13 @@ impl Client {
             .device_authorization_endpoint
             .as_ref()
             .ok_or(ErrorKind::MissingEndpoint("device authorization"))?;
-        token::device_authorization(&self.inner.http, url, &self.inner.client_id, &self.inner.scopes.join(" ")).await
+        token::device_authorization(
+            &self.inner.http,
+            url,
+            &self.inner.client_id,
+            &self.inner.scopes.join(" "),
+        )
+        .await
     }
 
     /// Polls until the user approved the device login, then stores the session.
@@ -712,12 +767,15 @@ impl Client {
     // ----- the session -----
 
     async fn load_state(&self, state: &mut AccountState) -> Result<()> {
-        if state.unsaved {
-            if let Some(s) = &state.session {
-                if self.inner.store.save(&self.session_key(), &session::encode(s)?).is_ok() {
-                    state.unsaved = false;
-                }
-            }
+        if state.unsaved
+            && let Some(s) = &state.session
+            && self
+                .inner
+                .store
+                .save(&self.session_key(), &session::encode(s)?)
+                .is_ok()
+        {
+            state.unsaved = false;
         }
         if state.loaded {
             return Ok(());
@@ -768,7 +826,9 @@ impl Client {
         self.load_state(&mut state).await?;
         let current = state.session.clone().ok_or(ErrorKind::NotSignedIn)?;
         let now = self.now();
-        let fresh = current.expires_at.is_none_or(|exp| exp - self.inner.refresh_margin > now);
+        let fresh = current
+            .expires_at
+            .is_none_or(|exp| exp - self.inner.refresh_margin > now);
         if fresh && !force {
             return Ok((current.access_token.clone(), current.info()));
         }
@@ -785,11 +845,16 @@ impl Client {
             ("refresh_token", refresh_token.expose()),
             ("client_id", self.inner.client_id.as_str()),
         ];
-        let resp = match token::token_request(&self.inner.http, &provider.metadata.token_endpoint, &form).await {
-            Ok(r) => r,
-            Err(e) if e.oauth_error() == Some("invalid_grant") => return Err(self.expire(&mut state)),
-            Err(e) => return Err(e),
-        };
+        let resp =
+            match token::token_request(&self.inner.http, &provider.metadata.token_endpoint, &form)
+                .await
+            {
+                Ok(r) => r,
+                Err(e) if e.oauth_error() == Some("invalid_grant") => {
+                    return Err(self.expire(&mut state));
+                }
+                Err(e) => return Err(e),
+            };
         let claims = match &resp.id_token {
             Some(id) => Some(
                 self.validate_id_token(
@@ -858,8 +923,11 @@ impl Client {
             .userinfo_endpoint
             .as_ref()
             .ok_or(ErrorKind::MissingEndpoint("userinfo"))?;
-        let info: serde_json::Map<String, serde_json::Value> =
-            self.inner.http.get_json_with(url, Some(token.expose())).await?;
+        let info: serde_json::Map<String, serde_json::Value> = self
+            .inner
+            .http
+            .get_json_with(url, Some(token.expose()))
+            .await?;
         let sub = info.get("sub").and_then(|s| s.as_str());
         let expected = self.session().await?.map(|s| s.subject);
         if sub.is_none() || sub != expected.as_deref() {
@@ -877,7 +945,11 @@ impl Client {
     ///
     /// # Errors
     /// Not signed in, or the server offers no end-session endpoint.
-    pub async fn end_session_url(&self, post_logout_redirect_uri: Option<&str>, state: Option<&str>) -> Result<Url> {
+    pub async fn end_session_url(
+        &self,
+        post_logout_redirect_uri: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<Url> {
         let provider = self.provider().await?;
         let mut url = provider
             .metadata
@@ -920,17 +992,21 @@ impl Client {
             return Ok(LogoutResult { revoked: true });
         };
         let mut revoked = false;
-        if let Ok(provider) = self.provider().await {
-            if let Some(url) = &provider.metadata.revocation_endpoint {
-                let http = &self.inner.http;
-                let cid = &self.inner.client_id;
-                let rt_ok = match &session.refresh_token {
-                    Some(rt) => token::revoke(http, url, cid, rt, "refresh_token").await.is_ok(),
-                    None => true,
-                };
-                let at_ok = token::revoke(http, url, cid, &session.access_token, "access_token").await.is_ok();
-                revoked = rt_ok && at_ok;
-            }
+        if let Ok(provider) = self.provider().await
+            && let Some(url) = &provider.metadata.revocation_endpoint
+        {
+            let http = &self.inner.http;
+            let cid = &self.inner.client_id;
+            let rt_ok = match &session.refresh_token {
+                Some(rt) => token::revoke(http, url, cid, rt, "refresh_token")
+                    .await
+                    .is_ok(),
+                None => true,
+            };
+            let at_ok = token::revoke(http, url, cid, &session.access_token, "access_token")
+                .await
+                .is_ok();
+            revoked = rt_ok && at_ok;
         }
         self.inner.store.delete(&self.session_key())?;
         state.session = None;

@@ -255,9 +255,14 @@ impl Error {
             }
             OAuth { error, .. } => match error.as_str() {
                 "temporarily_unavailable" | "server_error" => ErrorCode::RetryLater,
-                "invalid_client" | "unauthorized_client" | "unsupported_grant_type"
-                | "unsupported_response_type" | "invalid_scope" => ErrorCode::Misconfigured,
-                "login_required" | "interaction_required" | "consent_required"
+                "invalid_client"
+                | "unauthorized_client"
+                | "unsupported_grant_type"
+                | "unsupported_response_type"
+                | "invalid_scope" => ErrorCode::Misconfigured,
+                "login_required"
+                | "interaction_required"
+                | "consent_required"
                 | "account_selection_required" => ErrorCode::NotSignedIn,
                 _ => ErrorCode::ServerRejected,
             },
@@ -372,10 +377,7 @@ pub(crate) fn redact_url(url: &url::Url) -> String {
 /// bounded length of printable characters, so it cannot smuggle control
 /// characters or megabytes into logs.
 pub(crate) fn sanitize(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect()
+    s.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
 #[cfg(test)]

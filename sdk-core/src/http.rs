@@ -115,7 +115,10 @@ impl Http {
         }
         let body = read_limited(resp).await?;
         serde_json::from_slice(&body).map_err(|e| {
-            Error::malformed(url, format!("invalid JSON at line {} column {}", e.line(), e.column()))
+            Error::malformed(
+                url,
+                format!("invalid JSON at line {} column {}", e.line(), e.column()),
+            )
         })
     }
 

@@ -51,6 +51,8 @@
 //! Tokens are [`Secret`]s whose `Debug` prints `[redacted]`; no error message
 //! contains a token, code or query string; HTTPS is required except on loopback.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
 mod client;
 mod error;
 mod http;

@@ -80,7 +80,8 @@ impl LoopbackReceiver {
                 _ = tokio::time::sleep_until(deadline) => return Err(ErrorKind::Expired("the wait for the browser").into()),
                 r = self.listener.accept() => r.map_err(|e| Error::from(ErrorKind::Io(e)))?,
             };
-            let handled = tokio::time::timeout(PER_CONNECTION, self.handle(stream, expected_state)).await;
+            let handled =
+                tokio::time::timeout(PER_CONNECTION, self.handle(stream, expected_state)).await;
             match handled {
                 Ok(Ok(Some(url))) => return Ok(url),
                 Ok(Ok(None)) | Err(_) => continue,
@@ -93,7 +94,10 @@ impl LoopbackReceiver {
         let mut buf = Vec::with_capacity(1024);
         let mut chunk = [0u8; 1024];
         while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = stream.read(&mut chunk).await.map_err(|e| Error::from(ErrorKind::Io(e)))?;
+            let n = stream
+                .read(&mut chunk)
+                .await
+                .map_err(|e| Error::from(ErrorKind::Io(e)))?;
             if n == 0 {
                 return Ok(None);
             }
@@ -105,7 +109,10 @@ impl LoopbackReceiver {
         }
         let head = String::from_utf8_lossy(&buf);
         let mut parts = head.lines().next().unwrap_or_default().split(' ');
-        let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let (method, target) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
         let Ok(url) = self.redirect_uri.join(target) else {
             respond(&mut stream, 400, "Bad request", "").await;
             return Ok(None);
@@ -127,9 +134,21 @@ impl LoopbackReceiver {
         }
         let failed = url.query_pairs().any(|(k, _)| k == "error");
         if failed {
-            respond(&mut stream, 200, "Sign-in did not complete", "Return to the app for details. You can close this window.").await;
+            respond(
+                &mut stream,
+                200,
+                "Sign-in did not complete",
+                "Return to the app for details. You can close this window.",
+            )
+            .await;
         } else {
-            respond(&mut stream, 200, "Signed in", "You can close this window and return to the app.").await;
+            respond(
+                &mut stream,
+                200,
+                "Signed in",
+                "You can close this window and return to the app.",
+            )
+            .await;
         }
         Ok(Some(url))
     }
@@ -161,12 +180,18 @@ mod tests {
 
     async fn get(url: &str) -> (u16, String) {
         let u = Url::parse(url).unwrap_or_else(|e| panic!("{e}"));
-        let addr = format!("{}:{}", u.host_str().unwrap_or_default(), u.port().unwrap_or(80));
+        let addr = format!(
+            "{}:{}",
+            u.host_str().unwrap_or_default(),
+            u.port().unwrap_or(80)
+        );
         let mut s = TcpStream::connect(addr.trim_start_matches('[').replace("]:", ":").as_str())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let path = &url[u.origin().ascii_serialization().len()..];
-        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.ok();
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .ok();
         let mut out = String::new();
         s.read_to_string(&mut out).await.ok();
         let status = out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -179,7 +204,9 @@ mod tests {
 
     #[tokio::test]
     async fn callback_with_the_right_state_is_answered_and_returned() {
-        let r = LoopbackReceiver::bind(&template()).await.unwrap_or_else(|e| panic!("{e}"));
+        let r = LoopbackReceiver::bind(&template())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let port = r.redirect_uri().port().unwrap_or(0);
         assert_ne!(port, 0);
         let base = r.redirect_uri().to_string();
@@ -188,7 +215,9 @@ mod tests {
             let (s200, body) = get(&format!("{base}?code=abc&state=st-1")).await;
             (s404, s200, body)
         });
-        let url = r.wait("st-1", Duration::from_secs(10), &CancellationToken::new()).await;
+        let url = r
+            .wait("st-1", Duration::from_secs(10), &CancellationToken::new())
+            .await;
         let url = url.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(url.query(), Some("code=abc&state=st-1"));
         let (s404, s200, body) = client.await.unwrap_or_else(|e| panic!("{e}"));
@@ -198,31 +227,52 @@ mod tests {
 
     #[tokio::test]
     async fn callback_with_a_foreign_state_fails_at_once() {
-        let r = LoopbackReceiver::bind(&template()).await.unwrap_or_else(|e| panic!("{e}"));
+        let r = LoopbackReceiver::bind(&template())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let base = r.redirect_uri().to_string();
-        let client = tokio::spawn(async move { get(&format!("{base}?code=abc&state=forged")).await });
+        let client =
+            tokio::spawn(async move { get(&format!("{base}?code=abc&state=forged")).await });
         let started = std::time::Instant::now();
-        let e = r.wait("st-1", Duration::from_secs(30), &CancellationToken::new()).await.err();
-        assert!(matches!(e.as_ref().map(|e| e.kind()), Some(ErrorKind::StateMismatch)), "{e:?}");
-        assert!(started.elapsed() < Duration::from_secs(10), "must not wait for the timeout");
+        let e = r
+            .wait("st-1", Duration::from_secs(30), &CancellationToken::new())
+            .await
+            .err();
+        assert!(
+            matches!(e.as_ref().map(|e| e.kind()), Some(ErrorKind::StateMismatch)),
+            "{e:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "must not wait for the timeout"
+        );
         let (status, _) = client.await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(status, 400);
     }
 
     #[tokio::test]
     async fn waiting_can_be_cancelled_and_times_out() {
-        let r = LoopbackReceiver::bind(&template()).await.unwrap_or_else(|e| panic!("{e}"));
+        let r = LoopbackReceiver::bind(&template())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let cancel = CancellationToken::new();
         cancel.cancel();
         let e = r.wait("s", Duration::from_secs(30), &cancel).await.err();
         assert_eq!(e.map(|e| e.code()), Some(crate::ErrorCode::Cancelled));
-        let e = r.wait("s", Duration::from_millis(50), &CancellationToken::new()).await.err();
+        let e = r
+            .wait("s", Duration::from_millis(50), &CancellationToken::new())
+            .await
+            .err();
         assert_eq!(e.map(|e| e.code()), Some(crate::ErrorCode::Expired));
     }
 
     #[tokio::test]
     async fn non_loopback_templates_are_refused() {
-        for t in ["https://127.0.0.1/cb", "http://example.com/cb", "com.example.app:/cb"] {
+        for t in [
+            "https://127.0.0.1/cb",
+            "http://example.com/cb",
+            "com.example.app:/cb",
+        ] {
             let u = Url::parse(t).unwrap_or_else(|e| panic!("{e}"));
             assert!(LoopbackReceiver::bind(&u).await.is_err(), "{t}");
         }

@@ -138,7 +138,8 @@ mod tests {
         let bytes = serde_json::to_vec(&session_json(SCHEMA)).unwrap_or_default();
         let s: StoredSession = decode("k", &bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.refresh_token.as_ref().map(Secret::expose), Some("RT"));
-        let again: StoredSession = decode("k", &encode(&s).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+        let again: StoredSession =
+            decode("k", &encode(&s).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again.access_token.expose(), "AT");
     }
 
@@ -146,13 +147,20 @@ mod tests {
     fn a_newer_schema_is_refused_with_a_storage_error() {
         let bytes = serde_json::to_vec(&session_json(SCHEMA + 1)).unwrap_or_default();
         let e = decode::<StoredSession>("k", &bytes).err();
-        assert_eq!(e.as_ref().map(|e| e.code()), Some(crate::ErrorCode::Storage));
+        assert_eq!(
+            e.as_ref().map(|e| e.code()),
+            Some(crate::ErrorCode::Storage)
+        );
         assert!(e.is_some_and(|e| e.message().contains("newer SDK")));
     }
 
     #[test]
     fn garbage_and_missing_fields_are_typed_storage_errors_without_content() {
-        for bytes in [&b"\x00\x01garbage"[..], br#"{"schema":1,"access_token":"LEAK"}"#, br#"{"access_token":"LEAK"}"#] {
+        for bytes in [
+            &b"\x00\x01garbage"[..],
+            br#"{"schema":1,"access_token":"LEAK"}"#,
+            br#"{"access_token":"LEAK"}"#,
+        ] {
             let e = decode::<StoredSession>("k", bytes).err();
             let e = e.unwrap_or_else(|| panic!("expected an error"));
             assert_eq!(e.code(), crate::ErrorCode::Storage);

@@ -140,7 +140,10 @@ pub(crate) fn parse_callback(
     }
     match param(callback, "code") {
         Some(c) if !c.is_empty() => Ok(Secret::new(c.into_owned())),
-        _ => Err(Error::malformed(callback, "the callback has neither code nor error")),
+        _ => Err(Error::malformed(
+            callback,
+            "the callback has neither code nor error",
+        )),
     }
 }
 
@@ -195,7 +198,10 @@ mod tests {
         assert_eq!(q["state"], pending.state.expose());
         assert_eq!(q["nonce"], pending.nonce.expose());
         assert_ne!(q["state"], q["nonce"]);
-        assert_eq!(q["scope"], "openid profile urn:zitadel:iam:org:domain:primary:acme.localhost");
+        assert_eq!(
+            q["scope"],
+            "openid profile urn:zitadel:iam:org:domain:primary:acme.localhost"
+        );
         assert_eq!(q["ui_locales"], "de en");
         assert_eq!(q["prompt"], "create");
         assert_eq!(q["login_hint"], "alice@acme");
@@ -221,17 +227,27 @@ mod tests {
     #[test]
     fn callback_with_matching_state_and_iss_yields_the_code() {
         let (_, p) = start(&LoginOptions::default());
-        let url = cb(&format!("code=c1&state={}&iss=https%3A%2F%2Fidp.example", p.state.expose()));
-        let code = parse_callback(&url, &p, &meta(true), &issuer()).unwrap_or_else(|e| panic!("{e}"));
+        let url = cb(&format!(
+            "code=c1&state={}&iss=https%3A%2F%2Fidp.example",
+            p.state.expose()
+        ));
+        let code =
+            parse_callback(&url, &p, &meta(true), &issuer()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(code.expose(), "c1");
     }
 
     #[test]
     fn callback_with_wrong_or_missing_state_is_rejected() {
         let (_, p) = start(&LoginOptions::default());
-        for q in ["code=c1&state=forged&iss=https%3A%2F%2Fidp.example", "code=c1&iss=https%3A%2F%2Fidp.example"] {
+        for q in [
+            "code=c1&state=forged&iss=https%3A%2F%2Fidp.example",
+            "code=c1&iss=https%3A%2F%2Fidp.example",
+        ] {
             let e = parse_callback(&cb(q), &p, &meta(true), &issuer()).err();
-            assert!(matches!(e.as_ref().map(|e| e.kind()), Some(ErrorKind::StateMismatch)), "{e:?}");
+            assert!(
+                matches!(e.as_ref().map(|e| e.kind()), Some(ErrorKind::StateMismatch)),
+                "{e:?}"
+            );
         }
     }
 
@@ -239,11 +255,37 @@ mod tests {
     fn callback_iss_is_required_when_advertised_and_must_match() {
         let (_, p) = start(&LoginOptions::default());
         let s = p.state.expose();
-        let missing = parse_callback(&cb(&format!("code=c&state={s}")), &p, &meta(true), &issuer()).err();
-        assert!(matches!(missing.as_ref().map(|e| e.kind()), Some(ErrorKind::CallbackIssuer)));
-        let wrong = parse_callback(&cb(&format!("code=c&state={s}&iss=https%3A%2F%2Fevil")), &p, &meta(false), &issuer()).err();
-        assert!(matches!(wrong.as_ref().map(|e| e.kind()), Some(ErrorKind::CallbackIssuer)));
-        assert!(parse_callback(&cb(&format!("code=c&state={s}")), &p, &meta(false), &issuer()).is_ok());
+        let missing = parse_callback(
+            &cb(&format!("code=c&state={s}")),
+            &p,
+            &meta(true),
+            &issuer(),
+        )
+        .err();
+        assert!(matches!(
+            missing.as_ref().map(|e| e.kind()),
+            Some(ErrorKind::CallbackIssuer)
+        ));
+        let wrong = parse_callback(
+            &cb(&format!("code=c&state={s}&iss=https%3A%2F%2Fevil")),
+            &p,
+            &meta(false),
+            &issuer(),
+        )
+        .err();
+        assert!(matches!(
+            wrong.as_ref().map(|e| e.kind()),
+            Some(ErrorKind::CallbackIssuer)
+        ));
+        assert!(
+            parse_callback(
+                &cb(&format!("code=c&state={s}")),
+                &p,
+                &meta(false),
+                &issuer()
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -251,25 +293,51 @@ mod tests {
         let (_, p) = start(&LoginOptions::default());
         let s = p.state.expose();
         let iss = "iss=https%3A%2F%2Fidp.example";
-        let denied = parse_callback(&cb(&format!("error=access_denied&state={s}&{iss}")), &p, &meta(true), &issuer()).err();
+        let denied = parse_callback(
+            &cb(&format!("error=access_denied&state={s}&{iss}")),
+            &p,
+            &meta(true),
+            &issuer(),
+        )
+        .err();
         assert_eq!(denied.map(|e| e.code()), Some(ErrorCode::AccessDenied));
-        let login = parse_callback(&cb(&format!("error=login_required&state={s}&{iss}")), &p, &meta(true), &issuer()).err();
+        let login = parse_callback(
+            &cb(&format!("error=login_required&state={s}&{iss}")),
+            &p,
+            &meta(true),
+            &issuer(),
+        )
+        .err();
         assert_eq!(login.map(|e| e.code()), Some(ErrorCode::NotSignedIn));
-        let empty = parse_callback(&cb(&format!("state={s}&{iss}")), &p, &meta(true), &issuer()).err();
-        assert_eq!(empty.map(|e| e.code()), Some(ErrorCode::InvalidServerResponse));
+        let empty =
+            parse_callback(&cb(&format!("state={s}&{iss}")), &p, &meta(true), &issuer()).err();
+        assert_eq!(
+            empty.map(|e| e.code()),
+            Some(ErrorCode::InvalidServerResponse)
+        );
     }
 
     #[test]
     fn callback_to_another_uri_is_not_taken() {
         let (_, p) = start(&LoginOptions::default());
-        let other = Url::parse(&format!("http://127.0.0.1:9999/callback?code=c&state={}", p.state.expose())).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(parse_callback(&other, &p, &meta(false), &issuer()).err().map(|e| e.code()), Some(ErrorCode::InvalidInput));
+        let other = Url::parse(&format!(
+            "http://127.0.0.1:9999/callback?code=c&state={}",
+            p.state.expose()
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            parse_callback(&other, &p, &meta(false), &issuer())
+                .err()
+                .map(|e| e.code()),
+            Some(ErrorCode::InvalidInput)
+        );
     }
 
     #[test]
     fn redirect_matching_for_webviews_and_custom_schemes() {
         let r = Url::parse("com.example.app:/callback").unwrap_or_else(|e| panic!("{e}"));
-        let hit = Url::parse("com.example.app:/callback?code=1&state=2").unwrap_or_else(|e| panic!("{e}"));
+        let hit = Url::parse("com.example.app:/callback?code=1&state=2")
+            .unwrap_or_else(|e| panic!("{e}"));
         let miss = Url::parse("com.example.app:/other?code=1").unwrap_or_else(|e| panic!("{e}"));
         assert!(is_redirect_to(&hit, &r));
         assert!(!is_redirect_to(&miss, &r));

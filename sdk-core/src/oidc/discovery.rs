@@ -111,23 +111,33 @@ mod tests {
     #[test]
     fn discovery_url_appends_well_known_path() {
         assert_eq!(
-            discovery_url(&url("https://idp.example/")).map(|u| u.to_string()).ok(),
+            discovery_url(&url("https://idp.example/"))
+                .map(|u| u.to_string())
+                .ok(),
             Some("https://idp.example/.well-known/openid-configuration".into())
         );
         assert_eq!(
-            discovery_url(&url("https://idp.example/tenant")).map(|u| u.to_string()).ok(),
+            discovery_url(&url("https://idp.example/tenant"))
+                .map(|u| u.to_string())
+                .ok(),
             Some("https://idp.example/tenant/.well-known/openid-configuration".into())
         );
     }
 
     #[test]
     fn metadata_with_the_configured_issuer_is_accepted() {
-        assert!(meta("https://idp.example").validate(&url("https://idp.example")).is_ok());
+        assert!(
+            meta("https://idp.example")
+                .validate(&url("https://idp.example"))
+                .is_ok()
+        );
     }
 
     #[test]
     fn metadata_naming_another_issuer_is_rejected() {
-        let e = meta("https://evil.example").validate(&url("https://idp.example")).err();
+        let e = meta("https://evil.example")
+            .validate(&url("https://idp.example"))
+            .err();
         assert_eq!(e.map(|e| e.code()), Some(crate::ErrorCode::Misconfigured));
     }
 

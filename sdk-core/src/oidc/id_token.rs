@@ -75,7 +75,8 @@ pub(crate) struct RawHeader {
 /// Splits a compact JWS and reads its header; checks the algorithm allow-list.
 pub(crate) fn parse_header(token: &str) -> Result<(RawHeader, Algorithm)> {
     let mut parts = token.split('.');
-    let (Some(h), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(Error::token(V::Malformed));
     };
@@ -85,9 +86,9 @@ pub(crate) fn parse_header(token: &str) -> Result<(RawHeader, Algorithm)> {
     let header: RawHeader =
         serde_json::from_slice(&bytes).map_err(|_| Error::token(V::Malformed))?;
     if !ALLOWED_ALGS.contains(&header.alg.as_str()) {
-        return Err(Error::token(V::DisallowedAlgorithm(crate::error::sanitize(
-            &header.alg,
-        ))));
+        return Err(Error::token(V::DisallowedAlgorithm(
+            crate::error::sanitize(&header.alg),
+        )));
     }
     let alg: Algorithm = header
         .alg
@@ -102,12 +103,13 @@ pub(crate) fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
     if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
         return false;
     }
-    if let Some(ka) = jwk.common.key_algorithm {
-        if ka.to_string() != format!("{alg:?}") {
-            return false;
-        }
+    if let Some(ka) = jwk.common.key_algorithm
+        && ka.to_string() != format!("{alg:?}")
+    {
+        return false;
     }
-    let family_ok = match &jwk.algorithm {
+
+    match &jwk.algorithm {
         AlgorithmParameters::RSA(_) => matches!(
             alg,
             Algorithm::RS256
@@ -124,13 +126,16 @@ pub(crate) fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
         // Symmetric keys never verify an ID token.
         AlgorithmParameters::OctetKey(_) => false,
         _ => false,
-    };
-    family_ok
+    }
 }
 
 /// Picks the key for a token: by `kid`, or the only fitting key when the
 /// token names none.
-pub(crate) fn select_key<'k>(keys: &'k [Jwk], kid: Option<&str>, alg: Algorithm) -> Option<&'k Jwk> {
+pub(crate) fn select_key<'k>(
+    keys: &'k [Jwk],
+    kid: Option<&str>,
+    alg: Algorithm,
+) -> Option<&'k Jwk> {
     match kid {
         Some(kid) => keys
             .iter()
@@ -159,22 +164,31 @@ pub(crate) fn parse_jwks(doc: &Value) -> Vec<Jwk> {
 }
 
 /// Verifies the signature with `jwk` and checks every claim.
-pub(crate) fn verify(token: &str, alg: Algorithm, jwk: &Jwk, exp: &Expectations<'_>) -> Result<IdTokenClaims> {
+pub(crate) fn verify(
+    token: &str,
+    alg: Algorithm,
+    jwk: &Jwk,
+    exp: &Expectations<'_>,
+) -> Result<IdTokenClaims> {
     let key = DecodingKey::from_jwk(jwk).map_err(|_| Error::token(V::KeyMismatch))?;
     let mut validation = Validation::new(alg);
     validation.required_spec_claims.clear();
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
-    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
-        use jsonwebtoken::errors::ErrorKind as J;
-        Error::token(match e.kind() {
-            J::InvalidSignature => V::BadSignature,
-            J::InvalidAlgorithm | J::InvalidRsaKey(_) | J::InvalidEcdsaKey | J::InvalidEddsaKey
-            | J::InvalidKeyFormat => V::KeyMismatch,
-            _ => V::Malformed,
-        })
-    })?;
+    let data =
+        jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as J;
+            Error::token(match e.kind() {
+                J::InvalidSignature => V::BadSignature,
+                J::InvalidAlgorithm
+                | J::InvalidRsaKey(_)
+                | J::InvalidEcdsaKey
+                | J::InvalidEddsaKey
+                | J::InvalidKeyFormat => V::KeyMismatch,
+                _ => V::Malformed,
+            })
+        })?;
     check_claims(data.claims, alg, exp)
 }
 
@@ -186,7 +200,11 @@ fn int_claim(all: &Map<String, Value>, name: &str) -> Option<i64> {
 }
 
 /// The claim checks, separate from the signature so each rule is testable.
-pub(crate) fn check_claims(all: Map<String, Value>, alg: Algorithm, e: &Expectations<'_>) -> Result<IdTokenClaims> {
+pub(crate) fn check_claims(
+    all: Map<String, Value>,
+    alg: Algorithm,
+    e: &Expectations<'_>,
+) -> Result<IdTokenClaims> {
     let fail = |v: V| Err(Error::token(v));
     let iss = all.get("iss").and_then(Value::as_str).unwrap_or_default();
     if iss != e.issuer {
@@ -194,7 +212,10 @@ pub(crate) fn check_claims(all: Map<String, Value>, alg: Algorithm, e: &Expectat
     }
     let aud: Vec<String> = match all.get("aud") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
         _ => vec![],
     };
     if !aud.iter().any(|a| a == e.client_id) {
@@ -217,14 +238,18 @@ pub(crate) fn check_claims(all: Map<String, Value>, alg: Algorithm, e: &Expectat
     if iat > e.now + e.leeway {
         return fail(V::IssuedAt);
     }
-    let sub = all.get("sub").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let sub = all
+        .get("sub")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     if sub.is_empty() {
         return fail(V::Subject);
     }
-    if let Some(prev) = e.previous_sub {
-        if prev != sub {
-            return fail(V::SubjectChanged);
-        }
+    if let Some(prev) = e.previous_sub
+        && prev != sub
+    {
+        return fail(V::SubjectChanged);
     }
     let nonce = all.get("nonce").and_then(Value::as_str);
     match (e.nonce, nonce) {
@@ -265,10 +290,16 @@ pub(crate) fn check_claims(all: Map<String, Value>, alg: Algorithm, e: &Expectat
 /// signing algorithm, base64url without padding.
 pub(crate) fn token_hash(alg: Algorithm, token: &str) -> Option<String> {
     let digest: Vec<u8> = match alg {
-        Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 => sha2::Sha256::digest(token).to_vec(),
-        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => sha2::Sha384::digest(token).to_vec(),
+        Algorithm::RS256 | Algorithm::PS256 | Algorithm::ES256 => {
+            sha2::Sha256::digest(token).to_vec()
+        }
+        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 => {
+            sha2::Sha384::digest(token).to_vec()
+        }
         // EdDSA with Ed25519 uses SHA-512 per OpenID Connect errata practice.
-        Algorithm::RS512 | Algorithm::PS512 | Algorithm::EdDSA => sha2::Sha512::digest(token).to_vec(),
+        Algorithm::RS512 | Algorithm::PS512 | Algorithm::EdDSA => {
+            sha2::Sha512::digest(token).to_vec()
+        }
         _ => return None,
     };
     Some(URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]))
@@ -299,7 +330,11 @@ pub(crate) mod tests {
             jwk_json["use"] = json!("sig");
             jwk_json["alg"] = json!("ES256");
             let jwk = serde_json::from_value(jwk_json).unwrap_or_else(|e| panic!("{e}"));
-            TestKey { enc, jwk, kid: kid.into() }
+            TestKey {
+                enc,
+                jwk,
+                kid: kid.into(),
+            }
         }
 
         pub(crate) fn sign(&self, claims: &Value) -> String {
@@ -365,46 +400,87 @@ pub(crate) mod tests {
 
     #[test]
     fn wrong_issuer_is_rejected() {
-        assert_eq!(check(with(claims(), "iss", json!("https://evil")), &expect()).err(), Some(V::Issuer));
+        assert_eq!(
+            check(with(claims(), "iss", json!("https://evil")), &expect()).err(),
+            Some(V::Issuer)
+        );
     }
 
     #[test]
     fn audience_without_client_is_rejected() {
-        assert_eq!(check(with(claims(), "aud", json!(["other"])), &expect()).err(), Some(V::Audience));
-        assert_eq!(check(with(claims(), "aud", json!("app")), &expect()).map(|c| c.aud).ok(), Some(vec!["app".to_string()]));
+        assert_eq!(
+            check(with(claims(), "aud", json!(["other"])), &expect()).err(),
+            Some(V::Audience)
+        );
+        assert_eq!(
+            check(with(claims(), "aud", json!("app")), &expect())
+                .map(|c| c.aud)
+                .ok(),
+            Some(vec!["app".to_string()])
+        );
     }
 
     #[test]
     fn azp_must_name_the_client_and_is_required_with_several_audiences() {
-        assert_eq!(check(with(claims(), "azp", json!("other")), &expect()).err(), Some(V::AuthorizedParty));
-        assert_eq!(check(without(claims(), "azp"), &expect()).err(), Some(V::AuthorizedParty));
+        assert_eq!(
+            check(with(claims(), "azp", json!("other")), &expect()).err(),
+            Some(V::AuthorizedParty)
+        );
+        assert_eq!(
+            check(without(claims(), "azp"), &expect()).err(),
+            Some(V::AuthorizedParty)
+        );
         let single = without(with(claims(), "aud", json!("app")), "azp");
         assert!(check(single, &expect()).is_ok());
     }
 
     #[test]
     fn expired_or_missing_exp_is_rejected_with_leeway_honoured() {
-        assert_eq!(check(without(claims(), "exp"), &expect()).err(), Some(V::Expired));
-        assert_eq!(check(with(claims(), "exp", json!(NOW - 31)), &expect()).err(), Some(V::Expired));
+        assert_eq!(
+            check(without(claims(), "exp"), &expect()).err(),
+            Some(V::Expired)
+        );
+        assert_eq!(
+            check(with(claims(), "exp", json!(NOW - 31)), &expect()).err(),
+            Some(V::Expired)
+        );
         assert!(check(with(claims(), "exp", json!(NOW - 29)), &expect()).is_ok());
     }
 
     #[test]
     fn missing_or_future_iat_is_rejected() {
-        assert_eq!(check(without(claims(), "iat"), &expect()).err(), Some(V::IssuedAt));
-        assert_eq!(check(with(claims(), "iat", json!(NOW + 60)), &expect()).err(), Some(V::IssuedAt));
+        assert_eq!(
+            check(without(claims(), "iat"), &expect()).err(),
+            Some(V::IssuedAt)
+        );
+        assert_eq!(
+            check(with(claims(), "iat", json!(NOW + 60)), &expect()).err(),
+            Some(V::IssuedAt)
+        );
     }
 
     #[test]
     fn missing_or_empty_sub_is_rejected() {
-        assert_eq!(check(without(claims(), "sub"), &expect()).err(), Some(V::Subject));
-        assert_eq!(check(with(claims(), "sub", json!("")), &expect()).err(), Some(V::Subject));
+        assert_eq!(
+            check(without(claims(), "sub"), &expect()).err(),
+            Some(V::Subject)
+        );
+        assert_eq!(
+            check(with(claims(), "sub", json!("")), &expect()).err(),
+            Some(V::Subject)
+        );
     }
 
     #[test]
     fn nonce_must_match_the_one_sent() {
-        assert_eq!(check(with(claims(), "nonce", json!("other")), &expect()).err(), Some(V::Nonce));
-        assert_eq!(check(without(claims(), "nonce"), &expect()).err(), Some(V::Nonce));
+        assert_eq!(
+            check(with(claims(), "nonce", json!("other")), &expect()).err(),
+            Some(V::Nonce)
+        );
+        assert_eq!(
+            check(without(claims(), "nonce"), &expect()).err(),
+            Some(V::Nonce)
+        );
     }
 
     #[test]
@@ -415,8 +491,14 @@ pub(crate) mod tests {
         e.previous_sub = Some("user-1");
         assert!(check(without(claims(), "nonce"), &e).is_ok());
         assert!(check(claims(), &e).is_ok());
-        assert_eq!(check(with(claims(), "nonce", json!("n-2")), &e).err(), Some(V::Nonce));
-        assert_eq!(check(with(claims(), "sub", json!("user-2")), &e).err(), Some(V::SubjectChanged));
+        assert_eq!(
+            check(with(claims(), "nonce", json!("n-2")), &e).err(),
+            Some(V::Nonce)
+        );
+        assert_eq!(
+            check(with(claims(), "sub", json!("user-2")), &e).err(),
+            Some(V::SubjectChanged)
+        );
     }
 
     #[test]
@@ -425,9 +507,15 @@ pub(crate) mod tests {
         e.access_token = Some("access-token-1");
         let good = token_hash(Algorithm::ES256, "access-token-1").unwrap_or_default();
         assert!(check(with(claims(), "at_hash", json!(good)), &e).is_ok());
-        assert_eq!(check(with(claims(), "at_hash", json!("AAAA")), &e).err(), Some(V::AccessTokenHash));
+        assert_eq!(
+            check(with(claims(), "at_hash", json!("AAAA")), &e).err(),
+            Some(V::AccessTokenHash)
+        );
         e.access_token = None;
-        assert_eq!(check(with(claims(), "at_hash", json!(good)), &e).err(), Some(V::AccessTokenHash));
+        assert_eq!(
+            check(with(claims(), "at_hash", json!(good)), &e).err(),
+            Some(V::AccessTokenHash)
+        );
     }
 
     #[test]
@@ -446,17 +534,34 @@ pub(crate) mod tests {
         let mut e = expect();
         e.max_age = Some(60);
         assert!(check(claims(), &e).is_ok());
-        assert_eq!(check(without(claims(), "auth_time"), &e).err(), Some(V::AuthTime));
-        assert_eq!(check(with(claims(), "auth_time", json!(NOW - 200)), &e).err(), Some(V::AuthTime));
+        assert_eq!(
+            check(without(claims(), "auth_time"), &e).err(),
+            Some(V::AuthTime)
+        );
+        assert_eq!(
+            check(with(claims(), "auth_time", json!(NOW - 200)), &e).err(),
+            Some(V::AuthTime)
+        );
     }
 
     #[test]
     fn alg_none_and_hmac_are_refused_before_any_key_lookup() {
-        let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode("{}"));
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            URL_SAFE_NO_PAD.encode("{}")
+        );
         let e = parse_header(&none).err().map(|e| e.kind().to_string());
         assert!(e.is_some_and(|m| m.contains("\"none\"")));
-        let hs = format!("{}.{}.sig", URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#), URL_SAFE_NO_PAD.encode("{}"));
-        assert_eq!(parse_header(&hs).err().map(|e| e.code()), Some(ErrorCode::InvalidServerResponse));
+        let hs = format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#),
+            URL_SAFE_NO_PAD.encode("{}")
+        );
+        assert_eq!(
+            parse_header(&hs).err().map(|e| e.code()),
+            Some(ErrorCode::InvalidServerResponse)
+        );
         assert!(parse_header("not-a-jwt").is_err());
         assert!(parse_header("a.b.c.d").is_err());
     }
@@ -471,10 +576,17 @@ pub(crate) mod tests {
         // Another key does not verify it.
         let other = TestKey::new("k1");
         let err = verify(&token, alg, &other.jwk, &expect()).err();
-        assert!(matches!(err.as_ref().map(|e| e.kind()), Some(crate::ErrorKind::Token(V::BadSignature))), "{err:?}");
+        assert!(
+            matches!(
+                err.as_ref().map(|e| e.kind()),
+                Some(crate::ErrorKind::Token(V::BadSignature))
+            ),
+            "{err:?}"
+        );
         // A tampered payload does not verify.
         let mut parts: Vec<&str> = token.split('.').collect();
-        let forged = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&with(claims(), "sub", json!("admin"))).unwrap_or_default());
+        let forged = URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(&with(claims(), "sub", json!("admin"))).unwrap_or_default());
         parts[1] = &forged;
         assert!(verify(&parts.join("."), alg, &key.jwk, &expect()).is_err());
     }
@@ -484,16 +596,26 @@ pub(crate) mod tests {
         let a = TestKey::new("a");
         let b = TestKey::new("b");
         let keys = vec![a.jwk.clone(), b.jwk.clone()];
-        assert_eq!(select_key(&keys, Some("b"), Algorithm::ES256).and_then(|k| k.common.key_id.clone()), Some("b".into()));
+        assert_eq!(
+            select_key(&keys, Some("b"), Algorithm::ES256).and_then(|k| k.common.key_id.clone()),
+            Some("b".into())
+        );
         assert!(select_key(&keys, Some("c"), Algorithm::ES256).is_none());
-        assert!(select_key(&keys, Some("a"), Algorithm::RS256).is_none(), "EC key cannot verify RS256");
-        assert!(select_key(&keys, None, Algorithm::ES256).is_none(), "ambiguous without kid");
+        assert!(
+            select_key(&keys, Some("a"), Algorithm::RS256).is_none(),
+            "EC key cannot verify RS256"
+        );
+        assert!(
+            select_key(&keys, None, Algorithm::ES256).is_none(),
+            "ambiguous without kid"
+        );
         assert!(select_key(&keys[..1], None, Algorithm::ES256).is_some());
     }
 
     #[test]
     fn symmetric_and_encryption_keys_never_verify() {
-        let oct: Jwk = serde_json::from_value(json!({"kty":"oct","k":"c2VjcmV0","kid":"h"})).unwrap_or_else(|e| panic!("{e}"));
+        let oct: Jwk = serde_json::from_value(json!({"kty":"oct","k":"c2VjcmV0","kid":"h"}))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert!(!key_fits(&oct, Algorithm::ES256));
         let mut enc = TestKey::new("e").jwk;
         enc.common.public_key_use = Some(PublicKeyUse::Encryption);

@@ -68,7 +68,11 @@ fn parse_ok<T: serde::de::DeserializeOwned>(url: &Url, body: &[u8], what: &str) 
 }
 
 /// POSTs a token request; 2xx bodies are parsed as a token response.
-pub(crate) async fn token_request(http: &Http, url: &Url, form: &[(&str, &str)]) -> Result<TokenResponse> {
+pub(crate) async fn token_request(
+    http: &Http,
+    url: &Url,
+    form: &[(&str, &str)],
+) -> Result<TokenResponse> {
     let (status, body) = http.post_form(url, form).await?;
     if !(200..300).contains(&status) {
         return Err(error_from(url, status, &body));
@@ -117,7 +121,10 @@ pub(crate) async fn device_authorization(
     }
     let d: DeviceAuthorization = parse_ok(url, &body, "device authorization response")?;
     if d.user_code.is_empty() || d.expires_in == 0 {
-        return Err(Error::malformed(url, "device authorization response: empty user code or expiry"));
+        return Err(Error::malformed(
+            url,
+            "device authorization response: empty user code or expiry",
+        ));
     }
     Ok(d)
 }
@@ -179,7 +186,11 @@ pub(crate) async fn revoke(
     let (status, body) = http
         .post_form(
             url,
-            &[("token", token.expose()), ("token_type_hint", hint), ("client_id", client_id)],
+            &[
+                ("token", token.expose()),
+                ("token_type_hint", hint),
+                ("client_id", client_id),
+            ],
         )
         .await?;
     if (200..300).contains(&status) {
@@ -209,12 +220,19 @@ mod tests {
         };
         assert!(mk("Bearer").check_bearer().is_ok());
         assert!(mk("bearer").check_bearer().is_ok());
-        assert_eq!(mk("DPoP").check_bearer().err().map(|e| e.code()), Some(crate::ErrorCode::InvalidServerResponse));
+        assert_eq!(
+            mk("DPoP").check_bearer().err().map(|e| e.code()),
+            Some(crate::ErrorCode::InvalidServerResponse)
+        );
     }
 
     #[test]
     fn oauth_error_bodies_are_decoded_and_others_keep_the_status() {
-        let e = error_from(&url(), 400, br#"{"error":"invalid_grant","error_description":"gone"}"#);
+        let e = error_from(
+            &url(),
+            400,
+            br#"{"error":"invalid_grant","error_description":"gone"}"#,
+        );
         assert_eq!(e.oauth_error(), Some("invalid_grant"));
         let e = error_from(&url(), 503, b"<html>down</html>");
         assert_eq!(e.code(), crate::ErrorCode::RetryLater);

@@ -47,9 +47,9 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
 pub(crate) fn valid_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 80
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-')
+        && key.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-'
+        })
         && !key.starts_with('.')
 }
 
@@ -62,12 +62,21 @@ pub(crate) mod contract {
         assert_eq!(store.load("acct-a").ok().flatten(), None);
         store.save("acct-a", b"one").ok();
         store.save("acct-b", b"two").ok();
-        assert_eq!(store.load("acct-a").ok().flatten().as_deref(), Some(&b"one"[..]));
+        assert_eq!(
+            store.load("acct-a").ok().flatten().as_deref(),
+            Some(&b"one"[..])
+        );
         store.save("acct-a", b"three").ok();
-        assert_eq!(store.load("acct-a").ok().flatten().as_deref(), Some(&b"three"[..]));
+        assert_eq!(
+            store.load("acct-a").ok().flatten().as_deref(),
+            Some(&b"three"[..])
+        );
         store.delete("acct-a").ok();
         assert_eq!(store.load("acct-a").ok().flatten(), None);
-        assert!(store.delete("acct-a").is_ok(), "deleting a missing key is fine");
+        assert!(
+            store.delete("acct-a").is_ok(),
+            "deleting a missing key is fine"
+        );
         assert_eq!(
             store.load("acct-b").ok().flatten().as_deref(),
             Some(&b"two"[..]),

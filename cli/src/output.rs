@@ -1,0 +1,162 @@
+//! Human and JSON output.
+
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+use zitadel_sdk::{DeviceAuthorization, Error, Secret, SessionInfo};
+
+/// Where results go: plain text, or one JSON document on stdout.
+pub struct Out {
+    /// JSON mode.
+    pub json: bool,
+}
+
+impl Out {
+    pub fn new(json: bool) -> Self {
+        Out { json }
+    }
+
+    pub fn fail(&self, e: &Error) {
+        self.fail_msg(e.code().name(), e.code().as_u16(), &e.message());
+    }
+
+    pub fn fail_msg(&self, name: &str, code: u16, message: &str) {
+        if self.json {
+            println!(
+                "{}",
+                json!({"error": {"code": code, "name": name, "message": message}})
+            );
+        } else {
+            eprintln!("zid: error: {message} [{name}]");
+        }
+    }
+
+    pub fn warn(&self, msg: &str) {
+        eprintln!("zid: warning: {msg}");
+    }
+
+    pub fn session(&self, s: &SessionInfo, verb: &str) {
+        let claim = |n: &str| {
+            s.claims
+                .as_ref()
+                .and_then(|c| c.get_str(n))
+                .map(str::to_owned)
+        };
+        if self.json {
+            println!(
+                "{}",
+                json!({
+                    "account": s.account, "subject": s.subject,
+                    "name": claim("name"), "email": claim("email"),
+                    "preferred_username": claim("preferred_username"),
+                    "expires_at": s.expires_at, "scopes": s.scopes,
+                    "has_refresh_token": s.has_refresh_token,
+                })
+            );
+        } else {
+            let who = claim("preferred_username")
+                .or_else(|| claim("email"))
+                .unwrap_or_else(|| s.subject.clone());
+            println!(
+                "{verb} as {who} (subject {}, account {})",
+                s.subject, s.account
+            );
+            if let Some(exp) = s.expires_at {
+                println!("Access token expires at {exp} (unix time)");
+            }
+        }
+    }
+
+    pub fn token(&self, t: &Secret) {
+        if self.json {
+            println!("{}", json!({"access_token": t.expose()}));
+        } else {
+            println!("{}", t.expose());
+        }
+    }
+
+    pub fn value(&self, v: &serde_json::Value) {
+        if self.json {
+            println!("{v}");
+        } else {
+            println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+        }
+    }
+
+    pub fn logout(&self, revoked: bool, browser: bool) {
+        if self.json {
+            println!(
+                "{}",
+                json!({"signed_out": true, "revoked": revoked, "browser_session_ended": browser})
+            );
+        } else {
+            println!("Signed out.");
+            if !revoked {
+                eprintln!(
+                    "zid: warning: the server did not confirm the revocation; the local session is wiped anyway"
+                );
+            }
+        }
+    }
+
+    pub fn device_prompt(&self, d: &DeviceAuthorization) {
+        let url = d
+            .verification_uri_complete
+            .clone()
+            .unwrap_or_else(|| d.verification_uri.clone());
+        if self.json {
+            // The prompt goes to stderr so stdout stays one JSON document.
+            eprintln!(
+                "{}",
+                json!({"verification_uri": d.verification_uri, "verification_uri_complete": d.verification_uri_complete,
+                       "user_code": d.user_code, "expires_in": d.expires_in})
+            );
+            return;
+        }
+        eprintln!("To sign in, open {url}");
+        eprintln!("and confirm the code: {}", d.user_code);
+        if let Some(qr) = qr(&url) {
+            eprintln!("{qr}");
+        }
+    }
+}
+
+fn qr(data: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(data.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
+/// Counts down on stderr once a second; completes when the time is up.
+pub async fn countdown(out: &Out, total: Duration) {
+    let live = !out.json && std::io::stderr().is_terminal();
+    let start = tokio::time::Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let left = total.saturating_sub(start.elapsed());
+        if live {
+            let s = left.as_secs();
+            eprint!("\rWaiting for approval… {:02}:{:02} left ", s / 60, s % 60);
+            let _ = std::io::stderr().flush();
+        }
+        if left.is_zero() {
+            if live {
+                eprintln!();
+            }
+            return;
+        }
+    }
+}
+
+/// Ends the countdown line.
+pub fn end_countdown(out: &Out) {
+    if !out.json && std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+}
