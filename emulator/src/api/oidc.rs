@@ -170,9 +170,15 @@ async fn create_callback(
             .get(&id)
             .ok_or_else(auth_request_not_found)?;
         if ar.handled {
+            // ZITADEL raises this with different ids on its two paths.
+            let err_id = if req.error.is_some() {
+                "COMMAND-Sx202nt"
+            } else {
+                "COMMAND-Sx208nt"
+            };
             return Err(ApiError::new(
                 GrpcCode::FailedPrecondition,
-                "COMMAND-Sx208nt",
+                err_id,
                 "Auth request has already been handled",
             ));
         }

@@ -273,7 +273,11 @@ pub(crate) fn finish_auth_request(
 ) -> Result<Response, ApiError> {
     let (ar, user_id, auth_time, amr) = {
         let ar = model.auth_requests.get(auth_request_id).ok_or_else(|| {
-            ApiError::new(GrpcCode::NotFound, "QUERY-Dfg3g", "Auth request not found")
+            ApiError::new(
+                GrpcCode::NotFound,
+                "COMMAND-jae5P",
+                "Auth request does not exist",
+            )
         })?;
         if ar.handled {
             return Err(ApiError::new(
@@ -286,11 +290,11 @@ pub(crate) fn finish_auth_request(
             .sessions
             .get(session_id)
             .filter(|s| s.is_active(now()))
-            .ok_or_else(|| ApiError::new(GrpcCode::NotFound, "QUERY-SAfe2", "Session not found"))?;
+            .ok_or_else(|| ApiError::new(GrpcCode::NotFound, "EMU-OIDC07", "Session not found"))?;
         let auth_time = session.auth_time().ok_or_else(|| {
             ApiError::new(
                 GrpcCode::FailedPrecondition,
-                "COMMAND-x0099887",
+                "EMU-OIDC06",
                 "Session is not authenticated",
             )
         })?;
