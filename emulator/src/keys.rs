@@ -16,9 +16,10 @@ use crate::util::now;
 const KEY_BITS: usize = 2048;
 
 /// One signing key. The private part is kept as PKCS#1 DER so it can be persisted.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SigningKey {
     pub(crate) kid: String,
+    #[serde(with = "der_base64")]
     pub(crate) pkcs1_der: Vec<u8>,
     pub(crate) n: String,
     pub(crate) e: String,
@@ -72,7 +73,7 @@ impl SigningKey {
 
 /// The instance's signing keys. The last one signs; older ones stay published
 /// until they are dropped (by default one previous key is kept).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct KeySet {
     pub(crate) keys: Vec<SigningKey>,
 }
@@ -124,5 +125,21 @@ impl KeySet {
         jsonwebtoken::decode::<T>(token, &decoding, &validation)
             .ok()
             .map(|d| d.claims)
+    }
+}
+
+/// Serializes key bytes as standard base64.
+mod der_base64 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize as _, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
 }

@@ -27,6 +27,7 @@ mod keys;
 mod login;
 mod model;
 mod oidc;
+mod persist;
 mod request_log;
 mod seed;
 mod server;
@@ -34,6 +35,7 @@ mod util;
 
 pub use keys::KeyError;
 pub use model::OutboxMessage;
+pub use persist::PersistError;
 pub use seed::{
     Seed, SeedApp, SeedError, SeedHuman, SeedInfo, SeedLoginClient, SeedOrg, SeedProject,
     SeedUserInfo,

@@ -13,7 +13,7 @@ struct Args {
     /// TCP port on the loopback interface (0 picks a free port).
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Persist state in SQLite in this directory (not implemented yet).
+    /// Persist state in SQLite in this directory (kept across restarts).
     #[arg(long)]
     data: Option<PathBuf>,
     /// Seed file (JSON); defaults to the built-in seed.

@@ -355,8 +355,8 @@ pub struct OutboxMessage {
     pub created: String,
 }
 
-/// All state of one emulated instance.
-#[derive(Debug)]
+/// All state of one emulated instance (serializable as a whole for `--data`).
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct State {
     pub(crate) ids: IdGen,
     pub(crate) instance_id: String,

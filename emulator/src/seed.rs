@@ -188,7 +188,7 @@ impl Default for Seed {
 }
 
 /// What the emulator prints on start and returns from the embedding API.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeedInfo {
     /// The issuer URL (also the API base URL).
     pub issuer: String,
@@ -209,7 +209,7 @@ pub struct SeedInfo {
 }
 
 /// A seed user as printed on start.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeedUserInfo {
     /// Login name (`username@org-domain`).
     pub login_name: String,

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use crate::error::ApiError;
 use crate::keys::{KeyError, SigningKey};
 use crate::model::{OutboxMessage, State};
+use crate::persist::{PersistError, Store};
 use crate::request_log::RequestLog;
 use crate::seed::{Seed, SeedError, SeedInfo, build_state};
 use crate::util::random_token;
@@ -28,8 +29,8 @@ pub struct EmulatorConfig {
     pub port: u16,
     /// Host name used in the issuer URL (`http://{host}:{port}`), default `localhost`.
     pub host: String,
-    /// Directory for persistent state. **Not implemented yet**: starting with
-    /// a data directory fails with [`StartError::PersistenceUnavailable`].
+    /// Directory for persistent state (SQLite). When it holds state from an
+    /// earlier run, that state is used and the seed is ignored.
     pub data_dir: Option<PathBuf>,
     /// The seed; `None` uses [`Seed::default`].
     pub seed: Option<Seed>,
@@ -81,9 +82,9 @@ pub enum StartError {
     /// The request log file cannot be opened.
     #[error("cannot open request log: {0}")]
     RequestLog(#[source] std::io::Error),
-    /// `--data` persistence is not implemented yet.
-    #[error("persistence (--data) is not implemented yet in this version of the emulator")]
-    PersistenceUnavailable,
+    /// The data directory cannot be used.
+    #[error(transparent)]
+    Persist(#[from] PersistError),
 }
 
 /// Shared server state.
@@ -93,6 +94,10 @@ pub(crate) struct Shared {
     /// Secret from which CSRF tokens are derived.
     pub(crate) csrf_secret: String,
     state: Mutex<State>,
+    /// The SQLite store with `--data`.
+    store: Option<Store>,
+    /// Seed info, persisted with the state.
+    info: SeedInfo,
 }
 
 impl Shared {
@@ -106,6 +111,42 @@ impl Shared {
     /// Absolute URL for a path.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)
+    }
+
+    /// Writes the state through to the store, if there is one and it changed.
+    pub(crate) fn persist(&self) -> Result<(), PersistError> {
+        match &self.store {
+            Some(store) => store.save(|| serde_json::to_string(&*self.lock()), &self.info),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Persists after every request (skipped when nothing changed).
+async fn persist_layer(
+    axum::extract::State(shared): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    let saved = tokio::task::spawn_blocking(move || shared.persist()).await;
+    match saved {
+        Ok(Ok(())) => response,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "persisting state failed");
+            ApiError::new(
+                crate::error::GrpcCode::Internal,
+                "EMU-DATA01",
+                "persisting state failed",
+            )
+            .into_response()
+        }
+        Err(_) => ApiError::new(
+            crate::error::GrpcCode::Internal,
+            "EMU-DATA01",
+            "persisting state failed",
+        )
+        .into_response(),
     }
 }
 
@@ -122,11 +163,8 @@ impl Emulator {
     ///
     /// # Errors
     /// [`StartError`] if the port is taken, the seed is invalid, the request
-    /// log cannot be opened, or `data_dir` is set (not implemented yet).
+    /// log cannot be opened, or the data directory cannot be used.
     pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, StartError> {
-        if config.data_dir.is_some() {
-            return Err(StartError::PersistenceUnavailable);
-        }
         let v4 = TcpListener::bind(SocketAddr::new(
             IpAddr::V4(Ipv4Addr::LOCALHOST),
             config.port,
@@ -148,11 +186,24 @@ impl Emulator {
             .await
             .ok();
         let issuer = format!("http://{}:{port}", config.host);
-        let key = tokio::task::spawn_blocking(|| SigningKey::generate("1".to_owned()))
-            .await
-            .map_err(|_| StartError::Key(KeyError::NoKey))??;
-        let seed = config.seed.clone().unwrap_or_default();
-        let (state, info) = build_state(&seed, &issuer, key)?;
+        let store = match &config.data_dir {
+            Some(dir) => Some(Store::open(dir)?),
+            None => None,
+        };
+        let loaded = match &store {
+            Some(store) => store.load(&issuer)?,
+            None => None,
+        };
+        let (state, info) = match loaded {
+            Some(loaded) => loaded,
+            None => {
+                let key = tokio::task::spawn_blocking(|| SigningKey::generate("1".to_owned()))
+                    .await
+                    .map_err(|_| StartError::Key(KeyError::NoKey))??;
+                let seed = config.seed.clone().unwrap_or_default();
+                build_state(&seed, &issuer, key)?
+            }
+        };
         let request_log = match &config.request_log {
             Some(path) => Some(RequestLog::open(path).map_err(StartError::RequestLog)?),
             None => None,
@@ -161,7 +212,10 @@ impl Emulator {
             issuer: issuer.clone(),
             csrf_secret: random_token(32),
             state: Mutex::new(state),
+            store,
+            info: info.clone(),
         });
+        shared.persist()?;
         let router = router(shared.clone(), request_log);
         let (tx, rx) = oneshot::channel::<()>();
         let (tx6, rx6) = oneshot::channel::<()>();
@@ -245,7 +299,11 @@ impl RunningEmulator {
     /// # Errors
     /// [`KeyError`] if key generation fails.
     pub async fn rotate_signing_key(&self) -> Result<String, KeyError> {
-        crate::oidc::rotate_key(&self.shared).await
+        let kid = crate::oidc::rotate_key(&self.shared).await?;
+        if let Err(e) = self.shared.persist() {
+            tracing::error!(error = %e, "persisting state failed");
+        }
+        Ok(kid)
     }
 
     /// Messages ZITADEL would have sent by email or SMS.
@@ -275,6 +333,10 @@ fn router(shared: AppState, request_log: Option<RequestLog>) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            persist_layer,
+        ))
         .with_state(shared);
     match request_log {
         Some(log) => router.layer(axum::middleware::from_fn_with_state(

@@ -95,6 +95,19 @@ impl IdGen {
     }
 }
 
+impl serde::Serialize for IdGen {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0.load(Ordering::Relaxed))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IdGen {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let next = <u64 as serde::Deserialize>::deserialize(d)?;
+        Ok(Self(AtomicU64::new(next)))
+    }
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
