@@ -330,6 +330,7 @@ pub(crate) fn build_state(
                 phone_verified: false,
                 password_hash: Some(hash_password(&h.password)),
                 password_failed_attempts: 0,
+                email_code: None,
             }),
             state: UserState::Active,
             created,
@@ -420,6 +421,7 @@ pub(crate) fn build_state(
         outbox: Vec::new(),
         keys: KeySet::new(key),
         sequence: 1,
+        password_complexity: Default::default(),
         ids,
     };
     Ok((state, info))

@@ -362,3 +362,118 @@ async fn login_client_approves_a_device_authorization() {
     assert_eq!(resp.status(), StatusCode::OK);
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_client_creates_a_user_whose_email_code_goes_to_the_outbox() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let org = emu.seed_info().org_id.clone();
+    // Given a new user created with sendCode
+    let body = json!({"organizationId": org, "human": {
+        "profile": {"givenName": "Bob", "familyName": "Builder"},
+        "email": {"email": "bob@example.com", "sendCode": {"urlTemplate": "https://app/verify?u={{.UserID}}&c={{.Code}}"}},
+        "password": {"password": "Secret1!x", "changeRequired": false}}});
+    let resp = Client::new()
+        .post(api(&emu, "/v2/users/new"))
+        .bearer_auth(&lc)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let created: Value = resp.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(created.get("emailCode").is_none());
+    // Then the outbox has the code for that address
+    let outbox: Value = Client::new()
+        .get(api(&emu, "/_emulator/outbox?to=bob@example.com"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let msg = &outbox["messages"][0];
+    let code = msg["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 6);
+    assert!(
+        msg["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("https://app/verify?u={id}&c={code}"))
+    );
+    // A wrong code is refused, the right one verifies; resend afterwards has no pending code
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/users/{id}/email/verify")))
+        .bearer_auth(&lc)
+        .json(&json!({"verificationCode": "WRONG1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/users/{id}/email/verify")))
+        .bearer_auth(&lc)
+        .json(&json!({"verificationCode": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/users/{id}/email/resend")))
+        .bearer_auth(&lc)
+        .json(&json!({"returnCode": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(resp.json::<Value>().await.unwrap()["code"], 9);
+    // The new user can log in (username defaults to the email)
+    let s = create_session(&emu, "bob@example.com", "Secret1!x").await;
+    assert_eq!(s.status(), StatusCode::CREATED);
+    // Duplicates get 409, weak passwords 400, returnCode returns the code
+    let resp = Client::new()
+        .post(api(&emu, "/v2/users/new"))
+        .bearer_auth(&lc)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let weak = json!({"organizationId": org, "human": {"profile": {"givenName": "C", "familyName": "D"}, "email": {"email": "c@example.com"}, "password": {"password": "short"}}});
+    let resp = Client::new()
+        .post(api(&emu, "/v2/users/new"))
+        .bearer_auth(&lc)
+        .json(&weak)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let deprecated = json!({"organization": {"orgDomain": "acme.localhost"}, "profile": {"given_name": "E", "family_name": "F"}, "email": {"email": "e@example.com", "return_code": {}}});
+    let resp = Client::new()
+        .post(api(&emu, "/v2/users/human"))
+        .bearer_auth(&lc)
+        .json(&deprecated)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let added: Value = resp.json().await.unwrap();
+    assert!(added["userId"].is_string());
+    assert_eq!(added["emailCode"].as_str().unwrap().len(), 6);
+    // An end user cannot create users
+    let alice = create_session(&emu, "alice@acme.localhost", "Password1!")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let resp = Client::new()
+        .post(api(&emu, "/v2/users/new"))
+        .bearer_auth(alice["sessionToken"].as_str().unwrap())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    emu.shutdown().await;
+}

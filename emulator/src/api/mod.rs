@@ -4,6 +4,7 @@
 
 mod oidc;
 mod sessions;
+pub(crate) mod user_write;
 mod users;
 
 use axum::Router;
@@ -22,6 +23,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(sessions::routes())
         .merge(oidc::routes())
         .merge(users::routes())
+        .merge(user_write::routes())
 }
 
 /// The authenticated caller of an API request.

@@ -220,7 +220,10 @@ impl Ctx {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(
             "content-security-policy",
-            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https: *; frame-ancestors 'none'"),
+            // No form-action: a login form's redirect may go to a native app's custom scheme.
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            ),
         );
         if self.new_agent
             && let Ok(v) = HeaderValue::from_str(&format!(

@@ -1,0 +1,488 @@
+//! Creating users and verifying their email: `POST /v2/users/new`,
+//! `POST /v2/users/human` (deprecated), `POST /v2/users/{id}/email/{verify,resend,send}`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api::{
+    Caller, authenticate, details, has_permission, parse_body, permission_denied, require,
+};
+use crate::error::{ApiError, GrpcCode};
+use crate::model::{Human, Machine, State as Model, User, UserKind, UserState, hash_password};
+use crate::server::AppState;
+use crate::util::{now, rfc3339};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v2/users/new", post(create_user))
+        .route("/v2/users/human", post(add_human_user))
+        .route("/v2/users/{id}/email/verify", post(verify_email))
+        .route("/v2/users/{id}/email/resend", post(resend_email_code))
+        .route("/v2/users/{id}/email/send", post(send_email_code))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct Profile {
+    pub(crate) given_name: String,
+    pub(crate) family_name: String,
+    pub(crate) nick_name: Option<String>,
+    pub(crate) display_name: Option<String>,
+    pub(crate) preferred_language: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct SendCode {
+    pub(crate) url_template: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct SetEmail {
+    pub(crate) email: String,
+    pub(crate) send_code: Option<SendCode>,
+    pub(crate) return_code: Option<Value>,
+    pub(crate) is_verified: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SetPassword {
+    password: String,
+    change_required: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct HumanInput {
+    profile: Option<Profile>,
+    email: Option<SetEmail>,
+    password: Option<SetPassword>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct MachineInput {
+    name: String,
+    description: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct CreateUserRequest {
+    organization_id: String,
+    user_id: Option<String>,
+    username: Option<String>,
+    human: Option<HumanInput>,
+    machine: Option<MachineInput>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Organization {
+    org_id: Option<String>,
+    org_domain: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct AddHumanUserRequest {
+    user_id: Option<String>,
+    username: Option<String>,
+    organization: Option<Organization>,
+    profile: Option<Profile>,
+    email: Option<SetEmail>,
+    password: Option<SetPassword>,
+}
+
+fn invalid(message: &str) -> ApiError {
+    ApiError::new(GrpcCode::InvalidArgument, "", message)
+}
+
+/// Validated input for a new human user.
+pub(crate) struct NewHuman {
+    pub(crate) org_id: String,
+    pub(crate) user_id: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) profile: Profile,
+    pub(crate) email: SetEmail,
+    pub(crate) password: Option<String>,
+}
+
+/// Creates a human user; returns the user id and the email code when it is
+/// to be returned.
+pub(crate) fn add_human(
+    model: &mut Model,
+    input: NewHuman,
+) -> Result<(String, Option<String>), ApiError> {
+    if model.org(&input.org_id).is_none() {
+        return Err(ApiError::new(
+            GrpcCode::NotFound,
+            "EMU-USER01",
+            "Organisation not found",
+        ));
+    }
+    let email = input.email.email.trim().to_owned();
+    if email.is_empty() || !email.contains('@') || email.len() > 200 {
+        return Err(ApiError::new(
+            GrpcCode::InvalidArgument,
+            "EMAIL-599BI",
+            "Email is invalid",
+        ));
+    }
+    if input.profile.given_name.trim().is_empty() || input.profile.family_name.trim().is_empty() {
+        return Err(invalid(
+            "invalid SetHumanProfile: givenName and familyName are required",
+        ));
+    }
+    let username = input
+        .username
+        .unwrap_or_else(|| email.clone())
+        .to_ascii_lowercase();
+    if username.is_empty() || username.len() > 200 {
+        return Err(invalid("invalid username"));
+    }
+    if model.username_taken(&input.org_id, &username)
+        || input
+            .user_id
+            .as_deref()
+            .is_some_and(|id| model.user(id).is_some())
+    {
+        return Err(ApiError::new(
+            GrpcCode::AlreadyExists,
+            "EMU-USER02",
+            "User already exists",
+        ));
+    }
+    if let Some(pw) = &input.password {
+        if let Some(rule) = model.password_complexity.violation(pw) {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-USER03",
+                complexity_message(rule),
+            ));
+        }
+    }
+    let t = now();
+    let id = input.user_id.unwrap_or_else(|| model.ids.next());
+    let p = input.profile;
+    let display = p
+        .display_name
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| format!("{} {}", p.given_name, p.family_name));
+    let verified = input.email.is_verified == Some(true);
+    model.users.push(User {
+        id: id.clone(),
+        org_id: input.org_id.clone(),
+        username,
+        kind: UserKind::Human(Human {
+            given_name: p.given_name,
+            family_name: p.family_name,
+            display_name: display,
+            nick_name: p.nick_name.unwrap_or_default(),
+            preferred_language: p.preferred_language.unwrap_or_else(|| "en".to_owned()),
+            email,
+            email_verified: verified,
+            phone: String::new(),
+            phone_verified: false,
+            password_hash: input.password.as_deref().map(hash_password),
+            password_failed_attempts: 0,
+            email_code: None,
+        }),
+        state: UserState::Active,
+        created: t,
+        changed: t,
+    });
+    let code = if verified {
+        None
+    } else if input.email.return_code.is_some() {
+        model.new_email_code(&id, false, None)
+    } else {
+        let template = input.email.send_code.and_then(|s| s.url_template);
+        model.new_email_code(&id, true, template.as_deref());
+        None
+    };
+    Ok((id, code))
+}
+
+/// English message for a password complexity violation.
+pub(crate) fn complexity_message(rule: &str) -> &'static str {
+    match rule {
+        "password.too_short" => "Password is too short",
+        "password.no_upper" => "Password must contain an upper case letter",
+        "password.no_lower" => "Password must contain a lower case letter",
+        "password.no_number" => "Password must contain a number",
+        _ => "Password must contain a symbol",
+    }
+}
+
+fn run(result: Result<Value, ApiError>, status: StatusCode) -> Response {
+    match result {
+        Ok(v) => (status, axum::Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn create_user(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let req: CreateUserRequest = parse_body(&body, "CreateUserRequest")?;
+        if req.organization_id.is_empty() {
+            return Err(invalid(
+                "invalid CreateUserRequest.OrganizationId: value length must be between 1 and 200 runes, inclusive",
+            ));
+        }
+        require(&model, &caller, "user.write", Some(&req.organization_id))?;
+        let t = now();
+        match (req.human, req.machine) {
+            (Some(h), None) => {
+                let (id, code) = add_human(
+                    &mut model,
+                    NewHuman {
+                        org_id: req.organization_id,
+                        user_id: req.user_id,
+                        username: req.username,
+                        profile: h.profile.ok_or_else(|| {
+                            invalid("invalid CreateUserRequest_Human.Profile: value is required")
+                        })?,
+                        email: h.email.ok_or_else(|| {
+                            invalid("invalid CreateUserRequest_Human.Email: value is required")
+                        })?,
+                        password: h.password.map(|p| p.password),
+                    },
+                )?;
+                let mut v = json!({"id": id, "creationDate": rfc3339(t)});
+                if let Some(c) = code {
+                    v["emailCode"] = json!(c);
+                }
+                Ok(v)
+            }
+            (None, Some(m)) => {
+                if m.name.is_empty() {
+                    return Err(invalid(
+                        "invalid CreateUserRequest_Machine.Name: value length must be between 1 and 200 runes, inclusive",
+                    ));
+                }
+                let username = req
+                    .username
+                    .unwrap_or_else(|| m.name.clone())
+                    .to_ascii_lowercase();
+                if model.username_taken(&req.organization_id, &username) {
+                    return Err(ApiError::new(
+                        GrpcCode::AlreadyExists,
+                        "EMU-USER02",
+                        "User already exists",
+                    ));
+                }
+                let id = req.user_id.unwrap_or_else(|| model.ids.next());
+                model.users.push(User {
+                    id: id.clone(),
+                    org_id: req.organization_id,
+                    username,
+                    kind: UserKind::Machine(Machine {
+                        name: m.name,
+                        description: m.description,
+                    }),
+                    state: UserState::Active,
+                    created: t,
+                    changed: t,
+                });
+                Ok(json!({"id": id, "creationDate": rfc3339(t)}))
+            }
+            _ => Err(invalid(
+                "invalid CreateUserRequest.UserType: value is required",
+            )),
+        }
+    })();
+    run(result, StatusCode::OK)
+}
+
+async fn add_human_user(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let req: AddHumanUserRequest = parse_body(&body, "AddHumanUserRequest")?;
+        let org = req.organization.unwrap_or_default();
+        let org_id = match (org.org_id, org.org_domain) {
+            (Some(id), _) => id,
+            (None, Some(domain)) => model
+                .org_by_domain(&domain)
+                .map(|o| o.id.clone())
+                .ok_or_else(|| {
+                    ApiError::new(GrpcCode::NotFound, "EMU-USER01", "Organisation not found")
+                })?,
+            (None, None) => caller.org_id.clone(),
+        };
+        require(&model, &caller, "user.write", Some(&org_id))?;
+        let (id, code) = add_human(
+            &mut model,
+            NewHuman {
+                org_id: org_id.clone(),
+                user_id: req.user_id,
+                username: req.username,
+                profile: req.profile.ok_or_else(|| {
+                    invalid("invalid AddHumanUserRequest.Profile: value is required")
+                })?,
+                email: req.email.ok_or_else(|| {
+                    invalid("invalid AddHumanUserRequest.Email: value is required")
+                })?,
+                password: req.password.map(|p| p.password),
+            },
+        )?;
+        let seq = model.next_sequence();
+        let mut v = json!({"userId": id, "details": details(seq, now(), &org_id)});
+        if let Some(c) = code {
+            v["emailCode"] = json!(c);
+        }
+        Ok(v)
+    })();
+    run(result, StatusCode::OK)
+}
+
+/// The target user, if the caller is that user or has `permission` on its org.
+fn target<'a>(
+    model: &'a Model,
+    caller: &Caller,
+    id: &str,
+    permission: &str,
+) -> Result<&'a User, ApiError> {
+    let user = model.user(id).ok_or_else(|| {
+        ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+    })?;
+    if caller.user_id != user.id && !has_permission(model, caller, permission, Some(&user.org_id)) {
+        return Err(permission_denied());
+    }
+    Ok(user)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct VerifyEmailRequest {
+    verification_code: String,
+}
+
+async fn verify_email(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let req: VerifyEmailRequest = parse_body(&body, "VerifyEmailRequest")?;
+        let org = target(&model, &caller, &id, "user.write")?.org_id.clone();
+        let seq = model.next_sequence();
+        let user = model.users.iter_mut().find(|u| u.id == id).ok_or_else(|| {
+            ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+        })?;
+        let UserKind::Human(h) = &mut user.kind else {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-USER04",
+                "User is not human",
+            ));
+        };
+        if h.email_verified && h.email_code.is_none() {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-USER05",
+                "Email is already verified",
+            ));
+        }
+        let pending = h.email_code.as_ref().ok_or_else(|| {
+            ApiError::new(GrpcCode::FailedPrecondition, "EMU-USER06", "Code is empty")
+        })?;
+        if !pending.matches(&req.verification_code) {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-USER07",
+                "Code is invalid",
+            ));
+        }
+        h.email_code = None;
+        h.email_verified = true;
+        user.changed = now();
+        Ok(json!({"details": details(seq, user.changed, &org)}))
+    })();
+    run(result, StatusCode::OK)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct EmailCodeRequest {
+    send_code: Option<SendCode>,
+    return_code: Option<Value>,
+}
+
+fn email_code(
+    shared: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    body: &[u8],
+    need_pending: bool,
+) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, headers)?;
+        let req: EmailCodeRequest = parse_body(body, "EmailCodeRequest")?;
+        let user = target(&model, &caller, id, "user.write")?;
+        let org = user.org_id.clone();
+        let pending = user.human().is_some_and(|h| h.email_code.is_some());
+        if need_pending && !pending {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-USER06",
+                "Code is empty",
+            ));
+        }
+        let returned = req.return_code.is_some();
+        let template = req.send_code.and_then(|s| s.url_template);
+        let code = model
+            .new_email_code(id, !returned, template.as_deref())
+            .ok_or_else(|| {
+                ApiError::new(
+                    GrpcCode::FailedPrecondition,
+                    "EMU-USER04",
+                    "User is not human",
+                )
+            })?;
+        let seq = model.next_sequence();
+        let mut v = json!({"details": details(seq, now(), &org)});
+        if returned {
+            v["verificationCode"] = json!(code);
+        }
+        Ok(v)
+    })();
+    run(result, StatusCode::OK)
+}
+
+async fn resend_email_code(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    email_code(&shared, &headers, &id, &body, true)
+}
+
+async fn send_email_code(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    email_code(&shared, &headers, &id, &body, false)
+}
