@@ -161,14 +161,14 @@ pub(crate) fn add_human(
             "User already exists",
         ));
     }
-    if let Some(pw) = &input.password {
-        if let Some(rule) = model.password_complexity.violation(pw) {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "EMU-USER03",
-                complexity_message(rule),
-            ));
-        }
+    if let Some(pw) = &input.password
+        && let Some(rule) = model.password_complexity.violation(pw)
+    {
+        return Err(ApiError::new(
+            GrpcCode::InvalidArgument,
+            "EMU-USER03",
+            complexity_message(rule),
+        ));
     }
     let t = now();
     let id = input.user_id.unwrap_or_else(|| model.ids.next());
