@@ -80,9 +80,11 @@ impl PageState {
 #[derive(Debug, Clone)]
 enum Goal {
     /// The browser is sent to this redirect URI (compared without query and
-    /// fragment). `loaded`: wait until the browser shows it (an http(s) URI);
-    /// otherwise (a private-use scheme Chromium cannot open) it is enough that a
-    /// redirect to it was seen in Chromium's performance log.
+    /// fragment). `loaded`: wait until the browser shows it, or the page there
+    /// has answered (an http(s) URI, served by the code under test, which may
+    /// itself redirect elsewhere); otherwise (a private-use scheme Chromium
+    /// cannot open) it is enough that a redirect to it was seen in Chromium's
+    /// performance log.
     Redirect { target: String, loaded: bool },
     /// A page with this title (the provider's own success pages).
     Title(String),
@@ -203,7 +205,18 @@ impl Browser {
 
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| (*s).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
-        let mut chrome_options = json!({ "args": args });
+        // Never hand the private-use redirect scheme to the OS (xdg-open): block
+        // it outright, so the redirect shows in the performance log and nothing
+        // else happens (an attempted external launch can leave the tab ignoring
+        // clicks).
+        let scheme = crate::CUSTOM_SCHEME_REDIRECT_URI
+            .split(':')
+            .next()
+            .unwrap_or_default();
+        let mut chrome_options = json!({
+            "args": args,
+            "prefs": { "protocol_handler": { "excluded_schemes": { scheme: true } } },
+        });
         if let Some(binary) = chromium_binary() {
             chrome_options["binary"] = json!(binary);
         }
@@ -279,8 +292,9 @@ impl Browser {
     /// Opens an authorization URL and goes through the provider's login page
     /// (with `login_name` / `password`, skipped if the browser already has a
     /// session) and consent page, until the browser has been redirected to the
-    /// request's `redirect_uri` and shows that page (served by the code under
-    /// test). Returns that final URL, with `code`, `state` and `iss` (or `error`).
+    /// request's `redirect_uri` and the page there (served by the code under
+    /// test) has answered. Returns the redirect URL, with `code`, `state` and
+    /// `iss` (or `error`).
     pub async fn login(&self, auth_url: &str, login_name: &str, password: &str) -> Result<Url> {
         let target = redirect_uri_of(auth_url, "redirect_uri")?.ok_or_else(|| {
             HarnessError::Other(format!(
@@ -391,6 +405,12 @@ impl Browser {
         let mut last = PageState::default();
         let mut last_url = String::new();
         let mut goto = Some(start.to_owned());
+        // When the harness last acted on a page, and whether the browser has
+        // started a navigation since: a click that did not submit (seen rarely,
+        // right after a redirect to a scheme Chromium cannot open) is retried.
+        let mut acted_at: Option<tokio::time::Instant> = None;
+        let mut navigated_since_act = false;
+        let mut retries = 0;
         loop {
             if let Some(url) = goto.take() {
                 // A navigation that ends on a scheme Chromium cannot open may
@@ -399,23 +419,33 @@ impl Browser {
                     last_url = format!("(goto {url} failed: {e})");
                 }
             }
-            if let Goal::Redirect { target, loaded } = goal {
-                if let Ok(url) = self.client.current_url().await {
-                    if strip_query(url.as_str()) == target {
-                        return Ok(url);
-                    }
-                    last_url = url.to_string();
+            if let Goal::Redirect { target, .. } = goal
+                && let Ok(url) = self.client.current_url().await
+            {
+                if strip_query(url.as_str()) == target {
+                    return Ok(url);
                 }
-                if !loaded {
-                    for entry in self.performance_log().await? {
-                        if let Some(url) = redirect_in_log_entry(&entry, target) {
-                            return Url::parse(&url).map_err(|e| {
-                                HarnessError::Other(format!(
-                                    "redirected to an invalid URL {url}: {e}"
-                                ))
-                            });
-                        }
-                    }
+                last_url = url.to_string();
+            }
+            for entry in self.performance_log().await? {
+                if debug_enabled() {
+                    eprintln!("[harness] perf: {entry}");
+                }
+                if is_navigation_start(&entry) {
+                    navigated_since_act = true;
+                }
+                let Goal::Redirect { target, loaded } = goal else {
+                    continue;
+                };
+                let found = if *loaded {
+                    answered_in_log_entry(&entry, target)
+                } else {
+                    redirect_in_log_entry(&entry, target)
+                };
+                if let Some(url) = found {
+                    return Url::parse(&url).map_err(|e| {
+                        HarnessError::Other(format!("redirected to an invalid URL {url}: {e}"))
+                    });
                 }
             }
             if tokio::time::Instant::now() >= deadline {
@@ -433,7 +463,7 @@ impl Browser {
             let state = match self.client.execute(PAGE_STATE_JS, vec![]).await {
                 Ok(value) => serde_json::from_value::<PageState>(value).unwrap_or_default(),
                 Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    tokio::time::sleep(POLL).await;
                     continue;
                 }
             };
@@ -442,43 +472,69 @@ impl Browser {
             {
                 return self.current_url().await;
             }
-            let acted = state.acted;
+            if debug_enabled() {
+                eprintln!("[harness] page: acted={} {}", state.acted, state.describe());
+            }
+            let mut acted = state.acted;
             let kind = state.kind.clone();
             last = state;
+            if acted
+                && !navigated_since_act
+                && retries < 3
+                && acted_at.is_some_and(|t| t.elapsed() > Duration::from_secs(3))
+            {
+                // Acted on this page a while ago and the browser never started
+                // to navigate: act again.
+                retries += 1;
+                acted = false;
+                if debug_enabled() {
+                    eprintln!("[harness] no navigation after acting: acting again");
+                }
+            }
             if acted {
                 // Still the page already acted on: wait for the navigation.
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(POLL).await;
                 continue;
             }
-            let result = match kind.as_str() {
-                "login" => self.submit_login(login_name, password).await,
+            let button = match kind.as_str() {
+                "login" => {
+                    Some(r#"form input[name="prompt"][value="login"] ~ button[type="submit"]"#)
+                }
                 "consent" => {
-                    self.act_on(
-                        r#"form input[name="prompt"][value="consent"] ~ button[type="submit"]"#,
-                    )
-                    .await
+                    Some(r#"form input[name="prompt"][value="consent"] ~ button[type="submit"]"#)
                 }
-                "device_confirm" => {
-                    self.act_on(r#"button[autofocus][form="op.deviceConfirmForm"]"#)
-                        .await
-                }
-                "logout" => self.act_on(r#"button[name="logout"][value="yes"]"#).await,
+                "device_confirm" => Some(r#"button[autofocus][form="op.deviceConfirmForm"]"#),
+                "logout" => Some(r#"button[name="logout"][value="yes"]"#),
                 "device_input" | "error" => {
                     return Err(HarnessError::UnexpectedPage {
                         url: last.url.clone(),
                         detail: last.describe(),
                     });
                 }
-                _ => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    Ok(())
-                }
+                _ => None,
             };
+            let Some(button) = button else {
+                tokio::time::sleep(POLL).await;
+                continue;
+            };
+            let mut result = Ok(());
+            if kind == "login" {
+                result = self.fill_login(login_name, password).await;
+            }
+            if result.is_ok() {
+                navigated_since_act = false;
+                acted_at = Some(tokio::time::Instant::now());
+                result = if retries == 0 {
+                    self.act_on(button).await
+                } else {
+                    self.submit_by_script(button).await
+                };
+            }
             if let Err(e) = result {
                 // The page may have gone away under us (a navigation): retry
                 // until the deadline, then report this error.
                 last_url = format!("(last action failed: {e})");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(POLL).await;
             }
         }
     }
@@ -505,7 +561,22 @@ impl Browser {
             .map_err(|e| HarnessError::webdriver(format!("clicking {button}"), e))
     }
 
-    async fn submit_login(&self, login_name: &str, password: &str) -> Result<()> {
+    /// Submits the button's form from script (`requestSubmit`), for when a
+    /// real click did not start a navigation.
+    async fn submit_by_script(&self, button: &str) -> Result<()> {
+        self.mark_acted().await?;
+        self.client
+            .execute(
+                "const b = document.querySelector(arguments[0]); \
+                 if (b.form) { b.form.requestSubmit(b); } else { b.click(); }",
+                vec![json!(button)],
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| HarnessError::webdriver(format!("submitting {button} from script"), e))
+    }
+
+    async fn fill_login(&self, login_name: &str, password: &str) -> Result<()> {
         if login_name.is_empty() {
             return Err(HarnessError::Other(
                 "the provider asks for a login, but no login name was given".to_owned(),
@@ -529,8 +600,7 @@ impl Browser {
                 .await
                 .map_err(|e| HarnessError::webdriver(format!("typing into {selector}"), e))?;
         }
-        self.act_on(r#"form input[name="prompt"][value="login"] ~ button[type="submit"]"#)
-            .await
+        Ok(())
     }
 }
 
@@ -554,6 +624,34 @@ fn kill_group(child: &mut Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// How often the drive loop looks at the browser.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Whether a performance-log entry says the browser started a navigation.
+fn is_navigation_start(entry: &Value) -> bool {
+    let Some(message) = entry
+        .get("message")
+        .and_then(Value::as_str)
+        .and_then(|m| serde_json::from_str::<Value>(m).ok())
+    else {
+        return false;
+    };
+    matches!(
+        message.pointer("/message/method").and_then(Value::as_str),
+        Some(
+            "Page.frameRequestedNavigation"
+                | "Page.frameScheduledNavigation"
+                | "Page.frameStartedNavigating"
+                | "Page.frameStartedLoading"
+        )
+    )
+}
+
+/// `HARNESS_DEBUG=1` prints every page state and performance-log entry seen.
+fn debug_enabled() -> bool {
+    std::env::var_os("HARNESS_DEBUG").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 fn chromium_binary() -> Option<String> {
@@ -582,6 +680,21 @@ fn redirect_uri_of(url: &str, name: &str) -> Result<Option<String>> {
         .query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned()))
+}
+
+/// The URL of a response from `target` (without query) in one performance-log
+/// entry: the page there was answered, possibly with a redirect elsewhere (so
+/// the browser may no longer show it).
+fn answered_in_log_entry(entry: &Value, target: &str) -> Option<String> {
+    let message: Value = serde_json::from_str(entry.get("message")?.as_str()?).ok()?;
+    let message = message.get("message")?;
+    let url = match message.get("method")?.as_str()? {
+        "Network.responseReceived" => message.pointer("/params/response/url"),
+        "Network.requestWillBeSent" => message.pointer("/params/redirectResponse/url"),
+        _ => None,
+    }?
+    .as_str()?;
+    (strip_query(url) == target).then(|| url.to_owned())
 }
 
 /// A URL in one performance-log entry that goes to `target` (without query):

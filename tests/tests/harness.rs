@@ -219,6 +219,16 @@ async fn custom_scheme_login_returns_the_redirect() {
     assert!(tokens["id_token"].is_string());
     assert!(tokens["refresh_token"].is_string());
 
+    // Logout back to the custom scheme.
+    let mut end_session = Url::parse(&provider.end_session_endpoint()).unwrap();
+    end_session
+        .query_pairs_mut()
+        .append_pair("client_id", CLIENT_ID)
+        .append_pair("post_logout_redirect_uri", CUSTOM_SCHEME_REDIRECT_URI)
+        .append_pair("state", "bye");
+    let after_logout = browser.end_session(end_session.as_str()).await.unwrap();
+    assert_eq!(after_logout.as_str(), "com.example.app:/callback?state=bye");
+
     browser.close().await;
 }
 
@@ -382,4 +392,44 @@ async fn request_counting() {
     assert!(provider.requests().is_empty());
     jwks_kids(&provider).await;
     assert_eq!(provider.request_count("/jwks"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_reuse_and_provider_errors() {
+    let provider = Provider::start_default().await.unwrap();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let browser = Browser::start().await.unwrap();
+    let redirect_uri = listener.redirect_uri();
+
+    // Two logins in a row: the second finds a session and skips the login page.
+    for state in ["first", "second"] {
+        let pkce = Pkce::new();
+        let auth_url = authorization_url(&provider, &redirect_uri, &pkce, state);
+        browser.login(&auth_url, "erin", "pw").await.unwrap();
+        let callback = listener.next_request_to("/callback", WAIT).await.unwrap();
+        assert_eq!(callback.query_param("state").as_deref(), Some(state));
+    }
+    // Only the first login posted a login form; both posted a consent form.
+    let interaction_posts = provider
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.starts_with("/interaction/"))
+        .count();
+    assert_eq!(interaction_posts, 3);
+
+    // An unregistered redirect URI: the provider shows an error page, and the
+    // harness says so at once instead of timing out.
+    let pkce = Pkce::new();
+    let bad = authorization_url(&provider, "http://127.0.0.1:9/elsewhere", &pkce, "x");
+    let started = std::time::Instant::now();
+    let error = browser.login(&bad, "erin", "pw").await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(10), "{error}");
+    match error {
+        integration_tests::HarnessError::UnexpectedPage { detail, .. } => {
+            assert!(detail.contains("redirect_uri"), "{detail}");
+        }
+        other => panic!("expected an error page, got {other}"),
+    }
+
+    browser.close().await;
 }
