@@ -826,9 +826,7 @@ impl Client {
         self.load_state(&mut state).await?;
         let current = state.session.clone().ok_or(ErrorKind::NotSignedIn)?;
         let now = self.now();
-        let fresh = current
-            .expires_at
-            .is_none_or(|exp| exp - self.inner.refresh_margin > now);
+        let fresh = !needs_refresh(&current, self.inner.refresh_margin, now);
         if fresh && !force {
             return Ok((current.access_token.clone(), current.info()));
         }
@@ -1016,5 +1014,116 @@ impl Client {
             account: self.account.clone(),
         });
         Ok(LogoutResult { revoked })
+    }
+}
+
+/// Whether a session's access token should be refreshed at `now`: inside
+/// the refresh margin before expiry, but never in the first half of the
+/// token's lifetime (so a token shorter-lived than the margin is not
+/// refreshed again by every caller that waited on the refresh).
+fn needs_refresh(s: &StoredSession, margin: i64, now: i64) -> bool {
+    let Some(exp) = s.expires_at else {
+        return false;
+    };
+    let lifetime = (exp - s.updated_at).max(0);
+    now >= exp - margin.min(lifetime / 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(updated_at: i64, expires_at: Option<i64>) -> StoredSession {
+        StoredSession {
+            schema: SCHEMA,
+            issuer: "https://idp.example".into(),
+            client_id: "app".into(),
+            account: "default".into(),
+            access_token: Secret::new("at"),
+            refresh_token: None,
+            id_token: None,
+            expires_at,
+            scopes: vec![],
+            claims: None,
+            nonce: None,
+            updated_at,
+        }
+    }
+
+    #[test]
+    fn refresh_happens_inside_the_margin_before_expiry() {
+        let s = session(0, Some(3600));
+        assert!(!needs_refresh(&s, 30, 3000));
+        assert!(needs_refresh(&s, 30, 3571));
+        assert!(needs_refresh(&s, 30, 4000));
+    }
+
+    #[test]
+    fn short_lived_tokens_are_not_refreshed_in_their_first_half() {
+        let s = session(100, Some(110));
+        assert!(!needs_refresh(&s, 30, 100));
+        assert!(!needs_refresh(&s, 30, 104));
+        assert!(needs_refresh(&s, 30, 105));
+    }
+
+    #[test]
+    fn tokens_without_expiry_are_used_as_they_are() {
+        assert!(!needs_refresh(&session(0, None), 30, 1_000_000));
+    }
+
+    #[test]
+    fn org_scopes_are_added_and_validated() {
+        let c = Client::builder("https://idp.example", "app")
+            .organization_domain("acme.localhost")
+            .build()
+            .unwrap();
+        assert!(
+            c.scopes()
+                .contains(&"urn:zitadel:iam:org:domain:primary:acme.localhost".to_string())
+        );
+        assert!(
+            c.scopes()
+                .contains(&"urn:zitadel:iam:org:project:id:zitadel:aud".to_string())
+        );
+        let c = Client::builder("https://idp.example", "app")
+            .organization_id("123")
+            .build()
+            .unwrap();
+        assert!(
+            c.scopes()
+                .contains(&"urn:zitadel:iam:org:id:123".to_string())
+        );
+        let bad = Client::builder("https://idp.example", "app")
+            .organization_domain("a b")
+            .build();
+        assert_eq!(
+            bad.err().map(|e| e.code()),
+            Some(crate::ErrorCode::Misconfigured)
+        );
+    }
+
+    #[test]
+    fn insecure_issuers_and_redirects_are_refused() {
+        for (issuer, redirect) in [
+            ("http://idp.example", "http://127.0.0.1/callback"),
+            ("https://idp.example", "http://app.example/callback"),
+            ("https://idp.example?x=1", "http://127.0.0.1/callback"),
+            ("not a url", "http://127.0.0.1/callback"),
+        ] {
+            let r = Client::builder(issuer, "app")
+                .redirect_uri(redirect)
+                .build();
+            assert_eq!(
+                r.err().map(|e| e.code()),
+                Some(crate::ErrorCode::Misconfigured),
+                "{issuer} {redirect}"
+            );
+        }
+        assert!(
+            Client::builder("http://127.0.0.1:8080", "app")
+                .build()
+                .is_ok()
+        );
+        assert!(Client::builder("https://idp.example", "").build().is_err());
     }
 }
