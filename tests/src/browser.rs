@@ -137,28 +137,44 @@ impl Browser {
             .map_err(|e| HarnessError::io("creating the browser's temporary directory", e))?;
         let profile = dir.path().join("profile");
         let driver_log = dir.path().join("chromedriver.log");
-        let driver_program =
-            std::env::var_os("CHROMEDRIVER").unwrap_or_else(|| "chromedriver".into());
+        let driver_program = match std::env::var_os("CHROMEDRIVER") {
+            Some(program) => PathBuf::from(program),
+            None => find_in_path("chromedriver").ok_or_else(|| HarnessError::Start {
+                what: "chromedriver".to_owned(),
+                detail: "chromedriver is not on the PATH (run scripts/install-test-deps.sh to \
+                         install chromium and chromium-driver, or set CHROMEDRIVER)"
+                    .to_owned(),
+            })?,
+        };
         let stderr = std::fs::File::create(&driver_log)
             .map_err(|e| HarnessError::io("creating the chromedriver log", e))?;
-        let mut command = Command::new(&driver_program);
-        command
-            .arg("--port=0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(stderr);
+        // On unix chromedriver runs under a small shell in a process group of
+        // its own: Drop kills the group (chromedriver and its Chromium), and if
+        // the test process dies without dropping (killed, aborted), the shell
+        // sees its stdin close and kills the group itself.
         #[cfg(unix)]
-        {
+        let mut command = {
             use std::os::unix::process::CommandExt as _;
-            // Its own process group, so that Drop can kill the browser with it.
-            command.process_group(0);
-        }
+            let mut command = Command::new("sh");
+            command
+                .arg("-c")
+                .arg(r#""$1" --port=0 </dev/null & cat >/dev/null; kill -KILL 0"#)
+                .arg("sh")
+                .arg(&driver_program)
+                .stdin(Stdio::piped())
+                .process_group(0);
+            command
+        };
+        #[cfg(not(unix))]
+        let mut command = {
+            let mut command = Command::new(&driver_program);
+            command.arg("--port=0").stdin(Stdio::null());
+            command
+        };
+        command.stdout(Stdio::piped()).stderr(stderr);
         let mut driver = command.spawn().map_err(|e| HarnessError::Start {
             what: "chromedriver".to_owned(),
-            detail: format!(
-                "spawning {driver_program:?}: {e} (run scripts/install-test-deps.sh to install \
-                 chromium and chromium-driver)"
-            ),
+            detail: format!("spawning {}: {e}", driver_program.display()),
         })?;
 
         // chromedriver prints "ChromeDriver was started successfully on port N."
@@ -652,6 +668,13 @@ fn is_navigation_start(entry: &Value) -> bool {
 /// `HARNESS_DEBUG=1` prints every page state and performance-log entry seen.
 fn debug_enabled() -> bool {
     std::env::var_os("HARNESS_DEBUG").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The first `name` in a directory of `PATH`.
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
 }
 
 fn chromium_binary() -> Option<String> {
