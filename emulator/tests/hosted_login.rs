@@ -578,3 +578,125 @@ async fn startup_json_has_the_documented_keys() {
     assert_eq!(v.as_object().unwrap().len(), 5);
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registration_with_prompt_create_verifies_the_email_code_and_logs_in() {
+    let emu = start().await;
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    // Given an authorize request with prompt=create
+    let (resp, url) = follow(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid email", &[("prompt", "create")]),
+    )
+    .await;
+    assert!(url.path().ends_with("/ui/v2/login/register"), "{url}");
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("id=\"password-rules\""));
+    assert!(html.contains("terms-of-service"));
+    let csrf = hidden(&html, "csrf");
+    let rid = hidden(&html, "requestId");
+    let form = |pw2: &'static str, terms: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("requestId", rid.clone()),
+            ("givenName", "<b>Zoe</b>".to_owned()),
+            ("familyName", "Zed".to_owned()),
+            ("email", "zoe@example.com".to_owned()),
+            ("password", "Sup3r-secret".to_owned()),
+            ("passwordConfirm", pw2.to_owned()),
+            ("acceptTerms", terms.to_owned()),
+        ]
+    };
+    let register = |f: Vec<(&'static str, String)>| {
+        client
+            .post(format!("{}/ui/v2/login/register", emu.issuer()))
+            .form(&f)
+            .send()
+    };
+    // Mismatched passwords and missing terms are refused, input kept escaped
+    let resp = register(form("other", "true")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("The passwords do not match."));
+    assert!(page.contains("&lt;b&gt;Zoe&lt;/b&gt;") && !page.contains("<b>Zoe</b>"));
+    let resp = register(form("Sup3r-secret", "")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // When the form is complete
+    let resp = register(form("Sup3r-secret", "true")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let verify_url = location(&emu, &resp);
+    let html = client
+        .get(verify_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("zoe@example.com"));
+    let vform = |code: &str, action: &str| {
+        vec![
+            ("csrf", hidden(&html, "csrf")),
+            ("requestId", hidden(&html, "requestId")),
+            ("sessionId", hidden(&html, "sessionId")),
+            ("code", code.to_owned()),
+            ("action", action.to_owned()),
+        ]
+    };
+    let post_verify = |f: Vec<(&'static str, String)>| {
+        client
+            .post(format!("{}/ui/v2/login/verify", emu.issuer()))
+            .form(&f)
+            .send()
+    };
+    // Then a code went to the outbox; a wrong code is refused, a resend sends another
+    let outbox = |emu_issuer: String| async move {
+        Client::new()
+            .get(format!("{emu_issuer}/_emulator/outbox?to=zoe@example.com"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        outbox(emu.issuer().to_owned()).await["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let resp = post_verify(vform("XXXXXX", "")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = post_verify(vform("", "resend")).await.unwrap();
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("A new code has been sent.")
+    );
+    let messages = outbox(emu.issuer().to_owned()).await;
+    let messages = messages["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2);
+    let code = messages[1]["code"].as_str().unwrap().to_owned();
+    // And the right code finishes the login
+    let resp = post_verify(vform(&code, "")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let callback = location(&emu, &resp);
+    let tokens = exchange(&emu, &query(&callback, "code").unwrap(), &verifier).await;
+    let info: Value = Client::new()
+        .get(format!("{}/oidc/v1/userinfo", emu.issuer()))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["email"], "zoe@example.com");
+    assert_eq!(info["email_verified"], true);
+    emu.shutdown().await;
+}

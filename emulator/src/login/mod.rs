@@ -6,6 +6,7 @@
 //! matching token is rejected with 403.
 
 mod i18n;
+mod register;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -21,6 +22,7 @@ use crate::util::{
     ct_eq, encode_query, form_get, html_escape, now, parse_form, random_token, sha256_hex,
 };
 use i18n::{Lang, t};
+use register::{register_page, register_submit, verify_page, verify_submit};
 
 const UA_COOKIE: &str = "zemu_ua";
 const BASE: &str = "/ui/v2/login";
@@ -39,6 +41,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             &format!("{BASE}/accounts"),
             get(accounts_page).post(accounts_submit),
+        )
+        .route(
+            &format!("{BASE}/register"),
+            get(register_page).post(register_submit),
+        )
+        .route(
+            &format!("{BASE}/verify"),
+            get(verify_page).post(verify_submit),
         )
         .route("/device", get(device_redirect))
         .route(
@@ -305,10 +315,7 @@ async fn entry(
         Flow::Device { .. } => (Vec::new(), None),
     };
     if prompt.contains(&Prompt::Create) {
-        return see_other(&page_url(
-            "loginname",
-            &[("requestId", &rid), ("register", "1")],
-        ));
+        return see_other(&page_url("register", &[("requestId", &rid)]));
     }
     if prompt.contains(&Prompt::Login) || flow.max_age() == Some(0) {
         return see_other(&page_url("loginname", &[("requestId", &rid)]));
@@ -394,18 +401,7 @@ fn complete(
 
 // ---------------------------------------------------------------- login name
 
-fn render_loginname(
-    ctx: &Ctx,
-    rid: &str,
-    value: &str,
-    register: bool,
-    error: Option<&str>,
-) -> Response {
-    let notice = if register {
-        format!("<p>{}</p>", html_escape(ctx.t("register.unavailable")))
-    } else {
-        String::new()
-    };
+fn render_loginname(ctx: &Ctx, rid: &str, value: &str, error: Option<&str>) -> Response {
     let err = error
         .map(|e| {
             format!(
@@ -415,11 +411,14 @@ fn render_loginname(
         })
         .unwrap_or_default();
     let body = format!(
-        "<p>{desc}</p>{notice}<form method=\"post\" action=\"{BASE}/loginname\">{csrf}\
+        "<p>{desc}</p><form method=\"post\" action=\"{BASE}/loginname\">{csrf}\
          <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
          <label for=\"loginName\">{label}</label>\
          <input type=\"text\" id=\"loginName\" name=\"loginName\" value=\"{value}\" autocomplete=\"username\" autofocus required>\
-         {err}<button type=\"submit\">{next}</button></form>",
+         {err}<button type=\"submit\">{next}</button></form>\
+         <p><a href=\"{register_href}\">{register}</a></p>",
+        register_href = html_escape(&page_url("register", &[("requestId", rid)])),
+        register = html_escape(ctx.t("register.link")),
         desc = html_escape(ctx.t("login.description")),
         csrf = ctx.hidden_csrf(),
         rid = html_escape(rid),
@@ -451,13 +450,7 @@ async fn loginname_page(
         Flow::Oidc { login_hint, .. } => login_hint.clone().unwrap_or_default(),
         Flow::Device { .. } => String::new(),
     };
-    render_loginname(
-        &ctx,
-        &flow.request_id(),
-        &hint,
-        form_get(&q, "register").is_some(),
-        None,
-    )
+    render_loginname(&ctx, &flow.request_id(), &hint, None)
 }
 
 async fn loginname_submit(
@@ -482,10 +475,10 @@ async fn loginname_submit(
         .filter(|u| u.human().is_some())
         .cloned();
     let Some(user) = user else {
-        return render_loginname(&ctx, &rid, name, false, Some("error.user_not_found"));
+        return render_loginname(&ctx, &rid, name, Some("error.user_not_found"));
     };
     if user.state != UserState::Active {
-        return render_loginname(&ctx, &rid, name, false, Some("error.user_inactive"));
+        return render_loginname(&ctx, &rid, name, Some("error.user_inactive"));
     }
     let sid = create_session(&mut model, &user.id, &ctx.agent);
     see_other(&page_url(
