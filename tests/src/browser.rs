@@ -295,6 +295,17 @@ impl Browser {
             .map_err(|e| HarnessError::webdriver("reading the current URL", e))
     }
 
+    /// Forgets every cookie, so the provider's session (and with it the
+    /// logged-in user) is gone: the next [`Browser::login`] shows the login page
+    /// again. Without this, a later login in the same browser reuses the
+    /// session and ignores its login name.
+    pub async fn forget_sessions(&self) -> Result<()> {
+        self.client
+            .delete_all_cookies()
+            .await
+            .map_err(|e| HarnessError::webdriver("deleting all cookies", e))
+    }
+
     /// Saves a PNG screenshot of the page (for debugging a failing test).
     pub async fn screenshot(&self, path: &Path) -> Result<()> {
         let png = self
@@ -311,6 +322,9 @@ impl Browser {
     /// request's `redirect_uri` and the page there (served by the code under
     /// test) has answered. Returns the redirect URL, with `code`, `state` and
     /// `iss` (or `error`).
+    ///
+    /// If the browser already has a session at the provider, the login page is
+    /// skipped and `login_name` is ignored: see [`Browser::forget_sessions`].
     pub async fn login(&self, auth_url: &str, login_name: &str, password: &str) -> Result<Url> {
         let target = redirect_uri_of(auth_url, "redirect_uri")?.ok_or_else(|| {
             HarnessError::Other(format!(

@@ -417,6 +417,19 @@ async fn session_reuse_and_provider_errors() {
         .count();
     assert_eq!(interaction_posts, 3);
 
+    // Without cookies, the login page shows again and another user logs in.
+    browser.forget_sessions().await.unwrap();
+    let pkce = Pkce::new();
+    let auth_url = authorization_url(&provider, &redirect_uri, &pkce, "third");
+    browser.login(&auth_url, "frank", "pw").await.unwrap();
+    let callback = listener.next_request_to("/callback", WAIT).await.unwrap();
+    let code = callback.query_param("code").unwrap();
+    let tokens = exchange_code(&provider, &code, &redirect_uri, &pkce).await;
+    assert_eq!(
+        jwt_claims(tokens["id_token"].as_str().unwrap())["sub"],
+        "frank"
+    );
+
     // An unregistered redirect URI: the provider shows an error page, and the
     // harness says so at once instead of timing out.
     let pkce = Pkce::new();
