@@ -33,6 +33,7 @@ mod seed;
 mod server;
 mod util;
 
+pub use api::API_ROUTES;
 pub use keys::KeyError;
 pub use model::OutboxMessage;
 pub use persist::PersistError;

@@ -18,6 +18,30 @@ use crate::oidc::SCOPE_ZITADEL_AUD;
 use crate::server::AppState;
 use crate::util::{ct_eq, now, rfc3339, sha256_hex};
 
+/// Every ZITADEL REST route the emulator serves, as `(method, path)` with
+/// path parameters written `{name}`. The contract test checks each against
+/// the `google.api.http` rules of the official protos and against the router.
+pub const API_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/v2/sessions"),
+    ("GET", "/v2/sessions/{session_id}"),
+    ("PATCH", "/v2/sessions/{session_id}"),
+    ("DELETE", "/v2/sessions/{session_id}"),
+    ("GET", "/v2/oidc/auth_requests/{auth_request_id}"),
+    ("POST", "/v2/oidc/auth_requests/{auth_request_id}"),
+    ("GET", "/v2/oidc/device_authorization/{user_code}"),
+    (
+        "POST",
+        "/v2/oidc/device_authorization/{device_authorization_id}",
+    ),
+    ("POST", "/v2/users/new"),
+    ("POST", "/v2/users/human"),
+    ("GET", "/v2/users/{user_id}"),
+    ("POST", "/v2/users/{user_id}/email/verify"),
+    ("POST", "/v2/users/{user_id}/email/resend"),
+    ("POST", "/v2/users/{user_id}/email/send"),
+    ("GET", "/auth/v1/users/me"),
+];
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .merge(sessions::routes())
