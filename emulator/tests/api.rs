@@ -477,3 +477,82 @@ async fn login_client_creates_a_user_whose_email_code_goes_to_the_outbox() {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_need_policy_read_and_end_users_use_the_auth_v1_policies() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let org = emu.seed_info().org_id.clone();
+    let resp = Client::new()
+        .get(api(
+            &emu,
+            &format!("/v2/settings/password/complexity?ctx.orgId={org}"),
+        ))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["settings"]["minLength"], "8", "uint64 as string");
+    assert_eq!(v["settings"]["requiresSymbol"], true);
+    assert_eq!(
+        v["settings"]["resourceOwnerType"],
+        "RESOURCE_OWNER_TYPE_INSTANCE"
+    );
+    let login: Value = Client::new()
+        .get(api(&emu, "/v2/settings/login?ctx.instance=true"))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(login["settings"]["allowRegister"], true);
+    assert!(
+        login["settings"].get("forceMfa").is_none(),
+        "false is omitted"
+    );
+    let legal: Value = Client::new()
+        .get(api(&emu, "/v2/settings/legal_support"))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        legal["settings"]["tosLink"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    // An end user has no policy.read but can read the auth v1 policies
+    let alice = create_session(&emu, "alice@acme.localhost", "Password1!")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let token = alice["sessionToken"].as_str().unwrap();
+    let resp = Client::new()
+        .get(api(&emu, "/v2/settings/password/complexity"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let mine: Value = Client::new()
+        .get(api(&emu, "/auth/v1/policies/passwords/complexity"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["policy"]["hasUppercase"], true);
+    assert_eq!(mine["policy"]["isDefault"], true);
+    emu.shutdown().await;
+}

@@ -4,6 +4,7 @@
 
 mod oidc;
 mod sessions;
+pub(crate) mod settings;
 pub(crate) mod user_write;
 mod users;
 
@@ -40,6 +41,12 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/users/{user_id}/email/resend"),
     ("POST", "/v2/users/{user_id}/email/send"),
     ("GET", "/auth/v1/users/me"),
+    ("GET", "/v2/settings/login"),
+    ("GET", "/v2/settings/password/complexity"),
+    ("GET", "/v2/settings/legal_support"),
+    ("GET", "/v2/settings/lockout"),
+    ("GET", "/auth/v1/policies/passwords/complexity"),
+    ("GET", "/auth/v1/policies/login"),
 ];
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -48,6 +55,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(oidc::routes())
         .merge(users::routes())
         .merge(user_write::routes())
+        .merge(settings::routes())
 }
 
 /// The authenticated caller of an API request.

@@ -13,9 +13,7 @@ use crate::model::{State as Model, UserKind};
 use crate::server::AppState;
 use crate::util::{form_get, html_escape, now, parse_form};
 
-/// ZITADEL's default legal links.
-const TOS_LINK: &str = "https://zitadel.com/docs/legal/terms-of-service";
-const PRIVACY_LINK: &str = "https://zitadel.com/docs/legal/policies/privacy-policy";
+use crate::api::settings::{PRIVACY_LINK, TOS_LINK};
 
 struct Values<'a> {
     given: &'a str,
