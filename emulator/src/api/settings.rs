@@ -45,14 +45,14 @@ fn settings_call(
     let result = (|| -> Result<Value, ApiError> {
         let caller = authenticate(&model, headers)?;
         let org = form_get(&q, "ctx.orgId").or_else(|| form_get(&q, "ctx.org_id"));
-        if let Some(org) = org {
-            if model.org(org).is_none() {
-                return Err(ApiError::new(
-                    GrpcCode::NotFound,
-                    "EMU-SET01",
-                    "Organisation not found",
-                ));
-            }
+        if let Some(org) = org
+            && model.org(org).is_none()
+        {
+            return Err(ApiError::new(
+                GrpcCode::NotFound,
+                "EMU-SET01",
+                "Organisation not found",
+            ));
         }
         require(&model, &caller, "policy.read", org)?;
         let mut settings = body(&model);
