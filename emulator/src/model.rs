@@ -85,6 +85,9 @@ pub(crate) struct Human {
     /// Pending email verification code.
     #[serde(default)]
     pub(crate) email_code: Option<PendingCode>,
+    /// Pending password reset code.
+    #[serde(default)]
+    pub(crate) password_code: Option<PendingCode>,
 }
 
 /// A one-time code waiting to be verified (stored by hash).

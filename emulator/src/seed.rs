@@ -331,6 +331,7 @@ pub(crate) fn build_state(
                 password_hash: Some(hash_password(&h.password)),
                 password_failed_attempts: 0,
                 email_code: None,
+                password_code: None,
             }),
             state: UserState::Active,
             created,

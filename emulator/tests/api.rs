@@ -556,3 +556,107 @@ async fn settings_need_policy_read_and_end_users_use_the_auth_v1_policies() {
     assert_eq!(mine["policy"]["isDefault"], true);
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn users_update_themselves_and_reset_passwords_with_a_code() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let alice_id = emu.seed_info().users[2].user_id.clone();
+    let alice = create_session(&emu, "alice@acme.localhost", "Password1!")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let token = alice["sessionToken"].as_str().unwrap().to_owned();
+    let patch = |body: Value, bearer: String| {
+        let url = api(&emu, &format!("/v2/users/{alice_id}"));
+        async move {
+            Client::new()
+                .patch(url)
+                .bearer_auth(bearer)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Profile and email change by the user herself; the new email gets a code
+    let resp = patch(json!({"human": {"profile": {"nickName": "Al"}, "email": {"email": "al@example.com", "returnCode": {}}}}), token.clone()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["emailCode"].as_str().unwrap().len(), 6);
+    assert!(v["changeDate"].is_string());
+    let user: Value = Client::new()
+        .get(api(&emu, &format!("/v2/users/{alice_id}")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["user"]["human"]["profile"]["nickName"], "Al");
+    assert_eq!(user["user"]["human"]["email"]["email"], "al@example.com");
+    assert!(user["user"]["human"]["email"].get("isVerified").is_none());
+    // Marking it verified needs user.write, which the user lacks
+    let resp = patch(
+        json!({"human": {"email": {"email": "al@example.com", "isVerified": true}}}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // Password change needs the current password
+    let resp = patch(json!({"human": {"password": {"password": {"password": "N3w-password"}, "currentPassword": "wrong"}}}), token.clone()).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = patch(
+        json!({"human": {"password": {"password": {"password": "N3w-password"}}}}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::FORBIDDEN,
+        "self without current password"
+    );
+    let resp = patch(json!({"human": {"password": {"password": {"password": "N3w-password"}, "currentPassword": "Password1!"}}}), token.clone()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Reset by email code through the login client (deprecated SetPassword form)
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/users/{alice_id}/password_reset")))
+        .bearer_auth(&lc)
+        .json(&json!({"sendLink": {"notificationType": "NOTIFICATION_TYPE_Email"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let outbox: Value = Client::new()
+        .get(api(&emu, "/_emulator/outbox?to=al@example.com"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reset = outbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["subject"] == "Reset password")
+        .unwrap();
+    let code = reset["code"].as_str().unwrap();
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/users/{alice_id}/password")))
+        .bearer_auth(&lc)
+        .json(&json!({"newPassword": {"password": "An0ther-one"}, "verificationCode": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        create_session(&emu, "alice@acme.localhost", "An0ther-one")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    emu.shutdown().await;
+}

@@ -25,6 +25,9 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v2/users/{id}/email/verify", post(verify_email))
         .route("/v2/users/{id}/email/resend", post(resend_email_code))
         .route("/v2/users/{id}/email/send", post(send_email_code))
+        .route("/v2/users/{id}", axum::routing::patch(update_user))
+        .route("/v2/users/{id}/password_reset", post(password_reset))
+        .route("/v2/users/{id}/password", post(set_password_deprecated))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -195,6 +198,7 @@ pub(crate) fn add_human(
             password_hash: input.password.as_deref().map(hash_password),
             password_failed_attempts: 0,
             email_code: None,
+            password_code: None,
         }),
         state: UserState::Active,
         created: t,
@@ -485,4 +489,307 @@ async fn send_email_code(
     body: Bytes,
 ) -> Response {
     email_code(&shared, &headers, &id, &body, false)
+}
+
+// ------------------------------------------------------------- update and password
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ProfileUpdate {
+    given_name: Option<String>,
+    family_name: Option<String>,
+    nick_name: Option<String>,
+    display_name: Option<String>,
+    preferred_language: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct PasswordValue {
+    password: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct PasswordUpdate {
+    password: Option<PasswordValue>,
+    current_password: Option<String>,
+    verification_code: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct HumanUpdate {
+    profile: Option<ProfileUpdate>,
+    email: Option<SetEmail>,
+    password: Option<PasswordUpdate>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct UpdateUserRequest {
+    username: Option<String>,
+    human: Option<HumanUpdate>,
+}
+
+fn human_mut<'a>(model: &'a mut Model, id: &str) -> Result<&'a mut Human, ApiError> {
+    let user = model.users.iter_mut().find(|u| u.id == id).ok_or_else(|| {
+        ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+    })?;
+    user.changed = now();
+    match &mut user.kind {
+        UserKind::Human(h) => Ok(h),
+        UserKind::Machine(_) => Err(ApiError::new(
+            GrpcCode::FailedPrecondition,
+            "EMU-USER04",
+            "User is not human",
+        )),
+    }
+}
+
+/// Sets a password after checking the current password, a reset code, or
+/// (with neither) the caller's `user.write` permission.
+fn set_password(
+    model: &mut Model,
+    caller: &Caller,
+    id: &str,
+    new: &str,
+    current: Option<&str>,
+    code: Option<&str>,
+) -> Result<(), ApiError> {
+    let user = target(model, caller, id, "user.credential.write")?.clone();
+    match (current, code) {
+        (Some(cur), _) => {
+            if !user.password_matches(cur) {
+                return Err(ApiError::new(
+                    GrpcCode::InvalidArgument,
+                    "COMMAND-3M0fs",
+                    "Password is invalid",
+                ));
+            }
+        }
+        (None, Some(c)) => {
+            let ok = user
+                .human()
+                .and_then(|h| h.password_code.as_ref())
+                .is_some_and(|p| p.matches(c));
+            if !ok {
+                return Err(ApiError::new(
+                    GrpcCode::InvalidArgument,
+                    "EMU-USER07",
+                    "Code is invalid",
+                ));
+            }
+        }
+        (None, None) => require(model, caller, "user.write", Some(&user.org_id))?,
+    }
+    if user.password_matches(new) {
+        return Err(ApiError::new(
+            GrpcCode::FailedPrecondition,
+            "COMMAND-Aesh5",
+            "Password not changed",
+        ));
+    }
+    if let Some(rule) = model.password_complexity.violation(new) {
+        return Err(ApiError::new(
+            GrpcCode::InvalidArgument,
+            "EMU-USER03",
+            complexity_message(rule),
+        ));
+    }
+    let h = human_mut(model, id)?;
+    h.password_hash = Some(hash_password(new));
+    h.password_code = None;
+    h.password_failed_attempts = 0;
+    Ok(())
+}
+
+async fn update_user(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let req: UpdateUserRequest = parse_body(&body, "UpdateUserRequest")?;
+        let user = target(&model, &caller, &id, "user.write")?.clone();
+        if let Some(username) = req.username {
+            let username = username.to_ascii_lowercase();
+            if username.is_empty() {
+                return Err(invalid("invalid UpdateUserRequest.Username"));
+            }
+            if username != user.username && model.username_taken(&user.org_id, &username) {
+                return Err(ApiError::new(
+                    GrpcCode::AlreadyExists,
+                    "EMU-USER02",
+                    "User already exists",
+                ));
+            }
+            if let Some(u) = model.users.iter_mut().find(|u| u.id == id) {
+                u.username = username;
+            }
+        }
+        let mut v = json!({});
+        if let Some(human) = req.human {
+            if let Some(pw) = human.password {
+                let new = pw.password.map(|p| p.password).unwrap_or_default();
+                set_password(
+                    &mut model,
+                    &caller,
+                    &id,
+                    &new,
+                    pw.current_password.as_deref(),
+                    pw.verification_code.as_deref(),
+                )?;
+            }
+            if let Some(p) = human.profile {
+                let h = human_mut(&mut model, &id)?;
+                let set = |field: &mut String, value: Option<String>| {
+                    if let Some(v) = value {
+                        *field = v;
+                    }
+                };
+                set(&mut h.given_name, p.given_name);
+                set(&mut h.family_name, p.family_name);
+                set(&mut h.nick_name, p.nick_name);
+                set(&mut h.display_name, p.display_name);
+                set(&mut h.preferred_language, p.preferred_language);
+            }
+            if let Some(email) = human.email {
+                let address = email.email.trim().to_owned();
+                if !address.contains('@') {
+                    return Err(ApiError::new(
+                        GrpcCode::InvalidArgument,
+                        "EMAIL-599BI",
+                        "Email is invalid",
+                    ));
+                }
+                let verified = email.is_verified == Some(true);
+                if verified {
+                    require(&model, &caller, "user.write", Some(&user.org_id))?;
+                }
+                let h = human_mut(&mut model, &id)?;
+                h.email = address;
+                h.email_verified = verified;
+                h.email_code = None;
+                if !verified {
+                    let returned = email.return_code.is_some();
+                    let template = email.send_code.and_then(|s| s.url_template);
+                    let code = model.new_email_code(&id, !returned, template.as_deref());
+                    if returned {
+                        v["emailCode"] = json!(code);
+                    }
+                }
+            }
+        }
+        v["changeDate"] = json!(rfc3339(now()));
+        model.next_sequence();
+        Ok(v)
+    })();
+    run(result, StatusCode::OK)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SendLink {
+    notification_type: Option<String>,
+    url_template: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct PasswordResetRequest {
+    send_link: Option<SendLink>,
+    return_code: Option<Value>,
+}
+
+async fn password_reset(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let req: PasswordResetRequest = parse_body(&body, "PasswordResetRequest")?;
+        let user = target(&model, &caller, &id, "user.write")?.clone();
+        let (pending, code) = crate::model::PendingCode::generate(6, 3600);
+        let h = human_mut(&mut model, &id)?;
+        h.password_code = Some(pending);
+        let (email, phone) = (h.email.clone(), h.phone.clone());
+        let seq = model.next_sequence();
+        let mut v = json!({"details": details(seq, now(), &user.org_id)});
+        if req.return_code.is_some() {
+            v["verificationCode"] = json!(code);
+            return Ok(v);
+        }
+        let link = req.send_link.unwrap_or_default();
+        let text = match link.url_template {
+            Some(t) => {
+                let url = t
+                    .replace("{{.UserID}}", &id)
+                    .replace("{{.Code}}", &code)
+                    .replace("{{.OrgID}}", &user.org_id);
+                format!("Your password reset code is {code}. Reset your password: {url}")
+            }
+            None => format!("Your password reset code is {code}."),
+        };
+        if link.notification_type.as_deref() == Some("NOTIFICATION_TYPE_SMS") {
+            if phone.is_empty() {
+                return Err(ApiError::new(
+                    GrpcCode::FailedPrecondition,
+                    "EMU-USER08",
+                    "User has no phone number",
+                ));
+            }
+            model.push_outbox("sms", &phone, "", &text, Some(&code));
+        } else {
+            model.push_outbox("email", &email, "Reset password", &text, Some(&code));
+        }
+        Ok(v)
+    })();
+    run(result, StatusCode::OK)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SetPasswordRequest {
+    new_password: Option<PasswordValue>,
+    current_password: Option<String>,
+    verification_code: Option<String>,
+}
+
+async fn set_password_deprecated(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let req: SetPasswordRequest = parse_body(&body, "SetPasswordRequest")?;
+        let new = req
+            .new_password
+            .map(|p| p.password)
+            .ok_or_else(|| invalid("invalid SetPasswordRequest.NewPassword: value is required"))?;
+        set_password(
+            &mut model,
+            &caller,
+            &id,
+            &new,
+            req.current_password.as_deref(),
+            req.verification_code.as_deref(),
+        )?;
+        let org = model
+            .user(&id)
+            .map(|u| u.org_id.clone())
+            .unwrap_or_default();
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &org)}))
+    })();
+    run(result, StatusCode::OK)
 }
