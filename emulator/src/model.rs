@@ -168,6 +168,7 @@ pub(crate) struct Machine {
 
 /// A user's kind.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)] // plain data, a handful of users; boxing buys nothing
 pub(crate) enum UserKind {
     Human(Human),
     Machine(Machine),
