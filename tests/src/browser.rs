@@ -237,10 +237,17 @@ impl Browser {
             chrome_options["binary"] = json!(binary);
         }
         let timeout_ms = DEFAULT_TIMEOUT.as_millis() as u64;
+        // The performance log is how redirects are seen; the console log only
+        // helps debugging.
+        let logging_prefs = if debug_enabled() {
+            json!({ "performance": "ALL", "browser": "ALL" })
+        } else {
+            json!({ "performance": "ALL" })
+        };
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": chrome_options,
-            "goog:loggingPrefs": { "performance": "ALL" },
+            "goog:loggingPrefs": logging_prefs,
             "timeouts": { "pageLoad": timeout_ms, "script": timeout_ms, "implicit": 0 },
         });
         let capabilities = match capabilities {
@@ -473,6 +480,11 @@ impl Browser {
                     redirect_in_log_entry(&entry, target)
                 };
                 if let Some(url) = found {
+                    if !*loaded {
+                        // Leave the tab whose navigation went nowhere for a fresh
+                        // one: a click in it may otherwise be swallowed later.
+                        self.fresh_tab().await;
+                    }
                     return Url::parse(&url).map_err(|e| {
                         HarnessError::Other(format!("redirected to an invalid URL {url}: {e}"))
                     });
@@ -519,6 +531,9 @@ impl Browser {
                 acted = false;
                 if debug_enabled() {
                     eprintln!("[harness] no navigation after acting: acting again");
+                    if let Ok(console) = self.client.issue_cmd(GetLog("browser")).await {
+                        eprintln!("[harness] console: {console}");
+                    }
                 }
             }
             if acted {
@@ -567,6 +582,15 @@ impl Browser {
                 tokio::time::sleep(POLL).await;
             }
         }
+    }
+
+    /// Replaces the current tab with a new one (same profile and cookies).
+    async fn fresh_tab(&self) {
+        let Ok(new) = self.client.new_window(true).await else {
+            return;
+        };
+        let _ = self.client.close_window().await;
+        let _ = self.client.switch_to_window(new.handle).await;
     }
 
     /// Marks the current page as acted on, so the loop waits for the next one.
