@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::util::tail_of_file;
-use crate::{DEFAULT_TIMEOUT, HarnessError, Result};
+use crate::{HarnessError, Result};
 
 /// Chromium's command line: the flags this machine needs (no network but
 /// loopback, no first-run or background traffic), plus a host resolver that
@@ -197,7 +197,7 @@ impl Browser {
                 let _ = tx.send(None);
             }
         });
-        let port = match tokio::time::timeout(DEFAULT_TIMEOUT, rx).await {
+        let port = match tokio::time::timeout(crate::timeout(), rx).await {
             Ok(Ok(Some(port))) => port,
             Ok(_) => {
                 kill_group(&mut driver);
@@ -213,7 +213,7 @@ impl Browser {
                 kill_group(&mut driver);
                 return Err(HarnessError::Timeout {
                     what: "chromedriver to start".to_owned(),
-                    after: DEFAULT_TIMEOUT,
+                    after: crate::timeout(),
                     seen: tail_of_file(&driver_log, 2000),
                 });
             }
@@ -236,7 +236,7 @@ impl Browser {
         if let Some(binary) = chromium_binary() {
             chrome_options["binary"] = json!(binary);
         }
-        let timeout_ms = DEFAULT_TIMEOUT.as_millis() as u64;
+        let timeout_ms = crate::timeout().as_millis() as u64;
         // The performance log is how redirects are seen; the console log only
         // helps debugging.
         let logging_prefs = if debug_enabled() {
@@ -274,7 +274,7 @@ impl Browser {
         Ok(Self {
             client,
             driver,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: crate::timeout(),
             dir,
         })
     }
@@ -284,7 +284,7 @@ impl Browser {
         &self.client
     }
 
-    /// Sets how long each helper waits at most (default [`DEFAULT_TIMEOUT`]).
+    /// Sets how long each helper waits at most (default [`crate::timeout`]).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
     }

@@ -14,8 +14,8 @@
 //! Needs `node` with `tests/provider/node_modules` installed, and `chromium` +
 //! `chromedriver` for [`Browser`]: `scripts/install-test-deps.sh` installs them.
 //!
-//! Every wait is bounded ([`DEFAULT_TIMEOUT`]) and fails with an error that says
-//! what it was waiting for and what it saw.
+//! Every wait is bounded ([`timeout`]: 20 s, or `HARNESS_TIMEOUT_SECS`) and fails
+//! with an error that says what it was waiting for and what it saw.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
@@ -44,5 +44,18 @@ pub const LOOPBACK_REDIRECT_URI: &str = "http://127.0.0.1/callback";
 /// The private-use-scheme redirect URI registered for [`CLIENT_ID`].
 pub const CUSTOM_SCHEME_REDIRECT_URI: &str = "com.example.app:/callback";
 
-/// How long any single wait of the harness lasts at most.
+/// How long any single wait of the harness lasts at most, unless
+/// `HARNESS_TIMEOUT_SECS` says otherwise (see [`timeout`]).
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// How long any single wait of the harness lasts at most: `HARNESS_TIMEOUT_SECS`
+/// if set to a positive number (for slow or loaded machines), else
+/// [`DEFAULT_TIMEOUT`].
+pub fn timeout() -> std::time::Duration {
+    std::env::var("HARNESS_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|secs| *secs > 0)
+        .map(std::time::Duration::from_secs)
+        .unwrap_or(DEFAULT_TIMEOUT)
+}

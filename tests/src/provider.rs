@@ -9,7 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::util::tail_of_file;
-use crate::{DEFAULT_TIMEOUT, HarnessError, Result};
+use crate::{HarnessError, Result};
 
 /// How to start a [`Provider`].
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ pub struct ProviderOptions {
     pub port: u16,
     /// The access-token lifetime in seconds (default 3600).
     pub access_token_ttl_secs: u64,
-    /// How long to wait for the provider to be ready (default [`DEFAULT_TIMEOUT`]).
+    /// How long to wait for the provider to be ready (default [`crate::timeout`]).
     pub startup_timeout: Duration,
 }
 
@@ -27,7 +27,7 @@ impl Default for ProviderOptions {
         Self {
             port: 0,
             access_token_ttl_secs: 3600,
-            startup_timeout: DEFAULT_TIMEOUT,
+            startup_timeout: crate::timeout(),
         }
     }
 }

@@ -6,7 +6,7 @@ use rand::RngCore as _;
 use sha2::{Digest as _, Sha256};
 
 /// A reqwest client for talking to the loopback provider: no proxy, no
-/// redirects followed (so tests see every `Location`), 20 s timeout.
+/// redirects followed (so tests see every `Location`), [`crate::timeout`] per request.
 ///
 /// reqwest is built with `rustls-no-provider` in this workspace, so this installs
 /// rustls' ring provider as the process default first (ignoring the error if a
@@ -16,7 +16,7 @@ pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(crate::DEFAULT_TIMEOUT)
+        .timeout(crate::timeout())
         .build()
         .expect("building a reqwest client for loopback")
 }
