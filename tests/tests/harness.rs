@@ -446,3 +446,52 @@ async fn session_reuse_and_provider_errors() {
 
     browser.close().await;
 }
+
+/// A loopback redirect target that answers `/callback` with a redirect to
+/// `/done` (as an app's listener may do), and `/done` with 200.
+async fn redirecting_listener() -> (u16, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]);
+                let response = if head.starts_with("GET /callback") {
+                    "HTTP/1.1 302 Found\r\nlocation: /done\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                } else {
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 4\r\nconnection: close\r\n\r\ndone"
+                };
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (port, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_returns_the_callback_url_even_if_the_app_redirects_elsewhere() {
+    let provider = Provider::start_default().await.unwrap();
+    let browser = Browser::start().await.unwrap();
+    let (port, task) = redirecting_listener().await;
+    let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+    let pkce = Pkce::new();
+    let auth_url = authorization_url(&provider, &redirect_uri, &pkce, "st");
+
+    let landed = browser.login(&auth_url, "gina", "pw").await.unwrap();
+    assert!(landed.as_str().starts_with(&redirect_uri), "{landed}");
+    let code = query_param(&landed, "code").expect("code");
+    let tokens = exchange_code(&provider, &code, &redirect_uri, &pkce).await;
+    assert!(tokens["id_token"].is_string());
+
+    browser.close().await;
+    task.abort();
+}
