@@ -71,11 +71,10 @@ impl Env {
 
 async fn wait_for_file(path: &Path) -> String {
     for _ in 0..200 {
-        if let Ok(s) = std::fs::read_to_string(path) {
-            if !s.is_empty() {
+        if let Ok(s) = std::fs::read_to_string(path)
+            && !s.is_empty() {
                 return s;
             }
-        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{} never appeared", path.display());
