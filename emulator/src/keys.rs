@@ -71,6 +71,32 @@ impl SigningKey {
     }
 }
 
+/// Generates an RSA key pair for a service user: (SPKI public PEM, PKCS#1 private PEM).
+pub(crate) fn generate_pem_pair() -> Result<(String, String), KeyError> {
+    use rsa::pkcs1::LineEnding;
+    use rsa::pkcs8::EncodePublicKey as _;
+    let key = RsaPrivateKey::new(&mut rand08::rngs::OsRng, KEY_BITS)?;
+    let private = key.to_pkcs1_pem(LineEnding::LF)?.to_string();
+    let public = key
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|_| KeyError::NoKey)?;
+    Ok((public, private))
+}
+
+/// A verification key from an RSA public key PEM (SPKI or PKCS#1).
+pub(crate) fn decoding_key_from_pem(pem: &str) -> Option<DecodingKey> {
+    use rsa::pkcs1::DecodeRsaPublicKey as _;
+    use rsa::pkcs8::DecodePublicKey as _;
+    let key = rsa::RsaPublicKey::from_public_key_pem(pem)
+        .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(pem))
+        .ok()?;
+    Some(DecodingKey::from_rsa_raw_components(
+        &key.n().to_bytes_be(),
+        &key.e().to_bytes_be(),
+    ))
+}
+
 /// The instance's signing keys. The last one signs; older ones stay published
 /// until they are dropped (by default one previous key is kept).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -164,6 +164,20 @@ impl PasswordComplexity {
 pub(crate) struct Machine {
     pub(crate) name: String,
     pub(crate) description: String,
+    /// SHA-256 hex of the client secret (client_credentials), if one is set.
+    #[serde(default)]
+    pub(crate) secret_hash: Option<String>,
+}
+
+/// A service user's public key for the JWT-bearer grant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MachineKey {
+    pub(crate) id: String,
+    pub(crate) user_id: String,
+    /// SPKI PEM of the public key.
+    pub(crate) public_pem: String,
+    pub(crate) created: i64,
+    pub(crate) expires: i64,
 }
 
 /// A user's kind.
@@ -446,6 +460,9 @@ pub(crate) struct State {
     pub(crate) memberships: Vec<Membership>,
     pub(crate) grants: Vec<UserGrant>,
     pub(crate) pats: Vec<Pat>,
+    /// Service-user keys.
+    #[serde(default)]
+    pub(crate) machine_keys: Vec<MachineKey>,
     pub(crate) sessions: HashMap<String, Session>,
     pub(crate) auth_requests: HashMap<String, AuthRequest>,
     /// By code hash.

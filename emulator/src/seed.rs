@@ -371,6 +371,7 @@ pub(crate) fn build_state(
         kind: UserKind::Machine(Machine {
             name: "Login client".to_owned(),
             description: "Trusted login client (IAM_LOGIN_CLIENT)".to_owned(),
+            secret_hash: None,
         }),
         state: UserState::Active,
         created,
@@ -412,6 +413,7 @@ pub(crate) fn build_state(
         memberships,
         grants,
         pats,
+        machine_keys: Vec::new(),
         sessions: HashMap::new(),
         auth_requests: HashMap::new(),
         codes: HashMap::new(),

@@ -660,3 +660,170 @@ async fn users_update_themselves_and_reset_passwords_with_a_code() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_users_authenticate_with_secret_pat_and_key() {
+    use base64::Engine as _;
+    use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _};
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let org = emu.seed_info().org_id.clone();
+    let created: Value = Client::new().post(api(&emu, "/v2/users/new")).bearer_auth(&lc).json(&json!({"organizationId": org, "username": "svc", "machine": {"name": "Service", "description": "test"}})).send().await.unwrap().json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let me = |token: String| {
+        let url = api(&emu, "/auth/v1/users/me");
+        async move {
+            Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Client credentials
+    let secret: Value = Client::new()
+        .post(api(&emu, &format!("/v2/users/{id}/secret")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = secret["clientSecret"].as_str().unwrap().to_owned();
+    let resp = Client::new()
+        .post(api(&emu, "/oauth/v2/token"))
+        .basic_auth("svc", Some(&secret))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", &format!("openid {ZITADEL_AUD}")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let t: Value = resp.json().await.unwrap();
+    let resp = me(t["access_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["user"]["machine"]["name"],
+        "Service"
+    );
+    let resp = Client::new()
+        .post(api(&emu, "/oauth/v2/token"))
+        .basic_auth("svc", Some("wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // PAT, then removed
+    let pat: Value = Client::new()
+        .post(api(&emu, &format!("/v2/users/{id}/pats")))
+        .bearer_auth(&lc)
+        .json(&json!({"expirationDate": "2099-01-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me(pat["token"].as_str().unwrap().to_owned()).await.status(),
+        StatusCode::OK
+    );
+    let resp = Client::new()
+        .delete(api(
+            &emu,
+            &format!("/v2/users/{id}/pats/{}", pat["tokenId"].as_str().unwrap()),
+        ))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        me(pat["token"].as_str().unwrap().to_owned()).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Key file and the JWT-bearer grant
+    let key: Value = Client::new()
+        .post(api(&emu, &format!("/v2/users/{id}/keys")))
+        .bearer_auth(&lc)
+        .json(&json!({"expirationDate": "2099-01-01T00:00:00Z"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(key["keyContent"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(file["type"], "serviceaccount");
+    assert_eq!(file["userId"], id.as_str());
+    let private = rsa::RsaPrivateKey::from_pkcs1_pem(file["key"].as_str().unwrap()).unwrap();
+    let encoding =
+        jsonwebtoken::EncodingKey::from_rsa_der(private.to_pkcs1_der().unwrap().as_bytes());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let sign = |aud: &str| {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(file["keyId"].as_str().unwrap().to_owned());
+        jsonwebtoken::encode(
+            &header,
+            &json!({"iss": id, "sub": id, "aud": aud, "iat": now, "exp": now + 600}),
+            &encoding,
+        )
+        .unwrap()
+    };
+    let grant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+    let scope = format!("openid {ZITADEL_AUD}");
+    let resp = token(
+        &emu,
+        &[
+            ("grant_type", grant),
+            ("assertion", &sign(emu.issuer())),
+            ("scope", &scope),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let t: Value = resp.json().await.unwrap();
+    assert_eq!(
+        me(t["access_token"].as_str().unwrap().to_owned())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let resp = token(
+        &emu,
+        &[
+            ("grant_type", grant),
+            ("assertion", &sign("https://other.example")),
+            ("scope", &scope),
+        ],
+    )
+    .await;
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    let user: Value = Client::new()
+        .get(api(&emu, &format!("/v2/users/{id}")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["user"]["machine"]["hasSecret"], true);
+    emu.shutdown().await;
+}

@@ -2,6 +2,7 @@
 //! sessions v2, OIDC v2 (auth requests, device authorizations), users v2 read
 //! and `/auth/v1/users/me`.
 
+mod machine;
 mod oidc;
 mod sessions;
 pub(crate) mod settings;
@@ -42,6 +43,12 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/users/{user_id}/email/send"),
     ("GET", "/auth/v1/users/me"),
     ("PATCH", "/v2/users/{user_id}"),
+    ("POST", "/v2/users/{user_id}/secret"),
+    ("DELETE", "/v2/users/{user_id}/secret"),
+    ("POST", "/v2/users/{user_id}/pats"),
+    ("DELETE", "/v2/users/{user_id}/pats/{token_id}"),
+    ("POST", "/v2/users/{user_id}/keys"),
+    ("DELETE", "/v2/users/{user_id}/keys/{key_id}"),
     ("POST", "/v2/users/{user_id}/password_reset"),
     ("POST", "/v2/users/{user_id}/password"),
     ("GET", "/v2/settings/login"),
@@ -59,6 +66,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(user_write::routes())
         .merge(settings::routes())
+        .merge(machine::routes())
 }
 
 /// The authenticated caller of an API request.

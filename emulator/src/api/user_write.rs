@@ -294,6 +294,7 @@ async fn create_user(State(shared): State<AppState>, headers: HeaderMap, body: B
                     kind: UserKind::Machine(Machine {
                         name: m.name,
                         description: m.description,
+                        secret_hash: None,
                     }),
                     state: UserState::Active,
                     created: t,

@@ -74,6 +74,7 @@ fn v2_user(model: &Model, u: &User) -> Value {
             let mut machine = serde_json::Map::new();
             put(&mut machine, "name", json!(m.name));
             put(&mut machine, "description", json!(m.description));
+            put(&mut machine, "hasSecret", json!(m.secret_hash.is_some()));
             user.insert("machine".into(), Value::Object(machine));
         }
     }

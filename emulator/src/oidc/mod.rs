@@ -73,6 +73,8 @@ async fn discovery(State(shared): State<AppState>) -> Response {
         "grant_types_supported": [
             "authorization_code",
             "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
             "urn:ietf:params:oauth:grant-type:device_code"
         ],
         "subject_types_supported": ["public"],

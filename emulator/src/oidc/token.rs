@@ -22,6 +22,7 @@ const REFRESH_IDLE: i64 = 30 * 86_400;
 /// Refresh token absolute lifetime (90 days).
 const REFRESH_ABSOLUTE: i64 = 90 * 86_400;
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 pub(crate) async fn token(
     State(shared): State<AppState>,
@@ -34,6 +35,8 @@ pub(crate) async fn token(
         Some("authorization_code") => code_grant(&mut model, &shared.issuer, &headers, &form),
         Some("refresh_token") => refresh_grant(&mut model, &shared.issuer, &headers, &form),
         Some(DEVICE_GRANT) => device_grant(&mut model, &shared.issuer, &headers, &form),
+        Some("client_credentials") => client_credentials_grant(&mut model, &headers, &form),
+        Some(JWT_BEARER_GRANT) => jwt_bearer_grant(&mut model, &shared.issuer, &form),
         Some(other) => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -233,6 +236,135 @@ fn device_grant(
             Ok(issue(model, issuer, &app, grant, None)?.0)
         }
     }
+}
+
+/// `client_credentials`: a service user's username and client secret.
+fn client_credentials_grant(
+    model: &mut Model,
+    headers: &HeaderMap,
+    form: &[(String, String)],
+) -> Result<Value, OAuthError> {
+    let auth = client_auth(headers, form)
+        .ok_or_else(|| OAuthError::invalid_client("client_id missing"))?;
+    let secret = auth.secret.unwrap_or_default();
+    let hash = sha256_hex(&secret);
+    let user = model
+        .users
+        .iter()
+        .filter(|u| u.username == auth.client_id && u.state == crate::model::UserState::Active)
+        .find(|u| match &u.kind {
+            crate::model::UserKind::Machine(m) => {
+                m.secret_hash.as_deref().is_some_and(|h| ct_eq(h, &hash))
+            }
+            crate::model::UserKind::Human(_) => false,
+        })
+        .cloned()
+        .ok_or_else(|| OAuthError::invalid_client("invalid client credentials"))?;
+    Ok(issue_machine(model, &user.id, &user.username, form))
+}
+
+#[derive(serde::Deserialize)]
+struct AssertionClaims {
+    iss: String,
+    sub: String,
+    iat: i64,
+}
+
+/// `jwt-bearer`: a JWT signed with a service user's key (`kid` = key id,
+/// `iss` = `sub` = user id, `aud` = issuer).
+fn jwt_bearer_grant(
+    model: &mut Model,
+    issuer: &str,
+    form: &[(String, String)],
+) -> Result<Value, OAuthError> {
+    let assertion = form_get(form, "assertion")
+        .ok_or_else(|| OAuthError::invalid_request("assertion missing"))?;
+    let kid = jsonwebtoken::decode_header(assertion)
+        .ok()
+        .and_then(|h| h.kid)
+        .ok_or_else(|| OAuthError::invalid_grant("assertion has no key id"))?;
+    let t = now();
+    let key = model
+        .machine_keys
+        .iter()
+        .find(|k| k.id == kid && k.expires > t)
+        .cloned()
+        .ok_or_else(|| OAuthError::invalid_grant("key not found or expired"))?;
+    let decoding = crate::keys::decoding_key_from_pem(&key.public_pem)
+        .ok_or_else(|| OAuthError::invalid_grant("key unusable"))?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&[issuer, &format!("{issuer}/oauth/v2/token")]);
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    let claims = jsonwebtoken::decode::<AssertionClaims>(assertion, &decoding, &validation)
+        .map_err(|e| OAuthError::invalid_grant(format!("invalid assertion: {e}")))?
+        .claims;
+    if claims.iss != key.user_id || claims.sub != key.user_id {
+        return Err(OAuthError::invalid_grant(
+            "iss and sub must be the key's user id",
+        ));
+    }
+    if claims.iat < t - 3600 || claims.iat > t + 60 {
+        return Err(OAuthError::invalid_grant("iat is out of range"));
+    }
+    let user = model
+        .user(&key.user_id)
+        .filter(|u| u.state == crate::model::UserState::Active)
+        .cloned()
+        .ok_or_else(|| OAuthError::invalid_grant("user not active"))?;
+    Ok(issue_machine(model, &user.id, &user.username, form))
+}
+
+/// An access token for a service user (no ID token, no refresh token).
+fn issue_machine(
+    model: &mut Model,
+    user_id: &str,
+    username: &str,
+    form: &[(String, String)],
+) -> Value {
+    let scopes: Vec<String> = form_get(form, "scope")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let mut audience = Vec::new();
+    for s in &scopes {
+        if s == crate::oidc::SCOPE_ZITADEL_AUD {
+            audience.push(model.zitadel_project_id.clone());
+        } else if let Some(pid) = s
+            .strip_prefix("urn:zitadel:iam:org:project:id:")
+            .and_then(|r| r.strip_suffix(":aud"))
+            .filter(|pid| model.project(pid).is_some())
+        {
+            audience.push(pid.to_owned());
+        }
+    }
+    let t = now();
+    let access = random_token(32);
+    let id = model.ids.next();
+    model.access_tokens.insert(
+        sha256_hex(&access),
+        AccessToken {
+            id,
+            grant: Grant {
+                client_id: username.to_owned(),
+                user_id: user_id.to_owned(),
+                session_id: None,
+                scopes: scopes.clone(),
+                audience,
+                auth_time: t,
+                amr: Vec::new(),
+            },
+            issued: t,
+            expires: t + ACCESS_TOKEN_LIFETIME,
+            refresh_hash: None,
+        },
+    );
+    json!({
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_LIFETIME - 1,
+        "scope": scopes.join(" "),
+    })
 }
 
 /// Issues an access token, an ID token (scope `openid`) and a refresh token

@@ -1,0 +1,257 @@
+//! Service-user credentials: client secret, personal access tokens, keys.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api::{authenticate, details, parse_body, require};
+use crate::error::{ApiError, GrpcCode};
+use crate::model::{MachineKey, Pat, State as Model, UserKind};
+use crate::server::AppState;
+use crate::util::{now, parse_rfc3339, random_token, rfc3339, sha256_hex};
+
+/// Expiry used when a request names none.
+const FAR_FUTURE: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v2/users/{id}/secret",
+            post(add_secret).delete(remove_secret),
+        )
+        .route("/v2/users/{id}/pats", post(add_pat))
+        .route("/v2/users/{id}/pats/{token_id}", delete(remove_pat))
+        .route("/v2/users/{id}/keys", post(add_key))
+        .route("/v2/users/{id}/keys/{key_id}", delete(remove_key))
+}
+
+fn respond(result: Result<Value, ApiError>) -> Response {
+    match result {
+        Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Checks `user.write` on the machine user's org and returns the org id.
+fn machine_org(model: &Model, headers: &HeaderMap, id: &str) -> Result<String, ApiError> {
+    let caller = authenticate(model, headers)?;
+    let user = model.user(id).ok_or_else(|| {
+        ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+    })?;
+    require(model, &caller, "user.write", Some(&user.org_id))?;
+    if !matches!(user.kind, UserKind::Machine(_)) {
+        return Err(ApiError::new(
+            GrpcCode::FailedPrecondition,
+            "EMU-MACH01",
+            "User is not a machine user",
+        ));
+    }
+    Ok(user.org_id.clone())
+}
+
+fn set_secret(model: &mut Model, id: &str, hash: Option<String>) {
+    if let Some(u) = model.users.iter_mut().find(|u| u.id == id) {
+        if let UserKind::Machine(m) = &mut u.kind {
+            m.secret_hash = hash;
+        }
+        u.changed = now();
+    }
+}
+
+async fn add_secret(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        machine_org(&model, &headers, &id)?;
+        let secret = random_token(48);
+        set_secret(&mut model, &id, Some(sha256_hex(&secret)));
+        Ok(json!({"creationDate": rfc3339(now()), "clientSecret": secret}))
+    })())
+}
+
+async fn remove_secret(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        machine_org(&model, &headers, &id)?;
+        set_secret(&mut model, &id, None);
+        Ok(json!({"deletionDate": rfc3339(now())}))
+    })())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ExpiringRequest {
+    expiration_date: Option<String>,
+    public_key: Option<String>,
+}
+
+fn expiry(req: &ExpiringRequest) -> Result<i64, ApiError> {
+    match &req.expiration_date {
+        None => Ok(FAR_FUTURE),
+        Some(s) => {
+            let t = parse_rfc3339(s).ok_or_else(|| {
+                ApiError::new(GrpcCode::InvalidArgument, "", "invalid expirationDate")
+            })?;
+            if t <= now() {
+                return Err(ApiError::new(
+                    GrpcCode::InvalidArgument,
+                    "EMU-MACH02",
+                    "Expiration date is in the past",
+                ));
+            }
+            Ok(t)
+        }
+    }
+}
+
+async fn add_pat(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        machine_org(&model, &headers, &id)?;
+        let req: ExpiringRequest = parse_body(&body, "AddPersonalAccessTokenRequest")?;
+        let expires = expiry(&req)?;
+        let token = random_token(48);
+        let token_id = model.ids.next();
+        model.pats.push(Pat {
+            id: token_id.clone(),
+            user_id: id.clone(),
+            token_hash: sha256_hex(&token),
+            expires,
+        });
+        Ok(json!({"creationDate": rfc3339(now()), "tokenId": token_id, "token": token}))
+    })())
+}
+
+async fn remove_pat(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path((id, token_id)): Path<(String, String)>,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        let org = machine_org(&model, &headers, &id)?;
+        let before = model.pats.len();
+        model
+            .pats
+            .retain(|p| !(p.id == token_id && p.user_id == id));
+        if model.pats.len() == before {
+            return Err(ApiError::new(
+                GrpcCode::NotFound,
+                "EMU-MACH03",
+                "Personal access token not found",
+            ));
+        }
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &org)}))
+    })())
+}
+
+async fn add_key(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (req, key_id) = {
+        let model = shared.lock();
+        let parsed = (|| {
+            machine_org(&model, &headers, &id)?;
+            let req: ExpiringRequest = parse_body(&body, "AddKeyRequest")?;
+            expiry(&req)?;
+            Ok::<_, ApiError>(req)
+        })();
+        match parsed {
+            Ok(r) => (r, model.ids.next()),
+            Err(e) => return e.into_response(),
+        }
+    };
+    let expires = expiry(&req).unwrap_or(FAR_FUTURE);
+    // Generate outside the lock: RSA key generation takes a moment.
+    let generated = match &req.public_key {
+        Some(b64) => STANDARD
+            .decode(b64)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .filter(|pem| crate::keys::decoding_key_from_pem(pem).is_some())
+            .map(|pem| (pem, None))
+            .ok_or_else(|| {
+                ApiError::new(
+                    GrpcCode::InvalidArgument,
+                    "EMU-MACH04",
+                    "Public key is invalid",
+                )
+            }),
+        None => {
+            let result = tokio::task::spawn_blocking(crate::keys::generate_pem_pair).await;
+            match result {
+                Ok(Ok((public, private))) => Ok((public, Some(private))),
+                _ => Err(ApiError::new(
+                    GrpcCode::Internal,
+                    "EMU-MACH05",
+                    "Key generation failed",
+                )),
+            }
+        }
+    };
+    let (public_pem, private_pem) = match generated {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let mut model = shared.lock();
+    model.machine_keys.push(MachineKey {
+        id: key_id.clone(),
+        user_id: id.clone(),
+        public_pem,
+        created: now(),
+        expires,
+    });
+    let mut v = json!({"creationDate": rfc3339(now()), "keyId": key_id});
+    if let Some(private) = private_pem {
+        let file = json!({"type": "serviceaccount", "keyId": key_id, "key": private, "userId": id});
+        v["keyContent"] = json!(STANDARD.encode(file.to_string()));
+    }
+    axum::Json(v).into_response()
+}
+
+async fn remove_key(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path((id, key_id)): Path<(String, String)>,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        let org = machine_org(&model, &headers, &id)?;
+        let before = model.machine_keys.len();
+        model
+            .machine_keys
+            .retain(|k| !(k.id == key_id && k.user_id == id));
+        if model.machine_keys.len() == before {
+            return Err(ApiError::new(
+                GrpcCode::NotFound,
+                "EMU-MACH06",
+                "Key not found",
+            ));
+        }
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &org)}))
+    })())
+}
