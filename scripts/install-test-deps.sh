@@ -2,6 +2,8 @@
 # Installs what the integration tests (the `tests/` crate) need on a fresh
 # Debian machine, and nothing when it is all there already:
 #   - chromium and chromium-driver (Debian packages), for the Browser harness;
+#   - gnome-keyring, dbus and procps (Debian packages), for the OS keyring tests
+#     (scripts/with-keyring.sh);
 #   - tests/provider/node_modules (npm ci from the committed lock file), for the
 #     oidc-provider the tests start.
 # Node.js and npm are expected to be installed already.
@@ -30,13 +32,16 @@ as_root() {
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
+command -v dbus-run-session >/dev/null 2>&1 || missing+=(dbus)
+command -v pgrep >/dev/null 2>&1 || missing+=(procps)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -q </dev/null
   as_root apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 else
-  log "chromium and chromedriver present"
+  log "chromium, chromedriver and gnome-keyring present"
 fi
 
 # --- oidc-provider (npm) ---------------------------------------------------------

@@ -298,3 +298,47 @@ fn store_option_is_validated() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--store must be"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_store_is_the_os_keyring_when_one_runs() {
+    // Runs under scripts/with-keyring.sh (the test command does that).
+    if std::env::var("ZID_TEST_KEYRING").as_deref() != Ok("1") {
+        eprintln!("skipped: no keyring session (ZID_TEST_KEYRING is not 1)");
+        return;
+    }
+    let env = Env::new().await;
+    let browser = Browser::start().await.unwrap();
+    let with_bus = |mut c: Command| {
+        c.env_remove("ZID_STORE")
+            .env("ZID_ACCOUNT", format!("kr-{}", std::process::id()));
+        for var in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "GNOME_KEYRING_CONTROL"] {
+            if let Some(v) = std::env::var_os(var) {
+                c.env(var, v);
+            }
+        }
+        c
+    };
+    let child = with_bus(env.zid()).args(["--json", "login"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let url = wait_for_file(&env.url_file()).await;
+    browser.login(&url, "mia", "pw").await.unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"), "no fallback to files");
+    assert!(!env.dir.path().join(".config/zid").exists(), "nothing was written to files");
+    let who = with_bus(env.zid()).args(["--json", "whoami"]).output().unwrap();
+    assert_eq!(json(&who)["subject"], "mia");
+    let out = with_bus(env.zid()).args(["--json", "logout"]).output().unwrap();
+    assert!(out.status.success());
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn default_store_falls_back_to_files_with_a_warning_without_a_keyring() {
+    let env = Env::new().await;
+    // env_clear() removed the D-Bus address: no keyring is reachable.
+    let out = env.zid().env_remove("ZID_STORE").args(["whoami"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: no keyring is reachable"), "{err}");
+    assert!(err.contains("not signed in"), "{err}");
+    assert!(env.dir.path().join(".config/zid/store").is_dir());
+}

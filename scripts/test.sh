@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need on a fresh machine
+# (Chromium, chromedriver, the oidc-provider npm packages, GNOME Keyring),
+# checks formatting and lints, and runs every test suite of the workspace —
+# the OS keyring tests inside a private D-Bus session with an unlocked keyring.
+# Usage: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/install-test-deps.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test (in a keyring session)"
+scripts/with-keyring.sh cargo test --workspace --no-fail-fast
