@@ -31,6 +31,7 @@ mod persist;
 mod request_log;
 mod seed;
 mod server;
+mod totp;
 mod util;
 
 pub use api::API_ROUTES;

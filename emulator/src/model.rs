@@ -88,6 +88,16 @@ pub(crate) struct Human {
     /// Pending password reset code.
     #[serde(default)]
     pub(crate) password_code: Option<PendingCode>,
+    /// TOTP second factor (base32 secret; `ready` once verified).
+    #[serde(default)]
+    pub(crate) totp: Option<TotpFactor>,
+}
+
+/// A TOTP registration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TotpFactor {
+    pub(crate) secret: String,
+    pub(crate) ready: bool,
 }
 
 /// A one-time code waiting to be verified (stored by hash).
@@ -287,6 +297,9 @@ pub(crate) struct Session {
     pub(crate) sequence: u64,
     /// The user who created the session through the API, if any.
     pub(crate) creator_id: Option<String>,
+    /// When a TOTP code was last checked.
+    #[serde(default)]
+    pub(crate) totp_verified_at: Option<i64>,
 }
 
 impl Session {
@@ -297,7 +310,7 @@ impl Session {
 
     /// The last time a factor that proves the user was checked.
     pub(crate) fn auth_time(&self) -> Option<i64> {
-        self.password_verified_at
+        self.password_verified_at.max(self.totp_verified_at)
     }
 
     /// Authentication method references for tokens.
@@ -306,7 +319,22 @@ impl Session {
         if self.password_verified_at.is_some() {
             amr.push("pwd".to_owned());
         }
+        if self.totp_verified_at.is_some() {
+            amr.push("otp".to_owned());
+        }
+        if amr.len() > 1 {
+            amr.push("mfa".to_owned());
+        }
         amr
+    }
+
+    /// Whether the session satisfies the user's login requirements: a
+    /// password check, plus TOTP when the user has a ready TOTP factor.
+    pub(crate) fn is_authenticated_for(&self, user: &User) -> bool {
+        let needs_totp = user
+            .human()
+            .is_some_and(|h| h.totp.as_ref().is_some_and(|t| t.ready));
+        self.password_verified_at.is_some() && (!needs_totp || self.totp_verified_at.is_some())
     }
 }
 

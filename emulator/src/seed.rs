@@ -332,6 +332,7 @@ pub(crate) fn build_state(
                 password_failed_attempts: 0,
                 email_code: None,
                 password_code: None,
+                totp: None,
             }),
             state: UserState::Active,
             created,

@@ -827,3 +827,160 @@ async fn service_users_authenticate_with_secret_pat_and_key() {
     assert_eq!(user["user"]["machine"]["hasSecret"], true);
     emu.shutdown().await;
 }
+
+/// The current TOTP code for a base32 secret (RFC 6238, SHA-1, 6 digits).
+fn totp_now(secret: &str) -> String {
+    use hmac::Mac as _;
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut buffer, mut bits, mut key) = (0u32, 0, Vec::new());
+    for c in secret.chars() {
+        buffer = (buffer << 5) | alphabet.iter().position(|a| *a as char == c).unwrap() as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            key.push((buffer >> bits) as u8);
+        }
+    }
+    let counter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30;
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&counter.to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let o = (h[19] & 0x0f) as usize;
+    let bin = (u32::from(h[o] & 0x7f) << 24)
+        | (u32::from(h[o + 1]) << 16)
+        | (u32::from(h[o + 2]) << 8)
+        | u32::from(h[o + 3]);
+    format!("{:06}", bin % 1_000_000)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn totp_is_registered_verified_and_checked_in_sessions_and_the_hosted_login() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].clone();
+    let s = create_session(&emu, &alice.login_name, &alice.password)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let token = s["sessionToken"].as_str().unwrap().to_owned();
+    // Given a TOTP registered and verified by the user herself
+    let reg: Value = Client::new()
+        .post(api(&emu, &format!("/v2/users/{}/totp", alice.user_id)))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = reg["secret"].as_str().unwrap().to_owned();
+    assert!(reg["uri"].as_str().unwrap().starts_with("otpauth://totp/"));
+    let resp = Client::new()
+        .post(api(
+            &emu,
+            &format!("/v2/users/{}/totp/verify", alice.user_id),
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"code": "000000x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = Client::new()
+        .post(api(
+            &emu,
+            &format!("/v2/users/{}/totp/verify", alice.user_id),
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"code": totp_now(&secret)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Then a session can check it
+    let lc = emu.seed_info().login_client_token.clone();
+    let resp = Client::new()
+        .patch(api(
+            &emu,
+            &format!("/v2/sessions/{}", s["sessionId"].as_str().unwrap()),
+        ))
+        .bearer_auth(&lc)
+        .json(&json!({"checks": {"totp": {"code": totp_now(&secret)}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let got: Value = Client::new()
+        .get(api(
+            &emu,
+            &format!("/v2/sessions/{}", s["sessionId"].as_str().unwrap()),
+        ))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(got["session"]["factors"]["totp"]["verifiedAt"].is_string());
+    // And the hosted login asks for the code after the password
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let next = login_with_password(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    assert!(
+        next.path().ends_with("/ui/v2/login/otp/time-based"),
+        "{next}"
+    );
+    let html = client.get(next).send().await.unwrap().text().await.unwrap();
+    let form = |code: String| {
+        vec![
+            ("csrf", hidden(&html, "csrf")),
+            ("requestId", hidden(&html, "requestId")),
+            ("sessionId", hidden(&html, "sessionId")),
+            ("code", code),
+        ]
+    };
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/otp/time-based"))
+        .form(&form("123".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/otp/time-based"))
+        .form(&form(totp_now(&secret)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let tokens = exchange(
+        &emu,
+        &query(&location(&emu, &resp), "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let payload: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            id_token.split('.').nth(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["amr"], json!(["pwd", "otp", "mfa"]));
+    emu.shutdown().await;
+}

@@ -3,6 +3,7 @@
 //! and `/auth/v1/users/me`.
 
 mod machine;
+mod mfa;
 mod oidc;
 mod sessions;
 pub(crate) mod settings;
@@ -43,6 +44,9 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/users/{user_id}/email/send"),
     ("GET", "/auth/v1/users/me"),
     ("PATCH", "/v2/users/{user_id}"),
+    ("POST", "/v2/users/{user_id}/totp"),
+    ("POST", "/v2/users/{user_id}/totp/verify"),
+    ("DELETE", "/v2/users/{user_id}/totp"),
     ("POST", "/v2/users/{user_id}/secret"),
     ("DELETE", "/v2/users/{user_id}/secret"),
     ("POST", "/v2/users/{user_id}/pats"),
@@ -67,6 +71,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(user_write::routes())
         .merge(settings::routes())
         .merge(machine::routes())
+        .merge(mfa::routes())
 }
 
 /// The authenticated caller of an API request.

@@ -29,6 +29,13 @@ pub(super) fn routes() -> Router<AppState> {
 struct Checks {
     user: Option<CheckUser>,
     password: Option<CheckPassword>,
+    totp: Option<CheckTotp>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct CheckTotp {
+    code: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,6 +142,36 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
         human.password_failed_attempts = 0;
         session.password_verified_at = Some(t);
     }
+    if let Some(ct) = checks.totp {
+        if session.user_id.is_empty() {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS04",
+                "A user check is required",
+            ));
+        }
+        let secret = model
+            .user(&session.user_id)
+            .and_then(|u| u.human())
+            .and_then(|h| h.totp.as_ref())
+            .filter(|t| t.ready)
+            .map(|t| t.secret.clone())
+            .ok_or_else(|| {
+                ApiError::new(
+                    GrpcCode::FailedPrecondition,
+                    "EMU-SESS06",
+                    "TOTP is not set up",
+                )
+            })?;
+        if !crate::totp::verify(&secret, &ct.code, t) {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS07",
+                "Invalid code",
+            ));
+        }
+        session.totp_verified_at = Some(t);
+    }
     Ok(())
 }
 
@@ -194,6 +231,7 @@ async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
         expires: lifetime.map(|l| t + l),
         sequence: 0,
         creator_id: Some(caller.user_id.clone()),
+        totp_verified_at: None,
     };
     if let Err(e) = apply_checks(&mut model, &mut session, req.checks.unwrap_or_default()) {
         return e.into_response();
@@ -288,6 +326,9 @@ pub(crate) fn session_json(model: &Model, s: &Session) -> Value {
     }
     if let Some(p) = s.password_verified_at {
         factors.insert("password".into(), json!({"verifiedAt": rfc3339(p)}));
+    }
+    if let Some(p) = s.totp_verified_at {
+        factors.insert("totp".into(), json!({"verifiedAt": rfc3339(p)}));
     }
     let mut v = json!({
         "id": s.id,

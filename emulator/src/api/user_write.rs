@@ -199,6 +199,7 @@ pub(crate) fn add_human(
             password_failed_attempts: 0,
             email_code: None,
             password_code: None,
+            totp: None,
         }),
         state: UserState::Active,
         created: t,

@@ -176,6 +176,11 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
             "Ein neuer Code wurde gesendet.",
         ),
         "error.code_invalid" => ("Code is invalid", "Code ist ungültig"),
+        "totp.title" => ("Verify 2-factor", "2-Faktor verifizieren"),
+        "totp.description" => (
+            "Enter the code from your authenticator app.",
+            "Gib den Code aus deiner Authenticator-App ein.",
+        ),
         _ => ("", ""),
     };
     match lang {

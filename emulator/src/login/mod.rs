@@ -50,6 +50,10 @@ pub(crate) fn routes() -> Router<AppState> {
             &format!("{BASE}/verify"),
             get(verify_page).post(verify_submit),
         )
+        .route(
+            &format!("{BASE}/otp/time-based"),
+            get(totp_page).post(totp_submit),
+        )
         .route("/device", get(device_redirect))
         .route(
             &format!("{BASE}/device"),
@@ -330,7 +334,7 @@ async fn entry(
         .filter(|s| {
             model
                 .user(&s.user_id)
-                .is_some_and(|u| session_satisfies(s, &u.org_id, flow.org_id(), flow.max_age(), t))
+                .is_some_and(|u| session_satisfies(s, u, flow.org_id(), flow.max_age(), t))
         })
         .cloned()
         .collect();
@@ -374,6 +378,7 @@ fn create_session(model: &mut Model, user_id: &str, agent: &str) -> String {
             expires: None,
             sequence: 0,
             creator_id: None,
+            totp_verified_at: None,
         },
     );
     id
@@ -606,6 +611,104 @@ async fn password_submit(
         s.password_verified_at = Some(t);
         s.changed = t;
     }
+    if needs_totp(&user) {
+        return see_other(&page_url(
+            "otp/time-based",
+            &[("requestId", &flow.request_id()), ("sessionId", sid)],
+        ));
+    }
+    complete(&shared, &mut model, &ctx, &flow, sid)
+}
+
+fn needs_totp(user: &crate::model::User) -> bool {
+    user.human()
+        .is_some_and(|h| h.totp.as_ref().is_some_and(|t| t.ready))
+}
+
+// ---------------------------------------------------------------- TOTP
+
+fn render_totp(ctx: &Ctx, rid: &str, sid: &str, error: Option<&str>) -> Response {
+    let err = error
+        .map(|e| {
+            format!(
+                "<p class=\"error\" role=\"alert\">{}</p>",
+                html_escape(ctx.t(e))
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "<p>{desc}</p><form method=\"post\" action=\"{BASE}/otp/time-based\">{csrf}\
+         <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
+         <input type=\"hidden\" name=\"sessionId\" value=\"{sid}\">\
+         <label for=\"code\">{label}</label>\
+         <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" autofocus required>\
+         {err}<button type=\"submit\">{next}</button></form>",
+        desc = html_escape(ctx.t("totp.description")),
+        csrf = ctx.hidden_csrf(),
+        rid = html_escape(rid),
+        sid = html_escape(sid),
+        label = html_escape(ctx.t("verify.label")),
+        next = html_escape(ctx.t("next")),
+    );
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    ctx.page(status, ctx.t("totp.title"), &body)
+}
+
+async fn totp_page(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query(q);
+    let model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&q, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let sid = form_get(&q, "sessionId").unwrap_or_default();
+    if own_session(&model, &ctx, sid).is_none_or(|s| s.password_verified_at.is_none()) {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+    }
+    render_totp(&ctx, &flow.request_id(), sid, None)
+}
+
+async fn totp_submit(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = parse_form(&body);
+    let mut model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&form, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    if let Some(resp) = check_csrf(&shared, &ctx, &form) {
+        return resp;
+    }
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let sid = form_get(&form, "sessionId").unwrap_or_default();
+    let Some(session) = own_session(&model, &ctx, sid).filter(|s| s.password_verified_at.is_some())
+    else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+    };
+    let secret = model
+        .user(&session.user_id)
+        .and_then(|u| u.human())
+        .and_then(|h| h.totp.as_ref())
+        .map(|t| t.secret.clone())
+        .unwrap_or_default();
+    let t = now();
+    if secret.is_empty()
+        || !crate::totp::verify(&secret, form_get(&form, "code").unwrap_or_default(), t)
+    {
+        return render_totp(&ctx, &flow.request_id(), sid, Some("error.code_invalid"));
+    }
+    if let Some(s) = model.sessions.get_mut(sid) {
+        s.totp_verified_at = Some(t);
+        s.changed = t;
+    }
     complete(&shared, &mut model, &ctx, &flow, sid)
 }
 
@@ -675,9 +778,9 @@ async fn accounts_submit(
     let Some(session) = own_session(&model, &ctx, &sid) else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
-    let ok = model.user(&session.user_id).is_some_and(|u| {
-        session_satisfies(&session, &u.org_id, flow.org_id(), flow.max_age(), now())
-    });
+    let ok = model
+        .user(&session.user_id)
+        .is_some_and(|u| session_satisfies(&session, u, flow.org_id(), flow.max_age(), now()));
     if ok {
         complete(&shared, &mut model, &ctx, &flow, &sid)
     } else {
@@ -796,7 +899,12 @@ async fn consent_page(
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
     let sid = form_get(&q, "sessionId").unwrap_or_default();
-    if own_session(&model, &ctx, sid).is_none_or(|s| s.auth_time().is_none()) {
+    let authenticated = own_session(&model, &ctx, sid).is_some_and(|s| {
+        model
+            .user(&s.user_id)
+            .is_some_and(|u| s.is_authenticated_for(u))
+    });
+    if !authenticated {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     }
     let (app_name, project_name) = model
@@ -853,8 +961,13 @@ async fn consent_submit(
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
     let sid = form_get(&form, "sessionId").unwrap_or_default();
-    let Some((session, auth_time)) =
-        own_session(&model, &ctx, sid).and_then(|s| s.auth_time().map(|t| (s, t)))
+    let Some((session, auth_time)) = own_session(&model, &ctx, sid)
+        .filter(|s| {
+            model
+                .user(&s.user_id)
+                .is_some_and(|u| s.is_authenticated_for(u))
+        })
+        .and_then(|s| s.auth_time().map(|t| (s, t)))
     else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };

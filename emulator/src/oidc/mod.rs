@@ -295,12 +295,15 @@ pub(crate) fn user_claims(
 /// Whether a browser session may be reused for an auth request without a new login.
 pub(crate) fn session_satisfies(
     session: &Session,
-    user_org: &str,
+    user: &crate::model::User,
     required_org: Option<&str>,
     max_age: Option<i64>,
     now: i64,
 ) -> bool {
-    if !session.is_active(now) || required_org.is_some_and(|o| o != user_org) {
+    if !session.is_active(now)
+        || required_org.is_some_and(|o| o != user.org_id)
+        || !session.is_authenticated_for(user)
+    {
         return false;
     }
     let Some(auth_time) = session.auth_time() else {

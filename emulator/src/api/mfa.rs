@@ -1,0 +1,166 @@
+//! Second factors of users v2: TOTP.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::api::{authenticate, details, has_permission, parse_body, permission_denied};
+use crate::error::{ApiError, GrpcCode};
+use crate::model::{State as Model, TotpFactor, UserKind};
+use crate::server::AppState;
+use crate::util::{encode_query, now};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v2/users/{id}/totp",
+            post(register_totp).delete(remove_totp),
+        )
+        .route("/v2/users/{id}/totp/verify", post(verify_totp))
+}
+
+fn respond(result: Result<Value, ApiError>) -> Response {
+    match result {
+        Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Self or `user.credential.write`; returns the user's org.
+fn check(model: &Model, headers: &HeaderMap, id: &str) -> Result<String, ApiError> {
+    let caller = authenticate(model, headers)?;
+    let user = model.user(id).ok_or_else(|| {
+        ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+    })?;
+    if caller.user_id != user.id
+        && !has_permission(model, &caller, "user.credential.write", Some(&user.org_id))
+    {
+        return Err(permission_denied());
+    }
+    Ok(user.org_id.clone())
+}
+
+fn totp_mut<'a>(model: &'a mut Model, id: &str) -> Result<&'a mut Option<TotpFactor>, ApiError> {
+    let user = model.users.iter_mut().find(|u| u.id == id).ok_or_else(|| {
+        ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+    })?;
+    user.changed = now();
+    match &mut user.kind {
+        UserKind::Human(h) => Ok(&mut h.totp),
+        UserKind::Machine(_) => Err(ApiError::new(
+            GrpcCode::FailedPrecondition,
+            "EMU-USER04",
+            "User is not human",
+        )),
+    }
+}
+
+async fn register_totp(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let issuer_host = url::Url::parse(&shared.issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| "zitadel".to_owned());
+    let mut model = shared.lock();
+    respond((|| {
+        let org = check(&model, &headers, &id)?;
+        let login = model
+            .user(&id)
+            .map(|u| model.login_name(u))
+            .unwrap_or_default();
+        let slot = totp_mut(&mut model, &id)?;
+        if slot.as_ref().is_some_and(|t| t.ready) {
+            return Err(ApiError::new(
+                GrpcCode::AlreadyExists,
+                "EMU-MFA01",
+                "TOTP is already set up",
+            ));
+        }
+        let secret = crate::totp::new_secret();
+        *slot = Some(TotpFactor {
+            secret: secret.clone(),
+            ready: false,
+        });
+        let uri = format!(
+            "otpauth://totp/{}:{}?{}",
+            issuer_host,
+            login,
+            encode_query(&[("secret", &secret), ("issuer", &issuer_host)])
+        );
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &org), "uri": uri, "secret": secret}))
+    })())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct VerifyRequest {
+    code: String,
+}
+
+async fn verify_totp(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        let org = check(&model, &headers, &id)?;
+        let req: VerifyRequest = parse_body(&body, "VerifyTOTPRegistrationRequest")?;
+        let slot = totp_mut(&mut model, &id)?;
+        let Some(totp) = slot.as_mut() else {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-MFA02",
+                "TOTP is not registered",
+            ));
+        };
+        if totp.ready {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-MFA03",
+                "TOTP is already verified",
+            ));
+        }
+        if !crate::totp::verify(&totp.secret, &req.code, now()) {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-MFA04",
+                "Invalid code",
+            ));
+        }
+        totp.ready = true;
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &org)}))
+    })())
+}
+
+async fn remove_totp(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        let org = check(&model, &headers, &id)?;
+        let slot = totp_mut(&mut model, &id)?;
+        if slot.take().is_none() {
+            return Err(ApiError::new(
+                GrpcCode::NotFound,
+                "EMU-MFA05",
+                "TOTP not found",
+            ));
+        }
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &org)}))
+    })())
+}
