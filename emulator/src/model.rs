@@ -127,6 +127,57 @@ impl PendingCode {
     }
 }
 
+/// Lockout policy (0 = no lockout, ZITADEL's default).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct LockoutPolicy {
+    pub(crate) max_password_attempts: u64,
+    pub(crate) max_otp_attempts: u64,
+}
+
+/// Login policy (the fields the emulator uses or reports).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct LoginPolicy {
+    pub(crate) allow_username_password: bool,
+    pub(crate) allow_register: bool,
+    pub(crate) allow_external_idp: bool,
+    pub(crate) force_mfa: bool,
+    pub(crate) force_mfa_local_only: bool,
+    pub(crate) passwordless_allowed: bool,
+    pub(crate) hide_password_reset: bool,
+    pub(crate) ignore_unknown_usernames: bool,
+    pub(crate) allow_domain_discovery: bool,
+    pub(crate) disable_login_with_email: bool,
+    pub(crate) disable_login_with_phone: bool,
+    pub(crate) default_redirect_uri: String,
+}
+
+impl Default for LoginPolicy {
+    fn default() -> Self {
+        Self {
+            allow_username_password: true,
+            allow_register: true,
+            allow_external_idp: true,
+            force_mfa: false,
+            force_mfa_local_only: false,
+            passwordless_allowed: true,
+            hide_password_reset: false,
+            ignore_unknown_usernames: false,
+            allow_domain_discovery: true,
+            disable_login_with_email: false,
+            disable_login_with_phone: false,
+            default_redirect_uri: String::new(),
+        }
+    }
+}
+
+/// An org's custom policies (`None` = inherit the instance default).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct OrgPolicies {
+    pub(crate) login: Option<LoginPolicy>,
+    pub(crate) password: Option<PasswordComplexity>,
+    pub(crate) lockout: Option<LockoutPolicy>,
+}
+
 /// Password complexity policy (ZITADEL's default: 8 characters with upper,
 /// lower, number and symbol).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -508,6 +559,15 @@ pub(crate) struct State {
     /// Instance password complexity policy.
     #[serde(default)]
     pub(crate) password_complexity: PasswordComplexity,
+    /// Instance login policy.
+    #[serde(default)]
+    pub(crate) login_policy: LoginPolicy,
+    /// Instance lockout policy.
+    #[serde(default)]
+    pub(crate) lockout_policy: LockoutPolicy,
+    /// Custom org policies by org id.
+    #[serde(default)]
+    pub(crate) org_policies: HashMap<String, OrgPolicies>,
 }
 
 impl State {
@@ -618,6 +678,55 @@ impl State {
             .retain(|_, t| t.grant.session_id.as_deref() != Some(session_id));
         self.refresh_tokens
             .retain(|_, t| t.grant.session_id.as_deref() != Some(session_id));
+    }
+
+    /// The effective password policy of an org and whether it is the default.
+    pub(crate) fn password_policy(&self, org: &str) -> (PasswordComplexity, bool) {
+        match self.org_policies.get(org).and_then(|p| p.password.clone()) {
+            Some(p) => (p, false),
+            None => (self.password_complexity.clone(), true),
+        }
+    }
+
+    /// The effective login policy of an org and whether it is the default.
+    pub(crate) fn login_policy_of(&self, org: &str) -> (LoginPolicy, bool) {
+        match self.org_policies.get(org).and_then(|p| p.login.clone()) {
+            Some(p) => (p, false),
+            None => (self.login_policy.clone(), true),
+        }
+    }
+
+    /// The effective lockout policy of an org and whether it is the default.
+    pub(crate) fn lockout_policy_of(&self, org: &str) -> (LockoutPolicy, bool) {
+        match self.org_policies.get(org).and_then(|p| p.lockout.clone()) {
+            Some(p) => (p, false),
+            None => (self.lockout_policy.clone(), true),
+        }
+    }
+
+    /// Counts a failed password check; locks the user when the lockout
+    /// policy's limit is reached. Returns the attempts and whether the user
+    /// is now locked.
+    pub(crate) fn record_password_failure(&mut self, user_id: &str) -> (u32, bool) {
+        let Some(org) = self.user(user_id).map(|u| u.org_id.clone()) else {
+            return (0, false);
+        };
+        let (policy, _) = self.lockout_policy_of(&org);
+        let Some(user) = self.users.iter_mut().find(|u| u.id == user_id) else {
+            return (0, false);
+        };
+        let UserKind::Human(h) = &mut user.kind else {
+            return (0, false);
+        };
+        h.password_failed_attempts += 1;
+        let attempts = h.password_failed_attempts;
+        let locked =
+            policy.max_password_attempts > 0 && u64::from(attempts) >= policy.max_password_attempts;
+        if locked {
+            user.state = UserState::Locked;
+            user.changed = now();
+        }
+        (attempts, locked)
     }
 
     /// Whether a username is taken in an org (case-insensitive).

@@ -426,6 +426,9 @@ pub(crate) fn build_state(
         keys: KeySet::new(key),
         sequence: 1,
         password_complexity: Default::default(),
+        login_policy: Default::default(),
+        lockout_policy: Default::default(),
+        org_policies: HashMap::new(),
         ids,
     };
     Ok((state, info))

@@ -984,3 +984,192 @@ async fn totp_is_registered_verified_and_checked_in_sessions_and_the_hosted_logi
     assert_eq!(payload["amr"], json!(["pwd", "otp", "mfa"]));
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_policies_drive_lockout_complexity_and_registration() {
+    let emu = start().await;
+    let manager = create_session(&emu, "manager@acme.localhost", "Password1!")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let mt = manager["sessionToken"].as_str().unwrap().to_owned();
+    let org = emu.seed_info().org_id.clone();
+    let call = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let req = Client::new()
+            .request(method, api(&emu, path))
+            .bearer_auth(&mt)
+            .header("x-zitadel-orgid", &org);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        async move { req.send().await.unwrap() }
+    };
+    // Lockout: a custom policy of 2 attempts; a second create is a conflict
+    let resp = call(
+        reqwest::Method::PUT,
+        "/management/v1/policies/lockout",
+        Some(json!({"maxPasswordAttempts": 2})),
+    )
+    .await;
+    assert_eq!(
+        resp.status(),
+        StatusCode::NOT_FOUND,
+        "update without a custom policy"
+    );
+    let resp = call(
+        reqwest::Method::POST,
+        "/management/v1/policies/lockout",
+        Some(json!({"maxPasswordAttempts": 2})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = call(
+        reqwest::Method::POST,
+        "/management/v1/policies/lockout",
+        Some(json!({"maxPasswordAttempts": 2})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let got: Value = call(
+        reqwest::Method::GET,
+        "/management/v1/policies/lockout",
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(got["policy"]["maxPasswordAttempts"], "2");
+    assert!(got.get("isDefault").is_none());
+    let lc = emu.seed_info().login_client_token.clone();
+    let v2: Value = Client::new()
+        .get(api(&emu, &format!("/v2/settings/lockout?ctx.orgId={org}")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v2["settings"]["resourceOwnerType"],
+        "RESOURCE_OWNER_TYPE_ORG"
+    );
+    // Two wrong passwords lock the user
+    let first: Value = create_session(&emu, "alice@acme.localhost", "wrong")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["code"], 3);
+    let second: Value = create_session(&emu, "alice@acme.localhost", "wrong")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["code"], 9);
+    assert_eq!(second["details"][0]["failedAttempts"], 2);
+    let resp = create_session(&emu, "alice@acme.localhost", "Password1!").await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let alice_id = emu.seed_info().users[2].user_id.clone();
+    let user: Value = Client::new()
+        .get(api(&emu, &format!("/v2/users/{alice_id}")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["user"]["state"], "USER_STATE_LOCKED");
+    // The manager unlocks her; a second unlock is a precondition failure
+    let resp = call(
+        reqwest::Method::POST,
+        &format!("/v2/users/{alice_id}/unlock"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = call(
+        reqwest::Method::POST,
+        &format!("/v2/users/{alice_id}/unlock"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        create_session(&emu, "alice@acme.localhost", "Password1!")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    // Complexity: a longer minimum applies to new users; reset restores the default
+    let resp = call(reqwest::Method::POST, "/management/v1/policies/password/complexity", Some(json!({"minLength": "12", "hasUppercase": true, "hasLowercase": true, "hasNumber": true, "hasSymbol": true}))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = json!({"organizationId": org, "human": {"profile": {"givenName": "P", "familyName": "Q"}, "email": {"email": "pq@example.com", "isVerified": true}, "password": {"password": "Short1!x"}}});
+    let resp = Client::new()
+        .post(api(&emu, "/v2/users/new"))
+        .bearer_auth(&lc)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let mine: Value = Client::new()
+        .get(api(&emu, "/auth/v1/policies/passwords/complexity"))
+        .bearer_auth(&mt)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["policy"]["minLength"], "12");
+    let resp = call(
+        reqwest::Method::DELETE,
+        "/management/v1/policies/password/complexity",
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = Client::new()
+        .post(api(&emu, "/v2/users/new"))
+        .bearer_auth(&lc)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Login policy without registration: the hosted registration page refuses
+    let resp = call(
+        reqwest::Method::POST,
+        "/management/v1/policies/login",
+        Some(json!({"allowUsernamePassword": true, "allowRegister": false})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (_, challenge) = pkce();
+    let (resp, _) = follow(
+        &emu,
+        &browser(),
+        authorize_url(&emu, &challenge, "openid", &[("prompt", "create")]),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // An end user cannot write policies
+    let alice = create_session(&emu, "alice@acme.localhost", "Password1!")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let resp = Client::new()
+        .delete(api(&emu, "/management/v1/policies/login"))
+        .bearer_auth(alice["sessionToken"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    emu.shutdown().await;
+}

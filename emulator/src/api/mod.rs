@@ -5,6 +5,7 @@
 mod machine;
 mod mfa;
 mod oidc;
+mod policies;
 mod sessions;
 pub(crate) mod settings;
 pub(crate) mod user_write;
@@ -55,12 +56,28 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v2/users/{user_id}/keys/{key_id}"),
     ("POST", "/v2/users/{user_id}/password_reset"),
     ("POST", "/v2/users/{user_id}/password"),
+    ("POST", "/v2/users/{user_id}/lock"),
+    ("POST", "/v2/users/{user_id}/unlock"),
+    ("POST", "/v2/users/{user_id}/deactivate"),
+    ("POST", "/v2/users/{user_id}/reactivate"),
     ("GET", "/v2/settings/login"),
     ("GET", "/v2/settings/password/complexity"),
     ("GET", "/v2/settings/legal_support"),
     ("GET", "/v2/settings/lockout"),
     ("GET", "/auth/v1/policies/passwords/complexity"),
     ("GET", "/auth/v1/policies/login"),
+    ("GET", "/management/v1/policies/login"),
+    ("POST", "/management/v1/policies/login"),
+    ("PUT", "/management/v1/policies/login"),
+    ("DELETE", "/management/v1/policies/login"),
+    ("GET", "/management/v1/policies/password/complexity"),
+    ("POST", "/management/v1/policies/password/complexity"),
+    ("PUT", "/management/v1/policies/password/complexity"),
+    ("DELETE", "/management/v1/policies/password/complexity"),
+    ("GET", "/management/v1/policies/lockout"),
+    ("POST", "/management/v1/policies/lockout"),
+    ("PUT", "/management/v1/policies/lockout"),
+    ("DELETE", "/management/v1/policies/lockout"),
 ];
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -72,6 +89,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(settings::routes())
         .merge(machine::routes())
         .merge(mfa::routes())
+        .merge(policies::routes())
 }
 
 /// The authenticated caller of an API request.

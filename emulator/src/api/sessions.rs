@@ -103,6 +103,11 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
                 "The user of a session cannot be changed",
             ));
         }
+        if user.state == UserState::Locked {
+            return Err(locked_error(
+                user.human().map_or(0, |h| h.password_failed_attempts),
+            ));
+        }
         if user.state != UserState::Active {
             return Err(ApiError::new(
                 GrpcCode::FailedPrecondition,
@@ -122,23 +127,34 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
             ));
         }
         let uid = session.user_id.clone();
-        let ok = model
-            .user(&uid)
-            .is_some_and(|u| u.password_matches(&cp.password));
-        let Some(user) = model.users.iter_mut().find(|u| u.id == uid) else {
-            return Err(user_not_found());
-        };
-        let UserKind::Human(human) = &mut user.kind else {
+        let user = model.user(&uid).cloned().ok_or_else(user_not_found)?;
+        if user.state == UserState::Locked {
+            return Err(locked_error(
+                user.human().map_or(0, |h| h.password_failed_attempts),
+            ));
+        }
+        if user.human().is_none() {
             return Err(ApiError::new(
                 GrpcCode::FailedPrecondition,
                 "EMU-SESS05",
                 "Machine users have no password",
             ));
-        };
-        if !ok {
-            human.password_failed_attempts += 1;
-            return Err(credentials_error(human.password_failed_attempts));
         }
+        if !user.password_matches(&cp.password) {
+            let (attempts, locked) = model.record_password_failure(&uid);
+            return Err(if locked {
+                locked_error(attempts)
+            } else {
+                credentials_error(attempts)
+            });
+        }
+        let Some(crate::model::User {
+            kind: UserKind::Human(human),
+            ..
+        }) = model.users.iter_mut().find(|u| u.id == uid)
+        else {
+            return Err(user_not_found());
+        };
         human.password_failed_attempts = 0;
         session.password_verified_at = Some(t);
     }
@@ -173,6 +189,16 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
         session.totp_verified_at = Some(t);
     }
     Ok(())
+}
+
+/// The error for a locked user (with `CredentialsCheckError`).
+fn locked_error(failed: u32) -> ApiError {
+    ApiError::credentials(
+        GrpcCode::FailedPrecondition,
+        "EMU-SESS08",
+        "User is locked",
+        failed,
+    )
 }
 
 /// ZITADEL's wrong-password error with `zitadel.v1.CredentialsCheckError`.

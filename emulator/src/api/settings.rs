@@ -38,7 +38,7 @@ fn settings_call(
     shared: &AppState,
     headers: &HeaderMap,
     query: Option<String>,
-    body: impl FnOnce(&Model) -> Value,
+    body: impl FnOnce(&Model, Option<&str>) -> (Value, bool),
 ) -> Response {
     let model = shared.lock();
     let q = parse_form(query.unwrap_or_default().as_bytes());
@@ -55,8 +55,12 @@ fn settings_call(
             ));
         }
         require(&model, &caller, "policy.read", org)?;
-        let mut settings = body(&model);
-        settings["resourceOwnerType"] = json!("RESOURCE_OWNER_TYPE_INSTANCE");
+        let (mut settings, is_default) = body(&model, org);
+        settings["resourceOwnerType"] = json!(if is_default {
+            "RESOURCE_OWNER_TYPE_INSTANCE"
+        } else {
+            "RESOURCE_OWNER_TYPE_ORG"
+        });
         Ok(json!({
             "details": details(1, 0, &model.instance_id),
             "settings": settings,
@@ -68,12 +72,15 @@ fn settings_call(
     }
 }
 
-fn login_json() -> Value {
-    json!({
-        "allowUsernamePassword": true,
-        "allowRegister": true,
-        "allowExternalIdp": true,
-        "passkeysType": "PASSKEYS_TYPE_ALLOWED",
+/// Inserts `key: true` when `on`.
+fn flag(v: &mut Value, key: &str, on: bool) {
+    if on {
+        v[key] = json!(true);
+    }
+}
+
+fn login_json(p: &crate::model::LoginPolicy) -> Value {
+    let mut v = json!({
         "passwordCheckLifetime": "864000s",
         "externalLoginCheckLifetime": "864000s",
         "mfaInitSkipLifetime": "2592000s",
@@ -81,9 +88,29 @@ fn login_json() -> Value {
         "multiFactorCheckLifetime": "43200s",
         "secondFactors": ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"],
         "multiFactors": ["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"],
-        "allowDomainDiscovery": true,
-        "allowLocalAuthentication": true,
-    })
+    });
+    flag(&mut v, "allowUsernamePassword", p.allow_username_password);
+    flag(
+        &mut v,
+        "allowLocalAuthentication",
+        p.allow_username_password,
+    );
+    flag(&mut v, "allowRegister", p.allow_register);
+    flag(&mut v, "allowExternalIdp", p.allow_external_idp);
+    flag(&mut v, "forceMfa", p.force_mfa);
+    flag(&mut v, "forceMfaLocalOnly", p.force_mfa_local_only);
+    flag(&mut v, "hidePasswordReset", p.hide_password_reset);
+    flag(&mut v, "ignoreUnknownUsernames", p.ignore_unknown_usernames);
+    flag(&mut v, "allowDomainDiscovery", p.allow_domain_discovery);
+    flag(&mut v, "disableLoginWithEmail", p.disable_login_with_email);
+    flag(&mut v, "disableLoginWithPhone", p.disable_login_with_phone);
+    if p.passwordless_allowed {
+        v["passkeysType"] = json!("PASSKEYS_TYPE_ALLOWED");
+    }
+    if !p.default_redirect_uri.is_empty() {
+        v["defaultRedirectUri"] = json!(p.default_redirect_uri);
+    }
+    v
 }
 
 async fn login_settings(
@@ -91,7 +118,13 @@ async fn login_settings(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    settings_call(&shared, &headers, q, |_| login_json())
+    settings_call(&shared, &headers, q, |m, org| {
+        let (p, d) = match org {
+            Some(o) => m.login_policy_of(o),
+            None => (m.login_policy.clone(), true),
+        };
+        (login_json(&p), d)
+    })
 }
 
 async fn password_settings(
@@ -99,8 +132,11 @@ async fn password_settings(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    settings_call(&shared, &headers, q, |m| {
-        let p = &m.password_complexity;
+    settings_call(&shared, &headers, q, |m, org| {
+        let (p, d) = match org {
+            Some(o) => m.password_policy(o),
+            None => (m.password_complexity.clone(), true),
+        };
         let mut v = json!({"minLength": p.min_length.to_string()});
         for (on, key) in [
             (p.has_uppercase, "requiresUppercase"),
@@ -112,7 +148,7 @@ async fn password_settings(
                 v[key] = json!(true);
             }
         }
-        v
+        (v, d)
     })
 }
 
@@ -121,12 +157,12 @@ async fn legal_settings(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    settings_call(
-        &shared,
-        &headers,
-        q,
-        |_| json!({"tosLink": TOS_LINK, "privacyPolicyLink": PRIVACY_LINK}),
-    )
+    settings_call(&shared, &headers, q, |_, _| {
+        (
+            json!({"tosLink": TOS_LINK, "privacyPolicyLink": PRIVACY_LINK}),
+            true,
+        )
+    })
 }
 
 async fn lockout_settings(
@@ -134,64 +170,117 @@ async fn lockout_settings(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    // maxPasswordAttempts and maxOtpAttempts are 0 (no lockout): zero values are omitted.
-    settings_call(&shared, &headers, q, |_| json!({}))
+    settings_call(&shared, &headers, q, |m, org| {
+        let (p, d) = match org {
+            Some(o) => m.lockout_policy_of(o),
+            None => (m.lockout_policy.clone(), true),
+        };
+        // Zero values (no lockout) are omitted; uint64 as strings.
+        let mut v = json!({});
+        if p.max_password_attempts > 0 {
+            v["maxPasswordAttempts"] = json!(p.max_password_attempts.to_string());
+        }
+        if p.max_otp_attempts > 0 {
+            v["maxOtpAttempts"] = json!(p.max_otp_attempts.to_string());
+        }
+        (v, d)
+    })
 }
 
 fn v1_details(model: &Model) -> Value {
     json!({"sequence": "1", "creationDate": rfc3339(0), "changeDate": rfc3339(0), "resourceOwner": model.instance_id})
 }
 
-fn my_policy(
-    shared: &AppState,
-    headers: &HeaderMap,
-    body: impl FnOnce(&Model) -> Value,
-) -> Response {
+/// `zitadel.policy.v1.PasswordComplexityPolicy`.
+pub(crate) fn v1_password_policy(
+    model: &Model,
+    p: &crate::model::PasswordComplexity,
+    is_default: bool,
+) -> Value {
+    let mut v = json!({"details": v1_details(model), "minLength": p.min_length.to_string()});
+    flag(&mut v, "hasUppercase", p.has_uppercase);
+    flag(&mut v, "hasLowercase", p.has_lowercase);
+    flag(&mut v, "hasNumber", p.has_number);
+    flag(&mut v, "hasSymbol", p.has_symbol);
+    flag(&mut v, "isDefault", is_default);
+    v
+}
+
+/// `zitadel.policy.v1.LoginPolicy`.
+pub(crate) fn v1_login_policy(
+    model: &Model,
+    p: &crate::model::LoginPolicy,
+    is_default: bool,
+) -> Value {
+    let mut v = json!({
+        "details": v1_details(model),
+        "passwordlessType": if p.passwordless_allowed { "PASSWORDLESS_TYPE_ALLOWED" } else { "PASSWORDLESS_TYPE_NOT_ALLOWED" },
+        "passwordCheckLifetime": "864000s",
+        "externalLoginCheckLifetime": "864000s",
+        "mfaInitSkipLifetime": "2592000s",
+        "secondFactorCheckLifetime": "64800s",
+        "multiFactorCheckLifetime": "43200s",
+        "secondFactors": ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"],
+        "multiFactors": ["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"],
+    });
+    if !p.passwordless_allowed {
+        // PASSWORDLESS_TYPE_NOT_ALLOWED is the enum's zero value: omitted.
+        if let Some(o) = v.as_object_mut() {
+            o.remove("passwordlessType");
+        }
+    }
+    flag(&mut v, "allowUsernamePassword", p.allow_username_password);
+    flag(&mut v, "allowRegister", p.allow_register);
+    flag(&mut v, "allowExternalIdp", p.allow_external_idp);
+    flag(&mut v, "forceMfa", p.force_mfa);
+    flag(&mut v, "forceMfaLocalOnly", p.force_mfa_local_only);
+    flag(&mut v, "hidePasswordReset", p.hide_password_reset);
+    flag(&mut v, "ignoreUnknownUsernames", p.ignore_unknown_usernames);
+    flag(&mut v, "allowDomainDiscovery", p.allow_domain_discovery);
+    flag(&mut v, "disableLoginWithEmail", p.disable_login_with_email);
+    flag(&mut v, "disableLoginWithPhone", p.disable_login_with_phone);
+    flag(&mut v, "isDefault", is_default);
+    if !p.default_redirect_uri.is_empty() {
+        v["defaultRedirectUri"] = json!(p.default_redirect_uri);
+    }
+    v
+}
+
+/// `zitadel.policy.v1.LockoutPolicy`.
+pub(crate) fn v1_lockout_policy(
+    model: &Model,
+    p: &crate::model::LockoutPolicy,
+    is_default: bool,
+) -> Value {
+    let mut v = json!({"details": v1_details(model)});
+    if p.max_password_attempts > 0 {
+        v["maxPasswordAttempts"] = json!(p.max_password_attempts.to_string());
+    }
+    if p.max_otp_attempts > 0 {
+        v["maxOtpAttempts"] = json!(p.max_otp_attempts.to_string());
+    }
+    flag(&mut v, "isDefault", is_default);
+    v
+}
+
+async fn my_password_policy(State(shared): State<AppState>, headers: HeaderMap) -> Response {
     let model = shared.lock();
-    match authenticate(&model, headers) {
-        Ok(_) => {
-            let mut policy = body(&model);
-            policy["details"] = v1_details(&model);
-            policy["isDefault"] = json!(true);
-            axum::Json(json!({ "policy": policy })).into_response()
+    match authenticate(&model, &headers) {
+        Ok(caller) => {
+            let (p, d) = model.password_policy(&caller.org_id);
+            axum::Json(json!({"policy": v1_password_policy(&model, &p, d)})).into_response()
         }
         Err(e) => e.into_response(),
     }
 }
 
-async fn my_password_policy(State(shared): State<AppState>, headers: HeaderMap) -> Response {
-    my_policy(&shared, &headers, |m| {
-        let p = &m.password_complexity;
-        let mut v = json!({"minLength": p.min_length.to_string()});
-        for (on, key) in [
-            (p.has_uppercase, "hasUppercase"),
-            (p.has_lowercase, "hasLowercase"),
-            (p.has_number, "hasNumber"),
-            (p.has_symbol, "hasSymbol"),
-        ] {
-            if on {
-                v[key] = json!(true);
-            }
-        }
-        v
-    })
-}
-
 async fn my_login_policy(State(shared): State<AppState>, headers: HeaderMap) -> Response {
-    my_policy(&shared, &headers, |_| {
-        json!({
-            "allowUsernamePassword": true,
-            "allowRegister": true,
-            "allowExternalIdp": true,
-            "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED",
-            "passwordCheckLifetime": "864000s",
-            "externalLoginCheckLifetime": "864000s",
-            "mfaInitSkipLifetime": "2592000s",
-            "secondFactorCheckLifetime": "64800s",
-            "multiFactorCheckLifetime": "43200s",
-            "secondFactors": ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"],
-            "multiFactors": ["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"],
-            "allowDomainDiscovery": true,
-        })
-    })
+    let model = shared.lock();
+    match authenticate(&model, &headers) {
+        Ok(caller) => {
+            let (p, d) = model.login_policy_of(&caller.org_id);
+            axum::Json(json!({"policy": v1_login_policy(&model, &p, d)})).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }

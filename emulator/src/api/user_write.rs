@@ -28,6 +28,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v2/users/{id}", axum::routing::patch(update_user))
         .route("/v2/users/{id}/password_reset", post(password_reset))
         .route("/v2/users/{id}/password", post(set_password_deprecated))
+        .route("/v2/users/{id}/lock", post(lock_user))
+        .route("/v2/users/{id}/unlock", post(unlock_user))
+        .route("/v2/users/{id}/deactivate", post(deactivate_user))
+        .route("/v2/users/{id}/reactivate", post(reactivate_user))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -165,7 +169,7 @@ pub(crate) fn add_human(
         ));
     }
     if let Some(pw) = &input.password
-        && let Some(rule) = model.password_complexity.violation(pw)
+        && let Some(rule) = model.password_policy(&input.org_id).0.violation(pw)
     {
         return Err(ApiError::new(
             GrpcCode::InvalidArgument,
@@ -592,7 +596,7 @@ fn set_password(
             "Password not changed",
         ));
     }
-    if let Some(rule) = model.password_complexity.violation(new) {
+    if let Some(rule) = model.password_policy(&user.org_id).0.violation(new) {
         return Err(ApiError::new(
             GrpcCode::InvalidArgument,
             "EMU-USER03",
@@ -794,4 +798,104 @@ async fn set_password_deprecated(
         Ok(json!({"details": details(seq, now(), &org)}))
     })();
     run(result, StatusCode::OK)
+}
+
+// ------------------------------------------------------------- state changes
+
+/// Which state change a route performs.
+#[derive(Debug, Clone, Copy)]
+enum StateChange {
+    Lock,
+    Unlock,
+    Deactivate,
+    Reactivate,
+}
+
+async fn change_state(
+    shared: AppState,
+    headers: HeaderMap,
+    id: String,
+    change: StateChange,
+) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let user = model.user(&id).cloned().ok_or_else(|| {
+            ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+        })?;
+        require(&model, &caller, "user.write", Some(&user.org_id))?;
+        let (from_ok, to, id_err, msg) = match change {
+            StateChange::Lock => (
+                user.state == UserState::Active,
+                UserState::Locked,
+                "EMU-STATE01",
+                "User is not active",
+            ),
+            StateChange::Unlock => (
+                user.state == UserState::Locked,
+                UserState::Active,
+                "EMU-STATE02",
+                "User is not locked",
+            ),
+            StateChange::Deactivate => (
+                user.state != UserState::Inactive,
+                UserState::Inactive,
+                "EMU-STATE03",
+                "User is already inactive",
+            ),
+            StateChange::Reactivate => (
+                user.state == UserState::Inactive,
+                UserState::Active,
+                "EMU-STATE04",
+                "User is not inactive",
+            ),
+        };
+        if !from_ok {
+            return Err(ApiError::new(GrpcCode::FailedPrecondition, id_err, msg));
+        }
+        if let Some(u) = model.users.iter_mut().find(|u| u.id == id) {
+            u.state = to;
+            u.changed = now();
+            if let UserKind::Human(h) = &mut u.kind
+                && matches!(change, StateChange::Unlock)
+            {
+                h.password_failed_attempts = 0;
+            }
+        }
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &user.org_id)}))
+    })();
+    run(result, StatusCode::OK)
+}
+
+async fn lock_user(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    change_state(shared, headers, id, StateChange::Lock).await
+}
+
+async fn unlock_user(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    change_state(shared, headers, id, StateChange::Unlock).await
+}
+
+async fn deactivate_user(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    change_state(shared, headers, id, StateChange::Deactivate).await
+}
+
+async fn reactivate_user(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    change_state(shared, headers, id, StateChange::Reactivate).await
 }

@@ -69,6 +69,11 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
         ),
         "error.password_invalid" => ("Password is invalid", "Passwort ist ungültig"),
         "error.user_inactive" => ("User is not active", "Benutzer ist nicht aktiv"),
+        "error.user_locked" => ("User is locked", "Benutzer ist gesperrt"),
+        "error.register_disabled" => (
+            "Registration is not allowed.",
+            "Registrierung ist nicht erlaubt.",
+        ),
         "error.request_invalid" => (
             "The login request is invalid or has expired.",
             "Die Login-Anfrage ist ungültig oder abgelaufen.",

@@ -159,6 +159,8 @@ struct Ctx {
     csrf: String,
     brand: String,
     org_name: String,
+    /// Whether the org's login policy allows registration.
+    allow_register: bool,
 }
 
 impl Ctx {
@@ -193,6 +195,7 @@ impl Ctx {
                 .map(|o| o.primary_color.clone())
                 .unwrap_or_else(|| "#5469d4".to_owned()),
             org_name: org.map(|o| o.name.clone()).unwrap_or_default(),
+            allow_register: org.is_none_or(|o| model.login_policy_of(&o.id).0.allow_register),
         }
     }
 
@@ -421,9 +424,16 @@ fn render_loginname(ctx: &Ctx, rid: &str, value: &str, error: Option<&str>) -> R
          <label for=\"loginName\">{label}</label>\
          <input type=\"text\" id=\"loginName\" name=\"loginName\" value=\"{value}\" autocomplete=\"username\" autofocus required>\
          {err}<button type=\"submit\">{next}</button></form>\
-         <p><a href=\"{register_href}\">{register}</a></p>",
-        register_href = html_escape(&page_url("register", &[("requestId", rid)])),
-        register = html_escape(ctx.t("register.link")),
+         {register}",
+        register = if ctx.allow_register {
+            format!(
+                "<p><a href=\"{}\">{}</a></p>",
+                html_escape(&page_url("register", &[("requestId", rid)])),
+                html_escape(ctx.t("register.link"))
+            )
+        } else {
+            String::new()
+        },
         desc = html_escape(ctx.t("login.description")),
         csrf = ctx.hidden_csrf(),
         rid = html_escape(rid),
@@ -482,6 +492,9 @@ async fn loginname_submit(
     let Some(user) = user else {
         return render_loginname(&ctx, &rid, name, Some("error.user_not_found"));
     };
+    if user.state == UserState::Locked {
+        return render_loginname(&ctx, &rid, name, Some("error.user_locked"));
+    }
     if user.state != UserState::Active {
         return render_loginname(&ctx, &rid, name, Some("error.user_inactive"));
     }
@@ -589,22 +602,29 @@ async fn password_submit(
     };
     let login = model.login_name(&user);
     if user.state != UserState::Active {
-        return render_password(
-            &ctx,
-            &flow.request_id(),
-            sid,
-            &login,
-            Some("error.user_inactive"),
-        );
+        let key = if user.state == UserState::Locked {
+            "error.user_locked"
+        } else {
+            "error.user_inactive"
+        };
+        return render_password(&ctx, &flow.request_id(), sid, &login, Some(key));
     }
     if !user.password_matches(form_get(&form, "password").unwrap_or_default()) {
-        return render_password(
-            &ctx,
-            &flow.request_id(),
-            sid,
-            &login,
-            Some("error.password_invalid"),
-        );
+        let (_, locked) = model.record_password_failure(&user.id);
+        let key = if locked {
+            "error.user_locked"
+        } else {
+            "error.password_invalid"
+        };
+        return render_password(&ctx, &flow.request_id(), sid, &login, Some(key));
+    }
+    if let Some(crate::model::UserKind::Human(h)) = model
+        .users
+        .iter_mut()
+        .find(|u| u.id == user.id)
+        .map(|u| &mut u.kind)
+    {
+        h.password_failed_attempts = 0;
     }
     if let Some(s) = model.sessions.get_mut(sid) {
         let t = now();

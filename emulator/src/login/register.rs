@@ -21,8 +21,8 @@ struct Values<'a> {
     email: &'a str,
 }
 
-fn rules(ctx: &Ctx, model: &Model) -> String {
-    let p = &model.password_complexity;
+fn rules(ctx: &Ctx, model: &Model, org: &str) -> String {
+    let (p, _) = model.password_policy(org);
     let mut items = vec![
         ctx.t("rule.length")
             .replace("{n}", &p.min_length.to_string()),
@@ -50,10 +50,12 @@ fn rules(ctx: &Ctx, model: &Model) -> String {
 fn render_register(
     ctx: &Ctx,
     model: &Model,
-    rid: &str,
+    flow: &Flow,
     v: &Values<'_>,
     error: Option<&str>,
 ) -> Response {
+    let rid = &flow.request_id();
+    let org = flow.org_id().unwrap_or(&model.default_org_id).to_owned();
     let err = error
         .map(|e| {
             format!(
@@ -104,7 +106,7 @@ fn render_register(
             "",
             "new-password"
         ),
-        rules = rules(ctx, model),
+        rules = rules(ctx, model, &org),
         accept = html_escape(ctx.t("register.accept")),
         tos_link = TOS_LINK,
         tos = html_escape(ctx.t("register.tos")),
@@ -133,12 +135,15 @@ pub(super) async fn register_page(
     let Some(flow) = flow else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
+    if !ctx.allow_register {
+        return ctx.error(StatusCode::FORBIDDEN, "error.register_disabled");
+    }
     let empty = Values {
         given: "",
         family: "",
         email: "",
     };
-    render_register(&ctx, &model, &flow.request_id(), &empty, None)
+    render_register(&ctx, &model, &flow, &empty, None)
 }
 
 pub(super) async fn register_submit(
@@ -156,6 +161,9 @@ pub(super) async fn register_submit(
     let Some(flow) = flow else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
+    if !ctx.allow_register {
+        return ctx.error(StatusCode::FORBIDDEN, "error.register_disabled");
+    }
     let rid = flow.request_id();
     let get = |k: &str| form_get(&form, k).unwrap_or_default().trim();
     let v = Values {
@@ -164,7 +172,7 @@ pub(super) async fn register_submit(
         email: get("email"),
     };
     let password = form_get(&form, "password").unwrap_or_default();
-    let fail = |model: &Model, key: &str| render_register(&ctx, model, &rid, &v, Some(key));
+    let fail = |model: &Model, key: &str| render_register(&ctx, model, &flow, &v, Some(key));
     if v.given.is_empty() || v.family.is_empty() || v.email.is_empty() || password.is_empty() {
         return fail(&model, "error.required");
     }
@@ -174,15 +182,15 @@ pub(super) async fn register_submit(
     if password != form_get(&form, "passwordConfirm").unwrap_or_default() {
         return fail(&model, "error.password_mismatch");
     }
-    if let Some(rule) = model.password_complexity.violation(password) {
+    let org_id = flow
+        .org_id()
+        .map_or_else(|| model.default_org_id.clone(), str::to_owned);
+    if let Some(rule) = model.password_policy(&org_id).0.violation(password) {
         return fail(&model, rule);
     }
     if form_get(&form, "acceptTerms") != Some("true") {
         return fail(&model, "error.terms");
     }
-    let org_id = flow
-        .org_id()
-        .map_or_else(|| model.default_org_id.clone(), str::to_owned);
     if model.username_taken(&org_id, v.email) {
         return fail(&model, "error.user_exists");
     }

@@ -25,6 +25,13 @@ pub(crate) fn valid_access_token<'a>(model: &'a Model, token: &str) -> Option<&'
     {
         return None;
     }
+    // Tokens of users who are no longer active stop working.
+    if model
+        .user(&at.grant.user_id)
+        .is_none_or(|u| u.state != crate::model::UserState::Active)
+    {
+        return None;
+    }
     Some(at)
 }
 
