@@ -91,6 +91,9 @@ pub(crate) struct Human {
     /// TOTP second factor (base32 secret; `ready` once verified).
     #[serde(default)]
     pub(crate) totp: Option<TotpFactor>,
+    /// Whether one-time codes by email are a second factor of this user.
+    #[serde(default)]
+    pub(crate) otp_email: bool,
 }
 
 /// A TOTP registration.
@@ -277,6 +280,12 @@ impl User {
         }
     }
 
+    /// Whether the user has a ready second factor (TOTP or email OTP).
+    pub(crate) fn has_second_factor(&self) -> bool {
+        self.human()
+            .is_some_and(|h| h.otp_email || h.totp.as_ref().is_some_and(|t| t.ready))
+    }
+
     /// Checks the password.
     pub(crate) fn password_matches(&self, password: &str) -> bool {
         let Some(stored) = self.human().and_then(|h| h.password_hash.as_deref()) else {
@@ -351,6 +360,12 @@ pub(crate) struct Session {
     /// When a TOTP code was last checked.
     #[serde(default)]
     pub(crate) totp_verified_at: Option<i64>,
+    /// Pending email OTP challenge.
+    #[serde(default)]
+    pub(crate) otp_email_challenge: Option<PendingCode>,
+    /// When an email OTP was last checked.
+    #[serde(default)]
+    pub(crate) otp_email_verified_at: Option<i64>,
 }
 
 impl Session {
@@ -361,7 +376,9 @@ impl Session {
 
     /// The last time a factor that proves the user was checked.
     pub(crate) fn auth_time(&self) -> Option<i64> {
-        self.password_verified_at.max(self.totp_verified_at)
+        self.password_verified_at
+            .max(self.totp_verified_at)
+            .max(self.otp_email_verified_at)
     }
 
     /// Authentication method references for tokens.
@@ -370,7 +387,7 @@ impl Session {
         if self.password_verified_at.is_some() {
             amr.push("pwd".to_owned());
         }
-        if self.totp_verified_at.is_some() {
+        if self.totp_verified_at.is_some() || self.otp_email_verified_at.is_some() {
             amr.push("otp".to_owned());
         }
         if amr.len() > 1 {
@@ -382,10 +399,10 @@ impl Session {
     /// Whether the session satisfies the user's login requirements: a
     /// password check, plus TOTP when the user has a ready TOTP factor.
     pub(crate) fn is_authenticated_for(&self, user: &User) -> bool {
-        let needs_totp = user
-            .human()
-            .is_some_and(|h| h.totp.as_ref().is_some_and(|t| t.ready));
-        self.password_verified_at.is_some() && (!needs_totp || self.totp_verified_at.is_some())
+        self.password_verified_at.is_some()
+            && (!user.has_second_factor()
+                || self.totp_verified_at.is_some()
+                || self.otp_email_verified_at.is_some())
     }
 }
 

@@ -333,6 +333,7 @@ pub(crate) fn build_state(
                 email_code: None,
                 password_code: None,
                 totp: None,
+                otp_email: false,
             }),
             state: UserState::Active,
             created,

@@ -1173,3 +1173,169 @@ async fn org_policies_drive_lockout_complexity_and_registration() {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn otp_email_challenges_checks_search_and_auth_methods() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let alice = emu.seed_info().users[2].clone();
+    // Given OTP email enabled by the user herself
+    let s: Value = create_session(&emu, &alice.login_name, &alice.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = s["sessionToken"].as_str().unwrap().to_owned();
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/users/{}/otp_email", alice.user_id)))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let methods: Value = Client::new()
+        .get(api(
+            &emu,
+            &format!("/v2/users/{}/authentication_methods", alice.user_id),
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        methods["authMethodTypes"],
+        json!([
+            "AUTHENTICATION_METHOD_TYPE_PASSWORD",
+            "AUTHENTICATION_METHOD_TYPE_OTP_EMAIL"
+        ])
+    );
+    // When a session asks for a returned challenge, then checks it
+    let sid = s["sessionId"].as_str().unwrap();
+    let resp: Value = Client::new()
+        .patch(api(&emu, &format!("/v2/sessions/{sid}")))
+        .bearer_auth(&lc)
+        .json(&json!({"challenges": {"otpEmail": {"returnCode": {}}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = resp["challenges"]["otpEmail"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 8);
+    let bad = Client::new()
+        .patch(api(&emu, &format!("/v2/sessions/{sid}")))
+        .bearer_auth(&lc)
+        .json(&json!({"checks": {"otpEmail": {"code": "00000000"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let ok = Client::new()
+        .patch(api(&emu, &format!("/v2/sessions/{sid}")))
+        .bearer_auth(&lc)
+        .json(&json!({"checks": {"otpEmail": {"code": code}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    // Then the session shows the factor, and search finds it by user
+    let found: Value = Client::new()
+        .post(api(&emu, "/v2/sessions/search"))
+        .bearer_auth(&lc)
+        .json(&json!({"query": {"limit": 10}, "queries": [{"userIdQuery": {"id": alice.user_id}}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["details"]["totalResult"], "1");
+    assert!(found["sessions"][0]["factors"]["otpEmail"]["verifiedAt"].is_string());
+    // A plain user sees only her own sessions
+    let admin = emu.seed_info().users[0].clone();
+    create_session(&emu, &admin.login_name, &admin.password).await;
+    // (SetSession rotated the first token; take a fresh session's token)
+    let fresh: Value = create_session(&emu, &alice.login_name, &alice.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mine: Value = Client::new()
+        .post(api(&emu, "/v2/sessions/search"))
+        .bearer_auth(fresh["sessionToken"].as_str().unwrap())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        mine["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["factors"]["user"]["id"] == alice.user_id.as_str())
+    );
+    let resp = Client::new()
+        .post(api(&emu, "/v2/sessions/search"))
+        .bearer_auth(&lc)
+        .json(&json!({"query": {"limit": 5000}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // And the hosted login asks for an emailed code after the password
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let next = login_with_password(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    assert!(next.path().ends_with("/ui/v2/login/otp/email"), "{next}");
+    let html = client.get(next).send().await.unwrap().text().await.unwrap();
+    let outbox: Value = Client::new()
+        .get(api(
+            &emu,
+            &format!("/_emulator/outbox?to={}", alice.login_name),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = outbox["messages"].as_array().unwrap().last().unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = vec![
+        ("csrf", hidden(&html, "csrf")),
+        ("requestId", hidden(&html, "requestId")),
+        ("sessionId", hidden(&html, "sessionId")),
+        ("code", code),
+    ];
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/otp/email"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    exchange(
+        &emu,
+        &query(&location(&emu, &resp), "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    emu.shutdown().await;
+}

@@ -1,4 +1,4 @@
-//! Second factors of users v2: TOTP.
+//! Second factors of users v2: TOTP, OTP email; authentication methods.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -22,6 +22,14 @@ pub(super) fn routes() -> Router<AppState> {
             post(register_totp).delete(remove_totp),
         )
         .route("/v2/users/{id}/totp/verify", post(verify_totp))
+        .route(
+            "/v2/users/{id}/otp_email",
+            post(add_otp_email).delete(remove_otp_email),
+        )
+        .route(
+            "/v2/users/{id}/authentication_methods",
+            axum::routing::get(auth_methods),
+        )
 }
 
 fn respond(result: Result<Value, ApiError>) -> Response {
@@ -162,5 +170,112 @@ async fn remove_totp(
         }
         let seq = model.next_sequence();
         Ok(json!({"details": details(seq, now(), &org)}))
+    })())
+}
+
+async fn add_otp_email(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        let org = check(&model, &headers, &id)?;
+        let user = model.users.iter_mut().find(|u| u.id == id).ok_or_else(|| {
+            ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+        })?;
+        let UserKind::Human(h) = &mut user.kind else {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-USER04",
+                "User is not human",
+            ));
+        };
+        if !h.email_verified {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-MFA06",
+                "Email is not verified",
+            ));
+        }
+        if h.otp_email {
+            return Err(ApiError::new(
+                GrpcCode::AlreadyExists,
+                "EMU-MFA07",
+                "OTP email is already set up",
+            ));
+        }
+        h.otp_email = true;
+        user.changed = now();
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &org)}))
+    })())
+}
+
+async fn remove_otp_email(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        let org = check(&model, &headers, &id)?;
+        let user = model.users.iter_mut().find(|u| u.id == id).ok_or_else(|| {
+            ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+        })?;
+        let UserKind::Human(h) = &mut user.kind else {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-USER04",
+                "User is not human",
+            ));
+        };
+        if !h.otp_email {
+            return Err(ApiError::new(
+                GrpcCode::NotFound,
+                "EMU-MFA08",
+                "OTP email not found",
+            ));
+        }
+        h.otp_email = false;
+        user.changed = now();
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &org)}))
+    })())
+}
+
+async fn auth_methods(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let model = shared.lock();
+    respond((|| {
+        let caller = authenticate(&model, &headers)?;
+        let user = model.user(&id).ok_or_else(|| {
+            ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+        })?;
+        if caller.user_id != user.id
+            && !has_permission(&model, &caller, "user.read", Some(&user.org_id))
+        {
+            return Err(permission_denied());
+        }
+        let mut methods = Vec::new();
+        if let Some(h) = user.human() {
+            if h.password_hash.is_some() {
+                methods.push("AUTHENTICATION_METHOD_TYPE_PASSWORD");
+            }
+            if h.totp.as_ref().is_some_and(|t| t.ready) {
+                methods.push("AUTHENTICATION_METHOD_TYPE_TOTP");
+            }
+            if h.otp_email {
+                methods.push("AUTHENTICATION_METHOD_TYPE_OTP_EMAIL");
+            }
+        }
+        let mut v = json!({"details": {"totalResult": methods.len().to_string(), "timestamp": crate::util::rfc3339(now())}});
+        if !methods.is_empty() {
+            v["authMethodTypes"] = json!(methods);
+        }
+        Ok(v)
     })())
 }

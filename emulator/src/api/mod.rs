@@ -27,6 +27,7 @@ use crate::util::{ct_eq, now, rfc3339, sha256_hex};
 /// the `google.api.http` rules of the official protos and against the router.
 pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/sessions"),
+    ("POST", "/v2/sessions/search"),
     ("GET", "/v2/sessions/{session_id}"),
     ("PATCH", "/v2/sessions/{session_id}"),
     ("DELETE", "/v2/sessions/{session_id}"),
@@ -48,6 +49,9 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/users/{user_id}/totp"),
     ("POST", "/v2/users/{user_id}/totp/verify"),
     ("DELETE", "/v2/users/{user_id}/totp"),
+    ("POST", "/v2/users/{user_id}/otp_email"),
+    ("DELETE", "/v2/users/{user_id}/otp_email"),
+    ("GET", "/v2/users/{user_id}/authentication_methods"),
     ("POST", "/v2/users/{user_id}/secret"),
     ("DELETE", "/v2/users/{user_id}/secret"),
     ("POST", "/v2/users/{user_id}/pats"),

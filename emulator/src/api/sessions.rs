@@ -18,10 +18,13 @@ use crate::server::AppState;
 use crate::util::{ct_eq, form_get, now, parse_form, random_token, rfc3339, sha256_hex};
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/v2/sessions", post(create)).route(
-        "/v2/sessions/{id}",
-        axum::routing::get(get).patch(set).delete(delete),
-    )
+    Router::new()
+        .route("/v2/sessions", post(create))
+        .route("/v2/sessions/search", post(search))
+        .route(
+            "/v2/sessions/{id}",
+            axum::routing::get(get).patch(set).delete(delete),
+        )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +33,7 @@ struct Checks {
     user: Option<CheckUser>,
     password: Option<CheckPassword>,
     totp: Option<CheckTotp>,
+    otp_email: Option<CheckTotp>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,6 +60,20 @@ struct CheckPassword {
 struct CreateSessionRequest {
     checks: Option<Checks>,
     lifetime: Option<String>,
+    challenges: Option<RequestChallenges>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RequestChallenges {
+    otp_email: Option<OtpEmailChallenge>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct OtpEmailChallenge {
+    send_code: Option<crate::api::user_write::SendCode>,
+    return_code: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,6 +81,7 @@ struct CreateSessionRequest {
 struct SetSessionRequest {
     checks: Option<Checks>,
     lifetime: Option<String>,
+    challenges: Option<RequestChallenges>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -188,7 +207,80 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
         }
         session.totp_verified_at = Some(t);
     }
+    if let Some(co) = checks.otp_email {
+        let ok = session
+            .otp_email_challenge
+            .as_ref()
+            .is_some_and(|c| c.matches(&co.code));
+        if session.otp_email_challenge.is_none() {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-SESS09",
+                "No OTP email challenge",
+            ));
+        }
+        if !ok {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS07",
+                "Invalid code",
+            ));
+        }
+        session.otp_email_challenge = None;
+        session.otp_email_verified_at = Some(t);
+    }
     Ok(())
+}
+
+/// Creates the requested challenges; returns the `challenges` response object.
+fn apply_challenges(
+    model: &mut Model,
+    session: &mut Session,
+    req: Option<RequestChallenges>,
+) -> Result<Option<Value>, ApiError> {
+    let Some(req) = req else { return Ok(None) };
+    let mut out = serde_json::Map::new();
+    if let Some(c) = req.otp_email {
+        let user = model.user(&session.user_id).cloned().ok_or_else(|| {
+            ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS04",
+                "A user check is required",
+            )
+        })?;
+        let h = user.human().filter(|h| h.otp_email).ok_or_else(|| {
+            ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-SESS10",
+                "OTP email is not set up",
+            )
+        })?;
+        let code = crate::util::random_from(b"0123456789", 8);
+        session.otp_email_challenge = Some(crate::model::PendingCode {
+            hash: sha256_hex(&code),
+            expires: now() + 300,
+        });
+        if c.return_code.is_some() {
+            out.insert("otpEmail".into(), json!(code));
+        } else {
+            let template = c.send_code.and_then(|s| s.url_template);
+            let text = match template {
+                Some(t) => {
+                    let url = t
+                        .replace("{{.Code}}", &code)
+                        .replace("{{.UserID}}", &user.id)
+                        .replace("{{.LoginName}}", &model.login_name(&user))
+                        .replace("{{.DisplayName}}", &h.display_name)
+                        .replace("{{.PreferredLanguage}}", &h.preferred_language)
+                        .replace("{{.SessionID}}", &session.id);
+                    format!("Your one-time code is {code}. {url}")
+                }
+                None => format!("Your one-time code is {code}."),
+            };
+            model.push_outbox("email", &h.email, "One-time code", &text, Some(&code));
+        }
+    }
+    Ok((!out.is_empty()).then_some(Value::Object(out)))
 }
 
 /// The error for a locked user (with `CredentialsCheckError`).
@@ -258,16 +350,25 @@ async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
         sequence: 0,
         creator_id: Some(caller.user_id.clone()),
         totp_verified_at: None,
+        otp_email_challenge: None,
+        otp_email_verified_at: None,
     };
     if let Err(e) = apply_checks(&mut model, &mut session, req.checks.unwrap_or_default()) {
         return e.into_response();
     }
+    let challenges = match apply_challenges(&mut model, &mut session, req.challenges) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
     let token = finish_write(&mut model, &mut session);
-    let body = json!({
+    let mut body = json!({
         "details": details(session.sequence, session.changed, &model.instance_id),
         "sessionId": session.id,
         "sessionToken": token,
     });
+    if let Some(c) = challenges {
+        body["challenges"] = c;
+    }
     model.sessions.insert(session.id.clone(), session);
     (StatusCode::CREATED, axum::Json(body)).into_response()
 }
@@ -311,11 +412,18 @@ async fn set(
     if let Err(e) = apply_checks(&mut model, &mut session, req.checks.unwrap_or_default()) {
         return e.into_response();
     }
+    let challenges = match apply_challenges(&mut model, &mut session, req.challenges) {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
     let token = finish_write(&mut model, &mut session);
-    let body = json!({
+    let mut body = json!({
         "details": details(session.sequence, session.changed, &model.instance_id),
         "sessionToken": token,
     });
+    if let Some(c) = challenges {
+        body["challenges"] = c;
+    }
     model.sessions.insert(session.id.clone(), session);
     axum::Json(body).into_response()
 }
@@ -355,6 +463,9 @@ pub(crate) fn session_json(model: &Model, s: &Session) -> Value {
     }
     if let Some(p) = s.totp_verified_at {
         factors.insert("totp".into(), json!({"verifiedAt": rfc3339(p)}));
+    }
+    if let Some(p) = s.otp_email_verified_at {
+        factors.insert("otpEmail".into(), json!({"verifiedAt": rfc3339(p)}));
     }
     let mut v = json!({
         "id": s.id,
@@ -426,4 +537,108 @@ async fn delete(
     let seq = model.next_sequence();
     let body = json!({"details": details(seq, now(), &model.instance_id)});
     axum::Json(body).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ListQuery {
+    offset: Option<Value>,
+    limit: Option<u32>,
+    asc: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct IdsQuery {
+    ids: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct IdQuery {
+    id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SearchQuery {
+    ids_query: Option<IdsQuery>,
+    user_id_query: Option<IdQuery>,
+    creator_query: Option<IdQuery>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ListSessionsRequest {
+    query: Option<ListQuery>,
+    queries: Vec<SearchQuery>,
+}
+
+async fn search(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let req: ListSessionsRequest = parse_body(&body, "ListSessionsRequest")?;
+        let query = req.query.unwrap_or_default();
+        let limit = query.limit.unwrap_or(100);
+        if limit > 1000 {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "QUERY-4M0fs",
+                "Limit is too big",
+            ));
+        }
+        let offset = match &query.offset {
+            None | Some(Value::Null) => 0,
+            Some(Value::String(s)) => s.parse::<usize>().unwrap_or(0),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(0),
+            Some(_) => 0,
+        };
+        let all = has_permission(&model, &caller, "session.read", None);
+        let t = now();
+        let mut found: Vec<&Session> = model
+            .sessions
+            .values()
+            .filter(|s| s.is_active(t) && !s.user_id.is_empty())
+            .filter(|s| {
+                all || s.user_id == caller.user_id
+                    || s.creator_id.as_deref() == Some(caller.user_id.as_str())
+            })
+            .filter(|s| {
+                req.queries.iter().all(|q| {
+                    q.ids_query.as_ref().is_none_or(|i| i.ids.contains(&s.id))
+                        && q.user_id_query
+                            .as_ref()
+                            .is_none_or(|u| u.id.as_deref().is_none_or(|id| id == s.user_id))
+                        && q.creator_query.as_ref().is_none_or(|c| {
+                            let want = c.id.as_deref().unwrap_or(caller.user_id.as_str());
+                            s.creator_id.as_deref() == Some(want)
+                        })
+                })
+            })
+            .collect();
+        found.sort_by_key(|s| (s.created, s.id.clone()));
+        if !query.asc {
+            found.reverse();
+        }
+        let total = found.len();
+        let sessions: Vec<Value> = found
+            .into_iter()
+            .skip(offset)
+            .take(usize::try_from(limit).unwrap_or(100))
+            .map(|s| session_json(&model, s))
+            .collect();
+        let mut v = json!({"details": {"totalResult": total.to_string(), "timestamp": rfc3339(t)}});
+        if !sessions.is_empty() {
+            v["sessions"] = json!(sessions);
+        }
+        Ok(v)
+    })();
+    match result {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
 }

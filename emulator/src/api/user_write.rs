@@ -47,6 +47,7 @@ pub(crate) struct Profile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct SendCode {
+    /// Link template with `{{.Code}}` and other placeholders.
     pub(crate) url_template: Option<String>,
 }
 
@@ -204,6 +205,7 @@ pub(crate) fn add_human(
             email_code: None,
             password_code: None,
             totp: None,
+            otp_email: false,
         }),
         state: UserState::Active,
         created: t,

@@ -182,6 +182,10 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
         ),
         "error.code_invalid" => ("Code is invalid", "Code ist ungültig"),
         "totp.title" => ("Verify 2-factor", "2-Faktor verifizieren"),
+        "otp_email.description" => (
+            "Enter the code we sent to your email address.",
+            "Gib den Code ein, den wir an deine E-Mail-Adresse gesendet haben.",
+        ),
         "totp.description" => (
             "Enter the code from your authenticator app.",
             "Gib den Code aus deiner Authenticator-App ein.",

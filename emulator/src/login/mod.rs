@@ -54,6 +54,10 @@ pub(crate) fn routes() -> Router<AppState> {
             &format!("{BASE}/otp/time-based"),
             get(totp_page).post(totp_submit),
         )
+        .route(
+            &format!("{BASE}/otp/email"),
+            get(email_otp_page).post(email_otp_submit),
+        )
         .route("/device", get(device_redirect))
         .route(
             &format!("{BASE}/device"),
@@ -382,6 +386,8 @@ fn create_session(model: &mut Model, user_id: &str, agent: &str) -> String {
             sequence: 0,
             creator_id: None,
             totp_verified_at: None,
+            otp_email_challenge: None,
+            otp_email_verified_at: None,
         },
     );
     id
@@ -637,7 +643,150 @@ async fn password_submit(
             &[("requestId", &flow.request_id()), ("sessionId", sid)],
         ));
     }
+    if user.human().is_some_and(|h| h.otp_email) {
+        send_email_otp(&mut model, sid);
+        return see_other(&page_url(
+            "otp/email",
+            &[("requestId", &flow.request_id()), ("sessionId", sid)],
+        ));
+    }
     complete(&shared, &mut model, &ctx, &flow, sid)
+}
+
+/// Creates an email OTP challenge on the session and sends the code to the outbox.
+fn send_email_otp(model: &mut Model, sid: &str) {
+    let code = crate::util::random_from(b"0123456789", 8);
+    let Some(session) = model.sessions.get_mut(sid) else {
+        return;
+    };
+    session.otp_email_challenge = Some(crate::model::PendingCode {
+        hash: sha256_hex(&code),
+        expires: now() + 300,
+    });
+    let user_id = session.user_id.clone();
+    if let Some(email) = model
+        .user(&user_id)
+        .and_then(|u| u.human())
+        .map(|h| h.email.clone())
+    {
+        model.push_outbox(
+            "email",
+            &email,
+            "One-time code",
+            &format!("Your one-time code is {code}."),
+            Some(&code),
+        );
+    }
+}
+
+// ---------------------------------------------------------------- email OTP
+
+fn render_email_otp(
+    ctx: &Ctx,
+    rid: &str,
+    sid: &str,
+    note: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    let err = error
+        .map(|e| {
+            format!(
+                "<p class=\"error\" role=\"alert\">{}</p>",
+                html_escape(ctx.t(e))
+            )
+        })
+        .unwrap_or_default();
+    let note = note
+        .map(|n| format!("<p role=\"status\">{}</p>", html_escape(ctx.t(n))))
+        .unwrap_or_default();
+    let hidden = format!(
+        "{csrf}<input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
+         <input type=\"hidden\" name=\"sessionId\" value=\"{sid}\">",
+        csrf = ctx.hidden_csrf(),
+        rid = html_escape(rid),
+        sid = html_escape(sid),
+    );
+    let body = format!(
+        "<p>{desc}</p>{note}<form method=\"post\" action=\"{BASE}/otp/email\">{hidden}\
+         <label for=\"code\">{label}</label>\
+         <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" autofocus required>\
+         {err}<button type=\"submit\">{next}</button></form>\
+         <form method=\"post\" action=\"{BASE}/otp/email\">{hidden}\
+         <input type=\"hidden\" name=\"action\" value=\"resend\">\
+         <button type=\"submit\" class=\"secondary\">{resend}</button></form>",
+        desc = html_escape(ctx.t("otp_email.description")),
+        label = html_escape(ctx.t("verify.label")),
+        next = html_escape(ctx.t("next")),
+        resend = html_escape(ctx.t("verify.resend")),
+    );
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    ctx.page(status, ctx.t("totp.title"), &body)
+}
+
+async fn email_otp_page(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = query(q);
+    let model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&q, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let sid = form_get(&q, "sessionId").unwrap_or_default();
+    if own_session(&model, &ctx, sid).is_none_or(|s| s.password_verified_at.is_none()) {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+    }
+    render_email_otp(&ctx, &flow.request_id(), sid, None, None)
+}
+
+async fn email_otp_submit(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = parse_form(&body);
+    let mut model = shared.lock();
+    let flow = Flow::resolve(&model, form_get(&form, "requestId").unwrap_or_default());
+    let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
+    if let Some(resp) = check_csrf(&shared, &ctx, &form) {
+        return resp;
+    }
+    let Some(flow) = flow else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
+    let rid = flow.request_id();
+    let sid = form_get(&form, "sessionId").unwrap_or_default().to_owned();
+    let Some(session) =
+        own_session(&model, &ctx, &sid).filter(|s| s.password_verified_at.is_some())
+    else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+    };
+    if form_get(&form, "action") == Some("resend") {
+        send_email_otp(&mut model, &sid);
+        return render_email_otp(&ctx, &rid, &sid, Some("verify.sent"), None);
+    }
+    let code = form_get(&form, "code").unwrap_or_default();
+    if !session
+        .otp_email_challenge
+        .as_ref()
+        .is_some_and(|c| c.matches(code))
+    {
+        return render_email_otp(&ctx, &rid, &sid, None, Some("error.code_invalid"));
+    }
+    if let Some(s) = model.sessions.get_mut(&sid) {
+        let t = now();
+        s.otp_email_challenge = None;
+        s.otp_email_verified_at = Some(t);
+        s.changed = t;
+    }
+    complete(&shared, &mut model, &ctx, &flow, &sid)
 }
 
 fn needs_totp(user: &crate::model::User) -> bool {
