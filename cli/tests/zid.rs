@@ -72,9 +72,10 @@ impl Env {
 async fn wait_for_file(path: &Path) -> String {
     for _ in 0..200 {
         if let Ok(s) = std::fs::read_to_string(path)
-            && !s.is_empty() {
-                return s;
-            }
+            && !s.is_empty()
+        {
+            return s;
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{} never appeared", path.display());
@@ -148,9 +149,30 @@ async fn browser_login_then_whoami_token_refresh_userinfo_logout() {
     let info = env.run(&["--json", "userinfo"]);
     assert_eq!(json(&info)["sub"], "kate");
 
-    let out = env.run(&["--json", "logout"]);
-    assert!(out.status.success());
+    // `logout --browser` also opens the end-session URL (with the ID token hint)
+    std::fs::remove_file(env.url_file()).unwrap();
+    let out = env.run(&[
+        "--json",
+        "logout",
+        "--browser",
+        "--post-logout-redirect-uri",
+        "http://127.0.0.1/callback",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(json(&out)["revoked"], true);
+    assert_eq!(json(&out)["browser_session_ended"], true);
+    let end_session = wait_for_file(&env.url_file()).await;
+    assert!(
+        end_session.starts_with(&env.provider.end_session_endpoint()),
+        "{end_session}"
+    );
+    assert!(end_session.contains("id_token_hint="));
+    let landed = browser.end_session(&end_session).await.unwrap();
+    assert_eq!(landed.path(), "/callback");
     let who = env.run(&["--json", "whoami"]);
     assert!(!who.status.success());
     assert_eq!(json(&who)["error"]["name"], "not_signed_in");
@@ -311,23 +333,51 @@ async fn default_store_is_the_os_keyring_when_one_runs() {
     let with_bus = |mut c: Command| {
         c.env_remove("ZID_STORE")
             .env("ZID_ACCOUNT", format!("kr-{}", std::process::id()));
-        for var in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "GNOME_KEYRING_CONTROL"] {
+        for var in [
+            "DBUS_SESSION_BUS_ADDRESS",
+            "XDG_RUNTIME_DIR",
+            "GNOME_KEYRING_CONTROL",
+        ] {
             if let Some(v) = std::env::var_os(var) {
                 c.env(var, v);
             }
         }
         c
     };
-    let child = with_bus(env.zid()).args(["--json", "login"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = with_bus(env.zid())
+        .args(["--json", "login"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let url = wait_for_file(&env.url_file()).await;
     browser.login(&url, "mia", "pw").await.unwrap();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"), "no fallback to files");
-    assert!(!env.dir.path().join(".config/zid").exists(), "nothing was written to files");
-    let who = with_bus(env.zid()).args(["--json", "whoami"]).output().unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("warning"),
+        "no fallback to files"
+    );
+    assert!(
+        !env.dir.path().join(".config/zid").exists(),
+        "nothing was written to files"
+    );
+    let who = with_bus(env.zid())
+        .args(["--json", "whoami"])
+        .output()
+        .unwrap();
     assert_eq!(json(&who)["subject"], "mia");
-    let out = with_bus(env.zid()).args(["--json", "logout"]).output().unwrap();
+    let out = with_bus(env.zid())
+        .args(["--json", "logout"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     browser.close().await;
 }
@@ -336,7 +386,12 @@ async fn default_store_is_the_os_keyring_when_one_runs() {
 async fn default_store_falls_back_to_files_with_a_warning_without_a_keyring() {
     let env = Env::new().await;
     // env_clear() removed the D-Bus address: no keyring is reachable.
-    let out = env.zid().env_remove("ZID_STORE").args(["whoami"]).output().unwrap();
+    let out = env
+        .zid()
+        .env_remove("ZID_STORE")
+        .args(["whoami"])
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("warning: no keyring is reachable"), "{err}");
     assert!(err.contains("not signed in"), "{err}");
