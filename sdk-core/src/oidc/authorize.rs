@@ -20,8 +20,8 @@ pub(crate) struct PendingLogin {
     pub created_at: i64,
 }
 
-/// Options of one authorization request.
-#[derive(Clone, Debug, Default)]
+/// Options of one authorization request. `Debug` hides the login hint.
+#[derive(Clone, Default)]
 pub struct LoginOptions {
     /// `prompt`: e.g. `login`, `select_account`, `create` (ZITADEL registration), `none`.
     pub prompt: Option<String>,
@@ -31,6 +31,20 @@ pub struct LoginOptions {
     pub max_age: Option<u64>,
     /// Extra scopes for this login only.
     pub extra_scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for LoginOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginOptions")
+            .field("prompt", &self.prompt)
+            .field(
+                "login_hint",
+                &self.login_hint.as_ref().map(|_| "[redacted]"),
+            )
+            .field("max_age", &self.max_age)
+            .field("extra_scopes", &self.extra_scopes)
+            .finish()
+    }
 }
 
 /// Parameters that do not change between logins.

@@ -18,7 +18,11 @@ pub(crate) const ALLOWED_ALGS: &[&str] = &[
 ];
 
 /// The validated claims of an ID token.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// # Security
+/// `Debug` shows the standard time and audience claims and the *names* of
+/// the other claims, never their values (names, emails: personal data).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdTokenClaims {
     /// Issuer.
     pub iss: String,
@@ -35,6 +39,19 @@ pub struct IdTokenClaims {
     pub auth_time: Option<i64>,
     /// Every claim as sent, including the ones above (profile, email, ZITADEL claims).
     pub all: Map<String, Value>,
+}
+
+impl std::fmt::Debug for IdTokenClaims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdTokenClaims")
+            .field("iss", &self.iss)
+            .field("aud", &self.aud)
+            .field("exp", &self.exp)
+            .field("iat", &self.iat)
+            .field("auth_time", &self.auth_time)
+            .field("claims", &self.all.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl IdTokenClaims {
@@ -396,6 +413,13 @@ pub(crate) mod tests {
         let c = check(claims(), &expect()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.sub, "user-1");
         assert_eq!(c.get_str("email"), Some("u@example.com"));
+    }
+
+    #[test]
+    fn claims_debug_shows_names_not_personal_values() {
+        let c = check(claims(), &expect()).unwrap();
+        let d = format!("{c:?}");
+        assert!(d.contains("email") && !d.contains("u@example.com"), "{d}");
     }
 
     #[test]
