@@ -81,6 +81,29 @@ async fn wait_for_file(path: &Path) -> String {
     panic!("{} never appeared", path.display());
 }
 
+/// Runs `zid --json login` from `cmd`, signs `login_name` in with Chromium
+/// at the URL zid handed to `$BROWSER`, and returns zid's output and that URL.
+async fn browser_login(
+    mut cmd: Command,
+    env: &Env,
+    browser: &Browser,
+    login_name: &str,
+) -> (Output, String) {
+    let child = cmd
+        .args(["--json", "login"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = wait_for_file(&env.url_file()).await;
+    browser.login(&url, login_name, "pw").await.unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    (out, url)
+}
+
 fn json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -96,19 +119,7 @@ async fn browser_login_then_whoami_token_refresh_userinfo_logout() {
     let browser = Browser::start().await.unwrap();
 
     // When the user runs `zid login` and signs in in the browser $BROWSER opened
-    let child = env
-        .zid()
-        .args(["--json", "login"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let url = wait_for_file(&env.url_file()).await;
-    browser.login(&url, "kate", "pw").await.unwrap();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let (out, url) = browser_login(env.zid(), &env, &browser, "kate").await;
 
     // Then zid reports the signed-in user as JSON and exits 0
     assert!(
@@ -344,18 +355,7 @@ async fn default_store_is_the_os_keyring_when_one_runs() {
         }
         c
     };
-    let child = with_bus(env.zid())
-        .args(["--json", "login"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let url = wait_for_file(&env.url_file()).await;
-    browser.login(&url, "mia", "pw").await.unwrap();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let (out, _) = browser_login(with_bus(env.zid()), &env, &browser, "mia").await;
     assert!(
         out.status.success(),
         "{}",

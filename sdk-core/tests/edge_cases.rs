@@ -92,6 +92,16 @@ impl Idp {
             .await;
     }
 
+    /// Answers every refresh request with `response`.
+    async fn refresh_answers(&self, response: ResponseTemplate) {
+        Mock::given(method("POST"))
+            .and(path("/oauth/v2/token"))
+            .and(body_string_contains("grant_type=refresh_token"))
+            .respond_with(response)
+            .mount(&self.server)
+            .await;
+    }
+
     /// Starts a login and returns (callback URL, nonce).
     async fn begin(&self, client: &Client) -> (String, String) {
         let url = client.start_login(&LoginOptions::default()).await.unwrap();
@@ -190,12 +200,7 @@ async fn a_failed_refresh_keeps_the_session_and_says_retry_later() {
     let idp = Idp::start().await;
     let client = idp.client(Arc::new(MemoryStore::new()));
     idp.login(&client, "u1").await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/v2/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&idp.server)
-        .await;
+    idp.refresh_answers(ResponseTemplate::new(503)).await;
     let err = client.refresh().await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::RetryLater);
     assert_eq!(client.session().await.unwrap().unwrap().subject, "u1");
@@ -206,15 +211,11 @@ async fn a_refreshed_id_token_for_another_subject_is_rejected() {
     let idp = Idp::start().await;
     let client = idp.client(Arc::new(MemoryStore::new()));
     idp.login(&client, "u1").await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/v2/token"))
-        .and(body_string_contains("grant_type=refresh_token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
-            "refresh_token": "rt-2", "id_token": idp.id_token("someone-else", None)
-        })))
-        .mount(&idp.server)
-        .await;
+    idp.refresh_answers(ResponseTemplate::new(200).set_body_json(json!({
+        "access_token": "at-2", "token_type": "Bearer", "expires_in": 3600,
+        "refresh_token": "rt-2", "id_token": idp.id_token("someone-else", None)
+    })))
+    .await;
     let err = client.refresh().await.unwrap_err();
     assert!(err.message().contains("another subject"), "{err}");
     assert_eq!(
