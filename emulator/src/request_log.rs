@@ -75,7 +75,10 @@ pub(crate) fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                if is_secret_key(k) && !v.is_null() {
+                // Only scalar secrets are replaced: objects under a secret-sounding key
+                // (`password: {password: ...}`, `factors.password`) are searched instead,
+                // and booleans (`hasSecret`, `allowUsernamePassword`) are no secrets.
+                if is_secret_key(k) && (v.is_string() || v.is_number()) {
                     *v = Value::String(REDACTED.to_owned());
                 } else {
                     redact(v);
@@ -185,16 +188,22 @@ mod tests {
         let mut v = json!({"checks": {"password": {"password": "x"}}, "sessionToken": "t", "userId": "1",
                            "refresh_token": "r", "emailCode": "123", "expires_in": 5});
         redact(&mut v);
-        assert_eq!(v["checks"]["password"], json!(REDACTED));
+        assert_eq!(v["checks"]["password"]["password"], json!(REDACTED));
         assert_eq!(v["sessionToken"], json!(REDACTED));
         assert_eq!(v["refresh_token"], json!(REDACTED));
         assert_eq!(v["emailCode"], json!(REDACTED));
         assert_eq!(v["userId"], json!("1"));
         assert_eq!(v["expires_in"], json!(5));
-        let mut v = json!({"token_type": "Bearer", "grant_type": "refresh_token", "code_challenge_method": "S256"});
+        let mut v = json!({"token_type": "Bearer", "grant_type": "refresh_token", "code_challenge_method": "S256",
+                           "hasSecret": true, "factors": {"password": {"verifiedAt": "2030-01-01T00:00:00Z"}}});
         redact(&mut v);
         assert_eq!(v["token_type"], json!("Bearer"));
         assert_eq!(v["grant_type"], json!("refresh_token"));
+        assert_eq!(v["hasSecret"], json!(true));
+        assert_eq!(
+            v["factors"]["password"]["verifiedAt"],
+            json!("2030-01-01T00:00:00Z")
+        );
     }
 
     #[test]

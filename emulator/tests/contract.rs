@@ -143,3 +143,312 @@ async fn every_listed_route_is_routed_by_the_emulator() {
     }
     emu.shutdown().await;
 }
+
+mod proto_schema;
+
+#[test]
+fn proto_schema_knows_messages_and_response_types() {
+    let schema = proto_schema::load();
+    let create = &schema.messages["zitadel.session.v2.CreateSessionResponse"];
+    let names: Vec<&str> = create.iter().map(|f| f.json_name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["details", "sessionId", "sessionToken", "challenges"]
+    );
+    assert_eq!(create[0].type_name, "zitadel.object.v2.Details");
+    let rule = schema.rule_for("POST", "/v2/sessions").unwrap();
+    assert_eq!(rule.response, "zitadel.session.v2.CreateSessionResponse");
+    let rule = schema.rule_for("POST", "/v2/users/new").unwrap();
+    assert_eq!(rule.response, "zitadel.user.v2.CreateUserResponse");
+    let rule = schema.rule_for("GET", "/auth/v1/users/me").unwrap();
+    assert_eq!(rule.response, "zitadel.auth.v1.GetMyUserResponse");
+    let factors = &schema.messages["zitadel.session.v2.Factors"];
+    assert!(factors.iter().any(|f| f.json_name == "webAuthN"));
+    assert!(schema.enums.contains("zitadel.user.v2.UserState"));
+}
+
+/// Runs many API calls with the request log on, then checks every 2xx JSON
+/// response of a REST route against the response message of its proto rule.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_responses_match_the_proto_messages() {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.jsonl");
+    let emu = start_with(zitadel_emulator::EmulatorConfig {
+        request_log: Some(log.clone()),
+        ..zitadel_emulator::EmulatorConfig::ephemeral()
+    })
+    .await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let org = emu.seed_info().org_id.clone();
+    let alice = emu.seed_info().users[2].clone();
+    let url = |p: &str| format!("{}{p}", emu.issuer());
+    let http = Client::new();
+    let send = |m: Method, p: String, token: String, body: Option<Value>| {
+        let req = http.request(m, url(&p)).bearer_auth(token);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status();
+            let v: Value = resp.json().await.unwrap_or(Value::Null);
+            assert!(status.is_success(), "{p}: {status} {v}");
+            v
+        }
+    };
+    // Sessions and the auth request
+    let s = send(Method::POST, "/v2/sessions".into(), lc.clone(), Some(json!({"checks": {"user": {"loginName": alice.login_name}, "password": {"password": alice.password}}}))).await;
+    let sid = s["sessionId"].as_str().unwrap().to_owned();
+    let s2 = send(
+        Method::PATCH,
+        format!("/v2/sessions/{sid}"),
+        lc.clone(),
+        Some(json!({"lifetime": "3600s"})),
+    )
+    .await;
+    let stoken = s2["sessionToken"].as_str().unwrap().to_owned();
+    send(Method::GET, format!("/v2/sessions/{sid}"), lc.clone(), None).await;
+    send(
+        Method::POST,
+        "/v2/sessions/search".into(),
+        lc.clone(),
+        Some(json!({"query": {"limit": 10}})),
+    )
+    .await;
+    let (_, challenge) = pkce();
+    let resp = browser()
+        .get(authorize_url(
+            &emu,
+            &challenge,
+            "openid",
+            &[("login_hint", "alice@acme.localhost"), ("ui_locales", "de")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let ar = query(&location(&emu, &resp), "authRequest").unwrap();
+    send(
+        Method::GET,
+        format!("/v2/oidc/auth_requests/{ar}"),
+        lc.clone(),
+        None,
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/oidc/auth_requests/{ar}"),
+        lc.clone(),
+        Some(json!({"session": {"sessionId": sid, "sessionToken": stoken}})),
+    )
+    .await;
+    // Users
+    let created = send(Method::POST, "/v2/users/new".into(), lc.clone(), Some(json!({"organizationId": org, "human": {"profile": {"givenName": "C", "familyName": "T"}, "email": {"email": "ct@example.com", "returnCode": {}}, "password": {"password": "Passw0rd!x"}}}))).await;
+    let uid = created["id"].as_str().unwrap().to_owned();
+    send(Method::POST, "/v2/users/human".into(), lc.clone(), Some(json!({"organization": {"orgId": org}, "profile": {"givenName": "D", "familyName": "T"}, "email": {"email": "dt@example.com", "isVerified": true}}))).await;
+    send(Method::GET, format!("/v2/users/{uid}"), lc.clone(), None).await;
+    send(Method::PATCH, format!("/v2/users/{uid}"), lc.clone(), Some(json!({"human": {"profile": {"nickName": "ct"}, "email": {"email": "ct2@example.com", "returnCode": {}}}}))).await;
+    send(
+        Method::POST,
+        format!("/v2/users/{uid}/email/resend"),
+        lc.clone(),
+        Some(json!({"returnCode": {}})),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{uid}/email/send"),
+        lc.clone(),
+        Some(json!({"sendCode": {}})),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{uid}/password_reset"),
+        lc.clone(),
+        Some(json!({"returnCode": {}})),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{uid}/totp"),
+        lc.clone(),
+        Some(json!({})),
+    )
+    .await;
+    send(
+        Method::GET,
+        format!("/v2/users/{uid}/authentication_methods"),
+        lc.clone(),
+        None,
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{uid}/lock"),
+        lc.clone(),
+        Some(json!({})),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{uid}/unlock"),
+        lc.clone(),
+        Some(json!({})),
+    )
+    .await;
+    send(Method::GET, "/auth/v1/users/me".into(), lc.clone(), None).await;
+    // Service user credentials
+    let m = send(
+        Method::POST,
+        "/v2/users/new".into(),
+        lc.clone(),
+        Some(json!({"organizationId": org, "username": "svc", "machine": {"name": "svc"}})),
+    )
+    .await;
+    let mid = m["id"].as_str().unwrap().to_owned();
+    send(
+        Method::POST,
+        format!("/v2/users/{mid}/secret"),
+        lc.clone(),
+        Some(json!({})),
+    )
+    .await;
+    let pat = send(
+        Method::POST,
+        format!("/v2/users/{mid}/pats"),
+        lc.clone(),
+        Some(json!({})),
+    )
+    .await;
+    send(
+        Method::DELETE,
+        format!("/v2/users/{mid}/pats/{}", pat["tokenId"].as_str().unwrap()),
+        lc.clone(),
+        None,
+    )
+    .await;
+    send(Method::GET, format!("/v2/users/{mid}"), lc.clone(), None).await;
+    // Settings and policies
+    for p in ["login", "password/complexity", "legal_support", "lockout"] {
+        send(
+            Method::GET,
+            format!("/v2/settings/{p}?ctx.orgId={org}"),
+            lc.clone(),
+            None,
+        )
+        .await;
+    }
+    send(
+        Method::GET,
+        "/auth/v1/policies/passwords/complexity".into(),
+        lc.clone(),
+        None,
+    )
+    .await;
+    send(
+        Method::GET,
+        "/auth/v1/policies/login".into(),
+        lc.clone(),
+        None,
+    )
+    .await;
+    let admin = send(
+        Method::POST,
+        "/v2/sessions".into(),
+        lc.clone(),
+        Some(json!({"checks": {"user": {"loginName": "admin@acme.localhost"}}})),
+    )
+    .await;
+    let at = admin["sessionToken"].as_str().unwrap().to_owned();
+    send(
+        Method::POST,
+        "/management/v1/policies/lockout".into(),
+        at.clone(),
+        Some(json!({"maxPasswordAttempts": 5})),
+    )
+    .await;
+    for p in ["login", "password/complexity", "lockout"] {
+        send(
+            Method::GET,
+            format!("/management/v1/policies/{p}"),
+            at.clone(),
+            None,
+        )
+        .await;
+    }
+    // Device authorization through the API
+    let dev: Value = http
+        .post(url("/oauth/v2/device_authorization"))
+        .form(&[("client_id", "native-app"), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got = send(
+        Method::GET,
+        format!(
+            "/v2/oidc/device_authorization/{}",
+            dev["user_code"].as_str().unwrap()
+        ),
+        lc.clone(),
+        None,
+    )
+    .await;
+    send(
+        Method::POST,
+        format!(
+            "/v2/oidc/device_authorization/{}",
+            got["deviceAuthorizationRequest"]["id"].as_str().unwrap()
+        ),
+        lc.clone(),
+        Some(json!({"deny": {}})),
+    )
+    .await;
+    send(
+        Method::DELETE,
+        format!("/v2/sessions/{sid}"),
+        lc.clone(),
+        Some(json!({})),
+    )
+    .await;
+    emu.shutdown().await;
+
+    let schema = proto_schema::load();
+    let mut problems = Vec::new();
+    let mut checked = BTreeSet::new();
+    for line in std::fs::read_to_string(&log).unwrap().lines() {
+        let entry: Value = serde_json::from_str(line).unwrap();
+        let status = entry["status"].as_u64().unwrap();
+        let path = entry["path"].as_str().unwrap();
+        let path = path.split('?').next().unwrap();
+        let method = entry["method"].as_str().unwrap();
+        if !(200..300).contains(&status) || !(path.starts_with("/v2/") || path.contains("/v1/")) {
+            continue;
+        }
+        let rule = schema
+            .rule_for(method, path)
+            .unwrap_or_else(|| panic!("no rule for {method} {path}"));
+        schema.check(
+            &rule.response,
+            &entry["response_body"],
+            &format!("{method} {path}"),
+            &mut problems,
+        );
+        checked.insert(rule.response.clone());
+    }
+    assert!(
+        checked.len() >= 30,
+        "only {} response types checked: {checked:?}",
+        checked.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::api::{authenticate, details, parse_body, require};
+use crate::api::{authenticate, parse_body, require};
 use crate::error::{ApiError, GrpcCode};
 use crate::model::{MachineKey, Pat, State as Model, UserKind};
 use crate::server::AppState;
@@ -148,7 +148,7 @@ async fn remove_pat(
 ) -> Response {
     let mut model = shared.lock();
     respond((|| {
-        let org = machine_org(&model, &headers, &id)?;
+        machine_org(&model, &headers, &id)?;
         let before = model.pats.len();
         model
             .pats
@@ -160,8 +160,8 @@ async fn remove_pat(
                 "Personal access token not found",
             ));
         }
-        let seq = model.next_sequence();
-        Ok(json!({"details": details(seq, now(), &org)}))
+        model.next_sequence();
+        Ok(json!({"deletionDate": rfc3339(now())}))
     })())
 }
 
@@ -239,7 +239,7 @@ async fn remove_key(
 ) -> Response {
     let mut model = shared.lock();
     respond((|| {
-        let org = machine_org(&model, &headers, &id)?;
+        machine_org(&model, &headers, &id)?;
         let before = model.machine_keys.len();
         model
             .machine_keys
@@ -251,7 +251,7 @@ async fn remove_key(
                 "Key not found",
             ));
         }
-        let seq = model.next_sequence();
-        Ok(json!({"details": details(seq, now(), &org)}))
+        model.next_sequence();
+        Ok(json!({"deletionDate": rfc3339(now())}))
     })())
 }

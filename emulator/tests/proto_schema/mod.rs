@@ -1,0 +1,504 @@
+//! A small `.proto` reader for contract tests: messages (with nested types,
+//! oneofs and maps), enums, and the `google.api.http` rules of RPCs with
+//! their response types. Written for ZITADEL's protos; not a general parser.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub json_name: String,
+    pub type_name: String,
+    pub repeated: bool,
+    /// Map value type, for `map<K, V>` fields.
+    pub map_value: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub method: String,
+    /// Path template with `{}` for parameters.
+    pub path: String,
+    /// Fully qualified response message.
+    pub response: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Schema {
+    pub messages: BTreeMap<String, Vec<Field>>,
+    pub enums: BTreeSet<String>,
+    pub rules: Vec<Rule>,
+}
+
+pub fn proto_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/zitadel-api/proto");
+    assert!(
+        dir.is_dir(),
+        "official protos expected at {}",
+        dir.display()
+    );
+    dir
+}
+
+/// `/v1` services are mounted under a prefix by the gateway.
+fn prefix_for(file: &Path) -> &'static str {
+    match file.file_name().and_then(|n| n.to_str()) {
+        Some("auth.proto") if file.parent().is_some_and(|p| p.ends_with("zitadel")) => "/auth/v1",
+        Some("management.proto") => "/management/v1",
+        Some("admin.proto") => "/admin/v1",
+        Some("system.proto") => "/system/v1",
+        _ => "",
+    }
+}
+
+/// Replaces every `{param}` (incl. `{name=**}`) with `{}`.
+pub fn normalize(path: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                if depth == 0 {
+                    out.push_str("{}");
+                }
+                depth += 1;
+            }
+            '}' => depth -= 1,
+            _ if depth > 0 => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn json_name(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn tokenize(text: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '/' && chars.get(i + 1) == Some(&'/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
+            i += 2;
+            while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                i += 1;
+            }
+            i += 2;
+        } else if c == '"' || c == '\'' {
+            let quote = c;
+            let mut s = String::from('"');
+            i += 1;
+            while i < chars.len() && chars[i] != quote {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                if i < chars.len() {
+                    s.push(chars[i]);
+                }
+                i += 1;
+            }
+            i += 1;
+            tokens.push(s);
+        } else if c.is_alphanumeric() || c == '_' || c == '.' || c == '-' || c == '+' {
+            let mut s = String::new();
+            while i < chars.len() && (chars[i].is_alphanumeric() || "_.-+".contains(chars[i])) {
+                s.push(chars[i]);
+                i += 1;
+            }
+            tokens.push(s);
+        } else {
+            tokens.push(c.to_string());
+            i += 1;
+        }
+    }
+    tokens
+}
+
+/// Skips a balanced block starting at `tokens[i]` (an opening bracket).
+fn skip_block(tokens: &[String], mut i: usize) -> usize {
+    let (open, close) = match tokens[i].as_str() {
+        "{" => ("{", "}"),
+        "[" => ("[", "]"),
+        "(" => ("(", ")"),
+        _ => return i + 1,
+    };
+    let mut depth = 0;
+    while i < tokens.len() {
+        if tokens[i] == open {
+            depth += 1;
+        } else if tokens[i] == close {
+            depth -= 1;
+            if depth == 0 {
+                return i + 1;
+            }
+        }
+        i += 1;
+    }
+    i
+}
+
+fn skip_statement(tokens: &[String], mut i: usize) -> usize {
+    while i < tokens.len() && tokens[i] != ";" {
+        if tokens[i] == "{" || tokens[i] == "[" || tokens[i] == "(" {
+            i = skip_block(tokens, i);
+        } else {
+            i += 1;
+        }
+    }
+    i + 1
+}
+
+struct Raw {
+    package: String,
+    /// Unresolved fields by message full name, with the scope to resolve in.
+    messages: Vec<(String, Vec<Field>)>,
+    rpcs: Vec<(String, String, String, String)>, // method, path, response type, scope
+}
+
+fn parse_file(text: &str, prefix: &str, schema: &mut Schema) -> Raw {
+    let t = tokenize(text);
+    let mut raw = Raw {
+        package: String::new(),
+        messages: Vec::new(),
+        rpcs: Vec::new(),
+    };
+    let mut i = 0;
+    // Stack of (kind, full name); kind: "message" | "enum" | "oneof" | "service" | "rpc" | "other".
+    let mut stack: Vec<(&str, String)> = Vec::new();
+    let mut current_rpc: Option<String> = None; // response type
+    while i < t.len() {
+        let tok = t[i].as_str();
+        let top = stack.last().map(|(k, _)| *k);
+        let scope = stack
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == "message")
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| raw.package.clone());
+        match tok {
+            "package" => {
+                raw.package = t[i + 1].clone();
+                i = skip_statement(&t, i);
+            }
+            "syntax" | "import" | "reserved" | "extensions" => i = skip_statement(&t, i),
+            "option" => {
+                if top == Some("rpc") {
+                    // Look for http rules inside this option.
+                    let end = skip_statement(&t, i);
+                    let mut j = i;
+                    while j + 2 < end {
+                        if ["get", "post", "put", "patch", "delete"].contains(&t[j].as_str())
+                            && t[j + 1] == ":"
+                            && t[j + 2].starts_with("\"/")
+                            && let Some(resp) = &current_rpc
+                        {
+                            raw.rpcs.push((
+                                t[j].to_uppercase(),
+                                normalize(&format!("{prefix}{}", &t[j + 2][1..])),
+                                resp.clone(),
+                                raw.package.clone(),
+                            ));
+                        }
+                        j += 1;
+                    }
+                    i = end;
+                } else {
+                    i = skip_statement(&t, i);
+                }
+            }
+            "message" | "enum" | "service" if t.get(i + 2).map(String::as_str) == Some("{") => {
+                let name = format!("{scope}.{}", t[i + 1]);
+                if tok == "enum" {
+                    schema.enums.insert(name.clone());
+                    i = skip_block(&t, i + 2);
+                    continue;
+                }
+                if tok == "message" {
+                    raw.messages.push((name.clone(), Vec::new()));
+                }
+                stack.push((
+                    if tok == "message" {
+                        "message"
+                    } else {
+                        "service"
+                    },
+                    name,
+                ));
+                i += 3;
+            }
+            "oneof" if t.get(i + 2).map(String::as_str) == Some("{") => {
+                stack.push(("oneof", String::new()));
+                i += 3;
+            }
+            "rpc" => {
+                // rpc Name ( [stream] Req ) returns ( [stream] Resp ) { ... } | ;
+                let mut j = i + 1;
+                while j < t.len() && t[j] != "returns" {
+                    j += 1;
+                }
+                let mut k = j + 2;
+                if t[k] == "stream" {
+                    k += 1;
+                }
+                let resp = t[k].clone();
+                let resp = if resp.contains('.') {
+                    resp
+                } else {
+                    format!("{}.{resp}", raw.package)
+                };
+                current_rpc = Some(resp.trim_start_matches('.').to_owned());
+                let mut m = k + 1;
+                while m < t.len() && t[m] != "{" && t[m] != ";" {
+                    m += 1;
+                }
+                if t.get(m).map(String::as_str) == Some("{") {
+                    stack.push(("rpc", String::new()));
+                    i = m + 1;
+                } else {
+                    i = m + 1;
+                }
+            }
+            "}" => {
+                if let Some((kind, _)) = stack.pop()
+                    && kind == "rpc"
+                {
+                    current_rpc = None;
+                }
+                i += 1;
+            }
+            ";" => i += 1,
+            _ if top == Some("message") || top == Some("oneof") => {
+                // Field: [repeated|optional] Type name = N [opts];  or map<K, V> name = N;
+                let mut j = i;
+                let mut repeated = false;
+                if t[j] == "repeated" || t[j] == "optional" || t[j] == "required" {
+                    repeated = t[j] == "repeated";
+                    j += 1;
+                }
+                let (type_name, map_value) =
+                    if t[j] == "map" && t.get(j + 1).map(String::as_str) == Some("<") {
+                        let v = t[j + 4].clone();
+                        j += 6;
+                        ("map".to_owned(), Some(v))
+                    } else {
+                        let ty = t[j].clone();
+                        j += 1;
+                        (ty, None)
+                    };
+                if t.get(j + 1).map(String::as_str) == Some("=") {
+                    let name = t[j].clone();
+                    let field = Field {
+                        json_name: json_name(&name),
+                        name,
+                        type_name: if map_value.is_some() {
+                            type_name
+                        } else {
+                            format!("{scope}|{type_name}")
+                        },
+                        repeated,
+                        map_value: map_value.map(|v| format!("{scope}|{v}")),
+                    };
+                    if let Some((_, fields)) =
+                        raw.messages.iter_mut().rev().find(|(n, _)| *n == scope)
+                    {
+                        fields.push(field);
+                    }
+                }
+                i = skip_statement(&t, i);
+            }
+            _ => i = skip_statement(&t, i),
+        }
+    }
+    raw
+}
+
+const SCALARS: &[&str] = &[
+    "double", "float", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32",
+    "fixed64", "sfixed32", "sfixed64", "bool", "string", "bytes",
+];
+
+/// Resolves `scope|Type` to a fully qualified name (or a scalar).
+fn resolve(schema: &Schema, scoped: &str) -> String {
+    let Some((scope, ty)) = scoped.split_once('|') else {
+        return scoped.to_owned();
+    };
+    if SCALARS.contains(&ty) {
+        return ty.to_owned();
+    }
+    if let Some(abs) = ty.strip_prefix('.') {
+        return abs.to_owned();
+    }
+    let mut s = scope.to_owned();
+    loop {
+        let candidate = format!("{s}.{ty}");
+        if schema.messages.contains_key(&candidate) || schema.enums.contains(&candidate) {
+            return candidate;
+        }
+        match s.rfind('.') {
+            Some(idx) => s.truncate(idx),
+            None => break,
+        }
+    }
+    ty.to_owned()
+}
+
+pub fn load() -> Schema {
+    let mut schema = Schema::default();
+    let mut raws = Vec::new();
+    let mut stack = vec![proto_dir()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().and_then(|e| e.to_str()) == Some("proto") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                raws.push(parse_file(&text, prefix_for(&path), &mut schema));
+            }
+        }
+    }
+    for raw in &raws {
+        for (name, fields) in &raw.messages {
+            schema.messages.insert(name.clone(), fields.clone());
+        }
+    }
+    let names: Vec<String> = schema.messages.keys().cloned().collect();
+    for name in names {
+        let fields: Vec<Field> = schema.messages[&name]
+            .iter()
+            .map(|f| Field {
+                type_name: resolve(&schema, &f.type_name),
+                map_value: f.map_value.as_ref().map(|v| resolve(&schema, v)),
+                ..f.clone()
+            })
+            .collect();
+        schema.messages.insert(name, fields);
+    }
+    for raw in raws {
+        for (method, path, response, _) in raw.rpcs {
+            schema.rules.push(Rule {
+                method,
+                path,
+                response,
+            });
+        }
+    }
+    schema
+}
+
+impl Schema {
+    /// The rule for a concrete request (most specific template wins).
+    pub fn rule_for(&self, method: &str, path: &str) -> Option<&Rule> {
+        let segs: Vec<&str> = path.split('/').collect();
+        self.rules
+            .iter()
+            .filter(|r| r.method == method)
+            .filter(|r| {
+                let t: Vec<&str> = r.path.split('/').collect();
+                t.len() == segs.len() && t.iter().zip(&segs).all(|(a, b)| *a == "{}" || a == b)
+            })
+            .min_by_key(|r| r.path.matches("{}").count())
+    }
+
+    /// Checks a JSON value against a message: unknown keys, wrong JSON types
+    /// (int64 as strings, enums as names) and zero values that protojson omits.
+    pub fn check(&self, message: &str, value: &Value, at: &str, problems: &mut Vec<String>) {
+        let Some(fields) = self.messages.get(message) else {
+            if !message.starts_with("google.protobuf.") {
+                problems.push(format!("{at}: unknown message {message}"));
+            }
+            return;
+        };
+        let Some(obj) = value.as_object() else {
+            problems.push(format!("{at}: expected an object for {message}"));
+            return;
+        };
+        for (key, v) in obj {
+            let path = format!("{at}.{key}");
+            let Some(f) = fields
+                .iter()
+                .find(|f| f.json_name == *key || f.name == *key)
+            else {
+                problems.push(format!("{path}: no field {key} in {message}"));
+                continue;
+            };
+            if let Some(value_type) = &f.map_value {
+                match v.as_object() {
+                    Some(m) => {
+                        for (mk, mv) in m {
+                            self.check_value(value_type, mv, &format!("{path}[{mk}]"), problems);
+                        }
+                    }
+                    None => problems.push(format!("{path}: expected a map")),
+                }
+            } else if f.repeated {
+                match v.as_array() {
+                    Some(items) if items.is_empty() => {
+                        problems.push(format!("{path}: empty list should be omitted"))
+                    }
+                    Some(items) => {
+                        for (n, item) in items.iter().enumerate() {
+                            self.check_value(&f.type_name, item, &format!("{path}[{n}]"), problems);
+                        }
+                    }
+                    None => problems.push(format!("{path}: expected a list")),
+                }
+            } else {
+                self.check_value(&f.type_name, v, &path, problems);
+                let zero = matches!(v, Value::Bool(false)) || v == "" || v == "0" || v == 0;
+                if zero && !message.starts_with("google.protobuf.") {
+                    problems.push(format!("{path}: zero value {v} should be omitted"));
+                }
+            }
+        }
+    }
+
+    fn check_value(&self, type_name: &str, v: &Value, at: &str, problems: &mut Vec<String>) {
+        let ok = match type_name {
+            "int64" | "uint64" | "sint64" | "fixed64" | "sfixed64" => v.is_string(),
+            "int32" | "uint32" | "sint32" | "fixed32" | "sfixed32" | "double" | "float" => {
+                v.is_number()
+            }
+            "bool" => v.is_boolean(),
+            "string" | "bytes" => v.is_string(),
+            "google.protobuf.Timestamp" | "google.protobuf.Duration" => v.is_string(),
+            "google.protobuf.Struct"
+            | "google.protobuf.Value"
+            | "google.protobuf.ListValue"
+            | "google.protobuf.Any" => true,
+            t if self.enums.contains(t) => v.is_string(),
+            t => {
+                self.check(t, v, at, problems);
+                true
+            }
+        };
+        if !ok {
+            problems.push(format!("{at}: {v} is not a JSON {type_name}"));
+        }
+    }
+}
