@@ -700,3 +700,122 @@ async fn registration_with_prompt_create_verifies_the_email_code_and_logs_in() {
     assert_eq!(info["email_verified"], true);
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn password_reset_by_email_code_in_the_hosted_login() {
+    let emu = start().await;
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let (resp, _) = follow(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+    )
+    .await;
+    let html = resp.text().await.unwrap();
+    let rid = hidden(&html, "requestId");
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/loginname",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &rid),
+            ("loginName", "alice@acme.localhost"),
+        ],
+    )
+    .await;
+    let html = client
+        .get(location(&emu, &resp))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("/ui/v2/login/password/reset"));
+    // Given the reset requested from the password page
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/password/reset",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &rid),
+            ("sessionId", &hidden(&html, "sessionId")),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let page = client
+        .get(location(&emu, &resp))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let outbox: Value = Client::new()
+        .get(format!(
+            "{}/_emulator/outbox?to=alice@acme.localhost",
+            emu.issuer()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = outbox["messages"][0]["code"].as_str().unwrap().to_owned();
+    let form = |code: &str, pw: &str| {
+        vec![
+            ("csrf", hidden(&page, "csrf")),
+            ("requestId", rid.clone()),
+            ("sessionId", hidden(&page, "sessionId")),
+            ("code", code.to_owned()),
+            ("password", pw.to_owned()),
+            ("passwordConfirm", pw.to_owned()),
+        ]
+    };
+    // A wrong code and a weak password are refused
+    let resp = client
+        .post(format!("{}/ui/v2/login/password/set", emu.issuer()))
+        .form(&form("WRONG1", "N3w-secret!"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = client
+        .post(format!("{}/ui/v2/login/password/set", emu.issuer()))
+        .form(&form(&code, "weak"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // When the code and a good password are given, the login finishes
+    let resp = client
+        .post(format!("{}/ui/v2/login/password/set", emu.issuer()))
+        .form(&form(&code, "N3w-secret!"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    exchange(
+        &emu,
+        &query(&location(&emu, &resp), "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    // And the new password works in a fresh browser
+    let (v2, c2) = pkce();
+    let cb = login_with_password(
+        &emu,
+        &browser(),
+        authorize_url(&emu, &c2, "openid", &[]),
+        "alice@acme.localhost",
+        "N3w-secret!",
+    )
+    .await;
+    exchange(&emu, &query(&cb, "code").unwrap(), &v2).await;
+    emu.shutdown().await;
+}

@@ -182,6 +182,12 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
         ),
         "error.code_invalid" => ("Code is invalid", "Code ist ungültig"),
         "totp.title" => ("Verify 2-factor", "2-Faktor verifizieren"),
+        "reset.link" => ("Reset password", "Passwort zurücksetzen"),
+        "reset.title" => ("Set new password", "Neues Passwort setzen"),
+        "reset.description" => (
+            "Enter the code we sent to your email address and choose a new password.",
+            "Gib den Code ein, den wir an deine E-Mail-Adresse gesendet haben, und wähle ein neues Passwort.",
+        ),
         "otp_email.description" => (
             "Enter the code we sent to your email address.",
             "Gib den Code ein, den wir an deine E-Mail-Adresse gesendet haben.",

@@ -7,6 +7,7 @@
 
 mod i18n;
 mod register;
+mod reset;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -23,6 +24,7 @@ use crate::util::{
 };
 use i18n::{Lang, t};
 use register::{register_page, register_submit, verify_page, verify_submit};
+use reset::{reset_request, set_password_page, set_password_submit};
 
 const UA_COOKIE: &str = "zemu_ua";
 const BASE: &str = "/ui/v2/login";
@@ -57,6 +59,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             &format!("{BASE}/otp/email"),
             get(email_otp_page).post(email_otp_submit),
+        )
+        .route(
+            &format!("{BASE}/password/reset"),
+            axum::routing::post(reset_request),
+        )
+        .route(
+            &format!("{BASE}/password/set"),
+            get(set_password_page).post(set_password_submit),
         )
         .route("/device", get(device_redirect))
         .route(
@@ -165,6 +175,8 @@ struct Ctx {
     org_name: String,
     /// Whether the org's login policy allows registration.
     allow_register: bool,
+    /// Whether the org's login policy hides the password reset.
+    hide_password_reset: bool,
 }
 
 impl Ctx {
@@ -200,6 +212,8 @@ impl Ctx {
                 .unwrap_or_else(|| "#5469d4".to_owned()),
             org_name: org.map(|o| o.name.clone()).unwrap_or_default(),
             allow_register: org.is_none_or(|o| model.login_policy_of(&o.id).0.allow_register),
+            hide_password_reset: org
+                .is_some_and(|o| model.login_policy_of(&o.id).0.hide_password_reset),
         }
     }
 
@@ -535,7 +549,21 @@ fn render_password(
          <input type=\"text\" name=\"username\" value=\"{login}\" autocomplete=\"username\" hidden>\
          <label for=\"password\">{label}</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" autofocus required>\
-         {err}<button type=\"submit\">{next}</button></form>",
+         {err}<button type=\"submit\">{next}</button></form>{reset}",
+        reset = if ctx.hide_password_reset {
+            String::new()
+        } else {
+            format!(
+                "<form method=\"post\" action=\"{BASE}/password/reset\">{}\
+                 <input type=\"hidden\" name=\"requestId\" value=\"{}\">\
+                 <input type=\"hidden\" name=\"sessionId\" value=\"{}\">\
+                 <button type=\"submit\" class=\"secondary\">{}</button></form>",
+                ctx.hidden_csrf(),
+                html_escape(rid),
+                html_escape(sid),
+                html_escape(ctx.t("reset.link"))
+            )
+        },
         login = html_escape(login_name),
         desc = html_escape(ctx.t("password.description")),
         csrf = ctx.hidden_csrf(),
@@ -637,20 +665,32 @@ async fn password_submit(
         s.password_verified_at = Some(t);
         s.changed = t;
     }
-    if needs_totp(&user) {
+    after_password(&shared, &mut model, &ctx, &flow, &user, sid)
+}
+
+/// After a successful password check: the second factor page, or done.
+fn after_password(
+    shared: &Shared,
+    model: &mut Model,
+    ctx: &Ctx,
+    flow: &Flow,
+    user: &crate::model::User,
+    sid: &str,
+) -> Response {
+    if needs_totp(user) {
         return see_other(&page_url(
             "otp/time-based",
             &[("requestId", &flow.request_id()), ("sessionId", sid)],
         ));
     }
     if user.human().is_some_and(|h| h.otp_email) {
-        send_email_otp(&mut model, sid);
+        send_email_otp(model, sid);
         return see_other(&page_url(
             "otp/email",
             &[("requestId", &flow.request_id()), ("sessionId", sid)],
         ));
     }
-    complete(&shared, &mut model, &ctx, &flow, sid)
+    complete(shared, model, ctx, flow, sid)
 }
 
 /// Creates an email OTP challenge on the session and sends the code to the outbox.
