@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde_json::{Map, Value, json};
 
 use crate::server::BODY_LIMIT;
@@ -140,15 +140,20 @@ pub(crate) async fn middleware(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let (parts, body) = request.into_parts();
-    // Over-long bodies are cut here; the handler then sees a truncated body
-    // and the size limit answers 413 further in.
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT + 1)
-        .await
-        .unwrap_or_else(|_| Bytes::new());
+    // The body limit applies here too: an over-long body is answered with 413.
+    let (bytes, response) = match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => {
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes.clone())))
+                .await;
+            (bytes, response)
+        }
+        Err(_) => (
+            Bytes::new(),
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        ),
+    };
     let mut request_body = parse_body(&bytes, req_type.as_deref());
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
     let status = response.status().as_u16();
     let resp_type = response
         .headers()

@@ -463,16 +463,19 @@ async fn unknown_routes_and_methods_get_zitadel_error_bodies() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(resp.json::<Value>().await.unwrap()["code"], 12);
-    // Oversized bodies are refused, not crashed on
-    let resp = http
+    // Oversized bodies are refused, not crashed on. The server may close the
+    // connection before the client has written the whole body, so a send
+    // error is acceptable too; a fresh client then checks the server lives.
+    let oversized = Client::new()
         .post(format!("{}/oauth/v2/token", emu.issuer()))
         .body(vec![b'a'; 512 * 1024])
         .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        .await;
+    if let Ok(resp) = oversized {
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
     // Garbage at the token endpoint is an OAuth error
-    let resp = http
+    let resp = Client::new()
         .post(format!("{}/oauth/v2/token", emu.issuer()))
         .body("%%%")
         .send()
