@@ -1339,3 +1339,212 @@ async fn otp_email_challenges_checks_search_and_auth_methods() {
     .await;
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn orgs_grants_and_members_follow_the_manager_roles() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let token = |login: &'static str| {
+        let emu = &emu;
+        async move {
+            create_session(emu, login, "Password1!")
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["sessionToken"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let admin = token("admin@acme.localhost").await;
+    let manager = token("manager@acme.localhost").await;
+    // Only IAM_OWNER may create orgs (201); an ORG_OWNER may not
+    let body = json!({"name": "Globex Corp", "admins": [{"human": {"profile": {"givenName": "G", "familyName": "O"}, "email": {"email": "g@globex.example", "returnCode": {}}}}]});
+    let resp = Client::new()
+        .post(api(&emu, "/v2/organizations"))
+        .bearer_auth(&manager)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = Client::new()
+        .post(api(&emu, "/v2/organizations"))
+        .bearer_auth(&admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let created: Value = resp.json().await.unwrap();
+    assert!(created["organizationId"].is_string());
+    assert_eq!(
+        created["createdAdmins"][0]["emailCode"]
+            .as_str()
+            .unwrap()
+            .len(),
+        6
+    );
+    let found: Value = Client::new().post(api(&emu, "/v2/organizations/_search")).bearer_auth(&admin).json(&json!({"queries": [{"nameQuery": {"name": "globex", "method": "TEXT_QUERY_METHOD_STARTS_WITH_IGNORE_CASE"}}]})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(found["result"][0]["primaryDomain"], "globex-corp.localhost");
+    // The ACME manager sees only ACME
+    let mine: Value = Client::new()
+        .post(api(&emu, "/v2/organizations/_search"))
+        .bearer_auth(&manager)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["details"]["totalResult"], "1");
+    // Grants: the manager grants alice the admin role on the Demo project
+    let alice = emu.seed_info().users[2].user_id.clone();
+    let project = emu.seed_info().project_id.clone();
+    let resp = Client::new()
+        .post(api(&emu, &format!("/management/v1/users/{alice}/grants")))
+        .bearer_auth(&manager)
+        .json(&json!({"projectId": project, "roleKeys": ["nope"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = Client::new()
+        .post(api(&emu, &format!("/management/v1/users/{alice}/grants")))
+        .bearer_auth(&manager)
+        .json(&json!({"projectId": project, "roleKeys": ["admin"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::CONFLICT,
+        "alice already has a grant on the project"
+    );
+    let grants: Value = Client::new()
+        .post(api(&emu, "/management/v1/users/grants/_search"))
+        .bearer_auth(&manager)
+        .json(&json!({"queries": [{"userIdQuery": {"userId": alice}}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let grant_id = grants["result"][0]["id"].as_str().unwrap().to_owned();
+    let resp = Client::new()
+        .put(api(
+            &emu,
+            &format!("/management/v1/users/{alice}/grants/{grant_id}"),
+        ))
+        .bearer_auth(&manager)
+        .json(&json!({"roleKeys": ["admin", "user"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // The new role reaches the token's role claims
+    let s: Value = create_session(&emu, "alice@acme.localhost", "Password1!")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (verifier, challenge) = pkce();
+    let ar = {
+        let resp = browser()
+            .get(authorize_url(
+                &emu,
+                &challenge,
+                "openid urn:zitadel:iam:org:projects:roles",
+                &[],
+            ))
+            .send()
+            .await
+            .unwrap();
+        query(&location(&emu, &resp), "authRequest").unwrap()
+    };
+    let cb: Value = Client::new()
+        .post(api(&emu, &format!("/v2/oidc/auth_requests/{ar}")))
+        .bearer_auth(&lc)
+        .json(&json!({"session": {"sessionId": s["sessionId"], "sessionToken": s["sessionToken"]}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = query(
+        &url::Url::parse(cb["callbackUrl"].as_str().unwrap()).unwrap(),
+        "code",
+    )
+    .unwrap();
+    let tokens = exchange(&emu, &code, &verifier).await;
+    let info: Value = Client::new()
+        .get(api(&emu, "/oidc/v1/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let roles = info["urn:zitadel:iam:org:project:roles"]
+        .as_object()
+        .unwrap();
+    assert!(roles.contains_key("admin") && roles.contains_key("user"));
+    // Members: the manager makes alice an ORG_USER_MANAGER, who may then read users
+    let alice_token = token("alice@acme.localhost").await;
+    let admin_id = emu.seed_info().users[0].user_id.clone();
+    let resp = Client::new()
+        .get(api(&emu, &format!("/v2/users/{admin_id}")))
+        .bearer_auth(&alice_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = Client::new()
+        .post(api(&emu, "/management/v1/orgs/me/members"))
+        .bearer_auth(&manager)
+        .json(&json!({"userId": alice, "roles": ["ORG_USER_MANAGER"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = Client::new()
+        .get(api(&emu, &format!("/v2/users/{admin_id}")))
+        .bearer_auth(&alice_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let members: Value = Client::new()
+        .post(api(&emu, "/management/v1/orgs/me/members/_search"))
+        .bearer_auth(&manager)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        members["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["userId"] == alice.as_str() && m["roles"] == json!(["ORG_USER_MANAGER"]))
+    );
+    let resp = Client::new()
+        .delete(api(
+            &emu,
+            &format!("/management/v1/orgs/me/members/{alice}"),
+        ))
+        .bearer_auth(&manager)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    emu.shutdown().await;
+}

@@ -378,6 +378,86 @@ async fn api_responses_match_the_proto_messages() {
         )
         .await;
     }
+    // Orgs, grants, members
+    send(
+        Method::POST,
+        "/v2/organizations".into(),
+        at.clone(),
+        Some(json!({"name": "Initech", "admins": [{"userId": uid}]})),
+    )
+    .await;
+    send(
+        Method::POST,
+        "/v2/organizations/_search".into(),
+        at.clone(),
+        Some(json!({})),
+    )
+    .await;
+    let project = emu.seed_info().project_id.clone();
+    let g = send(
+        Method::POST,
+        format!("/management/v1/users/{uid}/grants"),
+        at.clone(),
+        Some(json!({"projectId": project, "roleKeys": ["user"]})),
+    )
+    .await;
+    let gid = g["userGrantId"].as_str().unwrap().to_owned();
+    send(
+        Method::GET,
+        format!("/management/v1/users/{uid}/grants/{gid}"),
+        at.clone(),
+        None,
+    )
+    .await;
+    send(
+        Method::PUT,
+        format!("/management/v1/users/{uid}/grants/{gid}"),
+        at.clone(),
+        Some(json!({"roleKeys": ["admin"]})),
+    )
+    .await;
+    send(
+        Method::POST,
+        "/management/v1/users/grants/_search".into(),
+        at.clone(),
+        Some(json!({})),
+    )
+    .await;
+    send(
+        Method::DELETE,
+        format!("/management/v1/users/{uid}/grants/{gid}"),
+        at.clone(),
+        None,
+    )
+    .await;
+    send(
+        Method::POST,
+        "/management/v1/orgs/me/members".into(),
+        at.clone(),
+        Some(json!({"userId": uid, "roles": ["ORG_USER_MANAGER"]})),
+    )
+    .await;
+    send(
+        Method::PUT,
+        format!("/management/v1/orgs/me/members/{uid}"),
+        at.clone(),
+        Some(json!({"roles": ["ORG_OWNER"]})),
+    )
+    .await;
+    send(
+        Method::POST,
+        "/management/v1/orgs/me/members/_search".into(),
+        at.clone(),
+        Some(json!({})),
+    )
+    .await;
+    send(
+        Method::DELETE,
+        format!("/management/v1/orgs/me/members/{uid}"),
+        at.clone(),
+        None,
+    )
+    .await;
     // Device authorization through the API
     let dev: Value = http
         .post(url("/oauth/v2/device_authorization"))

@@ -272,7 +272,10 @@ async fn auth_methods(
                 methods.push("AUTHENTICATION_METHOD_TYPE_OTP_EMAIL");
             }
         }
-        let mut v = json!({"details": {"totalResult": methods.len().to_string(), "timestamp": crate::util::rfc3339(now())}});
+        let mut v = json!({"details": {"timestamp": crate::util::rfc3339(now())}});
+        if !methods.is_empty() {
+            v["details"]["totalResult"] = json!(methods.len().to_string());
+        }
         if !methods.is_empty() {
             v["authMethodTypes"] = json!(methods);
         }

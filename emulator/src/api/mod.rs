@@ -2,9 +2,11 @@
 //! sessions v2, OIDC v2 (auth requests, device authorizations), users v2 read
 //! and `/auth/v1/users/me`.
 
+mod grants;
 mod machine;
 mod mfa;
 mod oidc;
+mod orgs;
 mod policies;
 mod sessions;
 pub(crate) mod settings;
@@ -70,6 +72,17 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/settings/lockout"),
     ("GET", "/auth/v1/policies/passwords/complexity"),
     ("GET", "/auth/v1/policies/login"),
+    ("POST", "/management/v1/users/{user_id}/grants"),
+    ("POST", "/management/v1/users/grants/_search"),
+    ("GET", "/management/v1/users/{user_id}/grants/{grant_id}"),
+    ("PUT", "/management/v1/users/{user_id}/grants/{grant_id}"),
+    ("DELETE", "/management/v1/users/{user_id}/grants/{grant_id}"),
+    ("POST", "/management/v1/orgs/me/members"),
+    ("POST", "/management/v1/orgs/me/members/_search"),
+    ("PUT", "/management/v1/orgs/me/members/{user_id}"),
+    ("DELETE", "/management/v1/orgs/me/members/{user_id}"),
+    ("POST", "/v2/organizations"),
+    ("POST", "/v2/organizations/_search"),
     ("GET", "/management/v1/policies/login"),
     ("POST", "/management/v1/policies/login"),
     ("PUT", "/management/v1/policies/login"),
@@ -94,6 +107,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(machine::routes())
         .merge(mfa::routes())
         .merge(policies::routes())
+        .merge(orgs::routes())
+        .merge(grants::routes())
 }
 
 /// The authenticated caller of an API request.

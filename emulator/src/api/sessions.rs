@@ -631,7 +631,10 @@ async fn search(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
             .take(usize::try_from(limit).unwrap_or(100))
             .map(|s| session_json(&model, s))
             .collect();
-        let mut v = json!({"details": {"totalResult": total.to_string(), "timestamp": rfc3339(t)}});
+        let mut v = json!({"details": {"timestamp": rfc3339(t)}});
+        if total > 0 {
+            v["details"]["totalResult"] = json!(total.to_string());
+        }
         if !sessions.is_empty() {
             v["sessions"] = json!(sessions);
         }

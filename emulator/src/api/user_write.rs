@@ -901,3 +901,29 @@ async fn reactivate_user(
 ) -> Response {
     change_state(shared, headers, id, StateChange::Reactivate).await
 }
+
+/// Adds a human user from an `AddHumanUserRequest` JSON value into `org_id`
+/// (used by AddOrganization's admins).
+pub(crate) fn add_human_from_value(
+    model: &mut Model,
+    org_id: &str,
+    value: Value,
+) -> Result<(String, Option<String>), ApiError> {
+    let bytes = serde_json::to_vec(&value).map_err(|_| invalid("invalid AddHumanUserRequest"))?;
+    let req: AddHumanUserRequest = parse_body(&bytes, "AddHumanUserRequest")?;
+    add_human(
+        model,
+        NewHuman {
+            org_id: org_id.to_owned(),
+            user_id: req.user_id,
+            username: req.username,
+            profile: req
+                .profile
+                .ok_or_else(|| invalid("invalid AddHumanUserRequest.Profile: value is required"))?,
+            email: req
+                .email
+                .ok_or_else(|| invalid("invalid AddHumanUserRequest.Email: value is required"))?,
+            password: req.password.map(|p| p.password),
+        },
+    )
+}
