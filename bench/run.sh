@@ -43,6 +43,7 @@ table="$(mktemp)"
 criterion_out="$(mktemp)"
 trap 'rm -f "$table" "$criterion_out"' EXIT
 log "process-level benchmark (provider + Chromium)"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 BENCH_ZID="$zid" BENCH_BASELINE="$baseline" BENCH_GNU_TIME=/usr/bin/time \
   BENCH_TABLE="$table" \
   cargo test --release -p integration-tests --test bench_process -- --ignored --nocapture
@@ -63,6 +64,7 @@ cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/run.sh\` at commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- sdk-core cli || echo ' (with uncommitted changes in sdk-core/cli)')."
   echo
   echo "Machine: $(nproc) CPUs (${cpu:-unknown}), $((mem_kib / 1024 / 1024)) GiB memory, $(uname -sr); $(rustc --version)."
+  echo "Load average (1, 5, 15 min) when the process-level run started: $load_before (other work on the machine shares its CPUs: wall times are noisy, the interleaved ratios and CPU times less so)."
   echo
   echo "Both clients run as child processes against the same \`oidc-provider\` on 127.0.0.1;"
   echo "browser logins are approved in headless Chromium (fresh profile per login: login and consent pages)."
