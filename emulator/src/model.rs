@@ -94,6 +94,12 @@ pub(crate) struct Human {
     /// Whether one-time codes by email are a second factor of this user.
     #[serde(default)]
     pub(crate) otp_email: bool,
+    /// Whether one-time codes by SMS are a second factor of this user.
+    #[serde(default)]
+    pub(crate) otp_sms: bool,
+    /// Pending phone verification code.
+    #[serde(default)]
+    pub(crate) phone_code: Option<PendingCode>,
 }
 
 /// A TOTP registration.
@@ -283,7 +289,7 @@ impl User {
     /// Whether the user has a ready second factor (TOTP or email OTP).
     pub(crate) fn has_second_factor(&self) -> bool {
         self.human()
-            .is_some_and(|h| h.otp_email || h.totp.as_ref().is_some_and(|t| t.ready))
+            .is_some_and(|h| h.otp_email || h.otp_sms || h.totp.as_ref().is_some_and(|t| t.ready))
     }
 
     /// Checks the password.
@@ -366,6 +372,12 @@ pub(crate) struct Session {
     /// When an email OTP was last checked.
     #[serde(default)]
     pub(crate) otp_email_verified_at: Option<i64>,
+    /// Pending SMS OTP challenge.
+    #[serde(default)]
+    pub(crate) otp_sms_challenge: Option<PendingCode>,
+    /// When an SMS OTP was last checked.
+    #[serde(default)]
+    pub(crate) otp_sms_verified_at: Option<i64>,
 }
 
 impl Session {
@@ -379,6 +391,7 @@ impl Session {
         self.password_verified_at
             .max(self.totp_verified_at)
             .max(self.otp_email_verified_at)
+            .max(self.otp_sms_verified_at)
     }
 
     /// Authentication method references for tokens.
@@ -387,7 +400,10 @@ impl Session {
         if self.password_verified_at.is_some() {
             amr.push("pwd".to_owned());
         }
-        if self.totp_verified_at.is_some() || self.otp_email_verified_at.is_some() {
+        if self.totp_verified_at.is_some()
+            || self.otp_email_verified_at.is_some()
+            || self.otp_sms_verified_at.is_some()
+        {
             amr.push("otp".to_owned());
         }
         if amr.len() > 1 {
@@ -402,7 +418,8 @@ impl Session {
         self.password_verified_at.is_some()
             && (!user.has_second_factor()
                 || self.totp_verified_at.is_some()
-                || self.otp_email_verified_at.is_some())
+                || self.otp_email_verified_at.is_some()
+                || self.otp_sms_verified_at.is_some())
     }
 }
 
@@ -780,6 +797,31 @@ impl State {
                 None => format!("Your verification code is {code}."),
             };
             self.push_outbox("email", &email, "Verify email", &text, Some(&code));
+        }
+        Some(code)
+    }
+
+    /// Sends a new phone verification code by SMS through the outbox (or only
+    /// returns it when `send` is false). Returns the plain code.
+    pub(crate) fn new_phone_code(&mut self, user_id: &str, send: bool) -> Option<String> {
+        let (pending, code) = PendingCode::generate(6, 3600);
+        let user = self.users.iter_mut().find(|u| u.id == user_id)?;
+        let UserKind::Human(h) = &mut user.kind else {
+            return None;
+        };
+        if h.phone.is_empty() {
+            return None;
+        }
+        h.phone_code = Some(pending);
+        let phone = h.phone.clone();
+        if send {
+            self.push_outbox(
+                "sms",
+                &phone,
+                "",
+                &format!("Your verification code is {code}."),
+                Some(&code),
+            );
         }
         Some(code)
     }

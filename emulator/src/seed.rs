@@ -334,6 +334,8 @@ pub(crate) fn build_state(
                 password_code: None,
                 totp: None,
                 otp_email: false,
+                otp_sms: false,
+                phone_code: None,
             }),
             state: UserState::Active,
             created,

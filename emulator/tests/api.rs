@@ -1548,3 +1548,169 @@ async fn orgs_grants_and_members_follow_the_manager_roles() {
     assert_eq!(resp.status(), StatusCode::OK);
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn phone_verification_and_otp_sms_in_sessions_and_the_hosted_login() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let alice = emu.seed_info().users[2].clone();
+    let uid = alice.user_id.clone();
+    let s: Value = create_session(&emu, &alice.login_name, &alice.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = s["sessionToken"].as_str().unwrap().to_owned();
+    let post = |path: String, body: Value, bearer: String| {
+        let url = api(&emu, &path);
+        async move {
+            Client::new()
+                .post(url)
+                .bearer_auth(bearer)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // OTP SMS needs a verified phone
+    let resp = post(format!("/v2/users/{uid}/otp_sms"), json!({}), token.clone()).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = post(
+        format!("/v2/users/{uid}/phone"),
+        json!({"phone": "not a number"}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // The phone code goes out by SMS (outbox), then verifies
+    let resp = post(
+        format!("/v2/users/{uid}/phone"),
+        json!({"phone": "+41 79 123 45 67", "sendCode": {}}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let outbox: Value = Client::new()
+        .get(api(&emu, "/_emulator/outbox?to=%2B41791234567"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(outbox["messages"][0]["channel"], "sms");
+    let code = outbox["messages"][0]["code"].as_str().unwrap().to_owned();
+    let resp = post(
+        format!("/v2/users/{uid}/phone/verify"),
+        json!({"verificationCode": code}),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = post(format!("/v2/users/{uid}/otp_sms"), json!({}), token.clone()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let user: Value = Client::new()
+        .get(api(&emu, &format!("/v2/users/{uid}")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        user["user"]["human"]["phone"],
+        json!({"phone": "+41791234567", "isVerified": true})
+    );
+    // A session challenge returns the code, the check accepts it
+    let sid = s["sessionId"].as_str().unwrap();
+    let ch: Value = Client::new()
+        .patch(api(&emu, &format!("/v2/sessions/{sid}")))
+        .bearer_auth(&lc)
+        .json(&json!({"challenges": {"otpSms": {"returnCode": true}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = ch["challenges"]["otpSms"].as_str().unwrap().to_owned();
+    let resp = Client::new()
+        .patch(api(&emu, &format!("/v2/sessions/{sid}")))
+        .bearer_auth(&lc)
+        .json(&json!({"checks": {"otpSms": {"code": code}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // The hosted login sends a code by SMS after the password
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let next = login_with_password(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    assert!(next.path().ends_with("/ui/v2/login/otp/sms"), "{next}");
+    let html = client.get(next).send().await.unwrap().text().await.unwrap();
+    let outbox: Value = Client::new()
+        .get(api(&emu, "/_emulator/outbox?to=%2B41791234567"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = outbox["messages"].as_array().unwrap().last().unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form = vec![
+        ("csrf", hidden(&html, "csrf")),
+        ("requestId", hidden(&html, "requestId")),
+        ("sessionId", hidden(&html, "sessionId")),
+        ("code", code),
+    ];
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/otp/sms"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    exchange(
+        &emu,
+        &query(&location(&emu, &resp), "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    // Removing the phone removes OTP SMS too
+    let resp = Client::new()
+        .delete(api(&emu, &format!("/v2/users/{uid}/phone")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let methods: Value = Client::new()
+        .get(api(
+            &emu,
+            &format!("/v2/users/{uid}/authentication_methods"),
+        ))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        methods["authMethodTypes"],
+        json!(["AUTHENTICATION_METHOD_TYPE_PASSWORD"])
+    );
+    emu.shutdown().await;
+}

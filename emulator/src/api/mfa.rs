@@ -268,6 +268,9 @@ async fn auth_methods(
             if h.totp.as_ref().is_some_and(|t| t.ready) {
                 methods.push("AUTHENTICATION_METHOD_TYPE_TOTP");
             }
+            if h.otp_sms {
+                methods.push("AUTHENTICATION_METHOD_TYPE_OTP_SMS");
+            }
             if h.otp_email {
                 methods.push("AUTHENTICATION_METHOD_TYPE_OTP_EMAIL");
             }

@@ -7,6 +7,7 @@ mod machine;
 mod mfa;
 mod oidc;
 mod orgs;
+pub(crate) mod phone;
 mod policies;
 mod sessions;
 pub(crate) mod settings;
@@ -51,6 +52,12 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/users/{user_id}/totp"),
     ("POST", "/v2/users/{user_id}/totp/verify"),
     ("DELETE", "/v2/users/{user_id}/totp"),
+    ("POST", "/v2/users/{user_id}/phone"),
+    ("DELETE", "/v2/users/{user_id}/phone"),
+    ("POST", "/v2/users/{user_id}/phone/resend"),
+    ("POST", "/v2/users/{user_id}/phone/verify"),
+    ("POST", "/v2/users/{user_id}/otp_sms"),
+    ("DELETE", "/v2/users/{user_id}/otp_sms"),
     ("POST", "/v2/users/{user_id}/otp_email"),
     ("DELETE", "/v2/users/{user_id}/otp_email"),
     ("GET", "/v2/users/{user_id}/authentication_methods"),
@@ -109,6 +116,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(policies::routes())
         .merge(orgs::routes())
         .merge(grants::routes())
+        .merge(phone::routes())
 }
 
 /// The authenticated caller of an API request.

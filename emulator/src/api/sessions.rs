@@ -34,6 +34,7 @@ struct Checks {
     password: Option<CheckPassword>,
     totp: Option<CheckTotp>,
     otp_email: Option<CheckTotp>,
+    otp_sms: Option<CheckTotp>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,6 +68,13 @@ struct CreateSessionRequest {
 #[serde(default, rename_all = "camelCase")]
 struct RequestChallenges {
     otp_email: Option<OtpEmailChallenge>,
+    otp_sms: Option<OtpSmsChallenge>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct OtpSmsChallenge {
+    return_code: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -229,6 +237,24 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
         session.otp_email_challenge = None;
         session.otp_email_verified_at = Some(t);
     }
+    if let Some(co) = checks.otp_sms {
+        let Some(challenge) = session.otp_sms_challenge.as_ref() else {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-SESS11",
+                "No OTP SMS challenge",
+            ));
+        };
+        if !challenge.matches(&co.code) {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS07",
+                "Invalid code",
+            ));
+        }
+        session.otp_sms_challenge = None;
+        session.otp_sms_verified_at = Some(t);
+    }
     Ok(())
 }
 
@@ -278,6 +304,42 @@ fn apply_challenges(
                 None => format!("Your one-time code is {code}."),
             };
             model.push_outbox("email", &h.email, "One-time code", &text, Some(&code));
+        }
+    }
+    if let Some(c) = req.otp_sms {
+        let user = model.user(&session.user_id).cloned().ok_or_else(|| {
+            ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS04",
+                "A user check is required",
+            )
+        })?;
+        let phone = user
+            .human()
+            .filter(|h| h.otp_sms)
+            .map(|h| h.phone.clone())
+            .ok_or_else(|| {
+                ApiError::new(
+                    GrpcCode::FailedPrecondition,
+                    "EMU-SESS12",
+                    "OTP SMS is not set up",
+                )
+            })?;
+        let code = crate::util::random_from(b"0123456789", 8);
+        session.otp_sms_challenge = Some(crate::model::PendingCode {
+            hash: sha256_hex(&code),
+            expires: now() + 300,
+        });
+        if c.return_code {
+            out.insert("otpSms".into(), json!(code));
+        } else {
+            model.push_outbox(
+                "sms",
+                &phone,
+                "",
+                &format!("Your one-time code is {code}."),
+                Some(&code),
+            );
         }
     }
     Ok((!out.is_empty()).then_some(Value::Object(out)))
@@ -352,6 +414,8 @@ async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
         totp_verified_at: None,
         otp_email_challenge: None,
         otp_email_verified_at: None,
+        otp_sms_challenge: None,
+        otp_sms_verified_at: None,
     };
     if let Err(e) = apply_checks(&mut model, &mut session, req.checks.unwrap_or_default()) {
         return e.into_response();
@@ -466,6 +530,9 @@ pub(crate) fn session_json(model: &Model, s: &Session) -> Value {
     }
     if let Some(p) = s.otp_email_verified_at {
         factors.insert("otpEmail".into(), json!({"verifiedAt": rfc3339(p)}));
+    }
+    if let Some(p) = s.otp_sms_verified_at {
+        factors.insert("otpSms".into(), json!({"verifiedAt": rfc3339(p)}));
     }
     let mut v = json!({
         "id": s.id,

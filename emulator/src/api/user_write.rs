@@ -72,6 +72,7 @@ struct SetPassword {
 struct HumanInput {
     profile: Option<Profile>,
     email: Option<SetEmail>,
+    phone: Option<crate::api::phone::SetPhone>,
     password: Option<SetPassword>,
 }
 
@@ -206,6 +207,8 @@ pub(crate) fn add_human(
             password_code: None,
             totp: None,
             otp_email: false,
+            otp_sms: false,
+            phone_code: None,
         }),
         state: UserState::Active,
         created: t,
@@ -255,6 +258,8 @@ async fn create_user(State(shared): State<AppState>, headers: HeaderMap, body: B
         let t = now();
         match (req.human, req.machine) {
             (Some(h), None) => {
+                let org_id = req.organization_id.clone();
+                let phone = h.phone;
                 let (id, code) = add_human(
                     &mut model,
                     NewHuman {
@@ -273,6 +278,12 @@ async fn create_user(State(shared): State<AppState>, headers: HeaderMap, body: B
                 let mut v = json!({"id": id, "creationDate": rfc3339(t)});
                 if let Some(c) = code {
                     v["emailCode"] = json!(c);
+                }
+                if let Some(phone) = phone
+                    && let Some(c) =
+                        crate::api::phone::apply_phone(&mut model, &caller, &id, &org_id, phone)?
+                {
+                    v["phoneCode"] = json!(c);
                 }
                 Ok(v)
             }
@@ -530,6 +541,7 @@ struct PasswordUpdate {
 struct HumanUpdate {
     profile: Option<ProfileUpdate>,
     email: Option<SetEmail>,
+    phone: Option<crate::api::phone::SetPhone>,
     password: Option<PasswordUpdate>,
 }
 
@@ -664,6 +676,12 @@ async fn update_user(
                 set(&mut h.nick_name, p.nick_name);
                 set(&mut h.display_name, p.display_name);
                 set(&mut h.preferred_language, p.preferred_language);
+            }
+            if let Some(phone) = human.phone
+                && let Some(code) =
+                    crate::api::phone::apply_phone(&mut model, &caller, &id, &user.org_id, phone)?
+            {
+                v["phoneCode"] = json!(code);
             }
             if let Some(email) = human.email {
                 let address = email.email.trim().to_owned();

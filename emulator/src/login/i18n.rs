@@ -188,6 +188,10 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
             "Enter the code we sent to your email address and choose a new password.",
             "Gib den Code ein, den wir an deine E-Mail-Adresse gesendet haben, und wähle ein neues Passwort.",
         ),
+        "otp_sms.description" => (
+            "Enter the code we sent to your phone.",
+            "Gib den Code ein, den wir an dein Telefon gesendet haben.",
+        ),
         "otp_email.description" => (
             "Enter the code we sent to your email address.",
             "Gib den Code ein, den wir an deine E-Mail-Adresse gesendet haben.",

@@ -58,7 +58,13 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(
             &format!("{BASE}/otp/email"),
-            get(email_otp_page).post(email_otp_submit),
+            get(|s, h, q| otp_page(s, h, q, OtpChannel::Email))
+                .post(|s, h, b| otp_submit(s, h, b, OtpChannel::Email)),
+        )
+        .route(
+            &format!("{BASE}/otp/sms"),
+            get(|s, h, q| otp_page(s, h, q, OtpChannel::Sms))
+                .post(|s, h, b| otp_submit(s, h, b, OtpChannel::Sms)),
         )
         .route(
             &format!("{BASE}/password/reset"),
@@ -402,6 +408,8 @@ fn create_session(model: &mut Model, user_id: &str, agent: &str) -> String {
             totp_verified_at: None,
             otp_email_challenge: None,
             otp_email_verified_at: None,
+            otp_sms_challenge: None,
+            otp_sms_verified_at: None,
         },
     );
     id
@@ -683,46 +691,69 @@ fn after_password(
             &[("requestId", &flow.request_id()), ("sessionId", sid)],
         ));
     }
-    if user.human().is_some_and(|h| h.otp_email) {
-        send_email_otp(model, sid);
+    let channel = match user.human() {
+        Some(h) if h.otp_email => Some(OtpChannel::Email),
+        Some(h) if h.otp_sms => Some(OtpChannel::Sms),
+        _ => None,
+    };
+    if let Some(channel) = channel {
+        send_otp(model, sid, channel);
         return see_other(&page_url(
-            "otp/email",
+            channel.path(),
             &[("requestId", &flow.request_id()), ("sessionId", sid)],
         ));
     }
     complete(shared, model, ctx, flow, sid)
 }
 
-/// Creates an email OTP challenge on the session and sends the code to the outbox.
-fn send_email_otp(model: &mut Model, sid: &str) {
+/// A one-time-code channel of the hosted login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OtpChannel {
+    Email,
+    Sms,
+}
+
+impl OtpChannel {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Email => "otp/email",
+            Self::Sms => "otp/sms",
+        }
+    }
+}
+
+/// Creates an OTP challenge on the session and sends the code to the outbox.
+fn send_otp(model: &mut Model, sid: &str, channel: OtpChannel) {
     let code = crate::util::random_from(b"0123456789", 8);
     let Some(session) = model.sessions.get_mut(sid) else {
         return;
     };
-    session.otp_email_challenge = Some(crate::model::PendingCode {
+    let pending = Some(crate::model::PendingCode {
         hash: sha256_hex(&code),
         expires: now() + 300,
     });
+    match channel {
+        OtpChannel::Email => session.otp_email_challenge = pending,
+        OtpChannel::Sms => session.otp_sms_challenge = pending,
+    }
     let user_id = session.user_id.clone();
-    if let Some(email) = model
-        .user(&user_id)
-        .and_then(|u| u.human())
-        .map(|h| h.email.clone())
-    {
-        model.push_outbox(
-            "email",
-            &email,
-            "One-time code",
-            &format!("Your one-time code is {code}."),
-            Some(&code),
-        );
+    let Some(h) = model.user(&user_id).and_then(|u| u.human()).cloned() else {
+        return;
+    };
+    let text = format!("Your one-time code is {code}.");
+    match channel {
+        OtpChannel::Email => {
+            model.push_outbox("email", &h.email, "One-time code", &text, Some(&code))
+        }
+        OtpChannel::Sms => model.push_outbox("sms", &h.phone, "", &text, Some(&code)),
     }
 }
 
 // ---------------------------------------------------------------- email OTP
 
-fn render_email_otp(
+fn render_otp(
     ctx: &Ctx,
+    channel: OtpChannel,
     rid: &str,
     sid: &str,
     note: Option<&str>,
@@ -747,14 +778,18 @@ fn render_email_otp(
         sid = html_escape(sid),
     );
     let body = format!(
-        "<p>{desc}</p>{note}<form method=\"post\" action=\"{BASE}/otp/email\">{hidden}\
+        "<p>{desc}</p>{note}<form method=\"post\" action=\"{BASE}/{path}\">{hidden}\
          <label for=\"code\">{label}</label>\
          <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" autofocus required>\
          {err}<button type=\"submit\">{next}</button></form>\
-         <form method=\"post\" action=\"{BASE}/otp/email\">{hidden}\
+         <form method=\"post\" action=\"{BASE}/{path}\">{hidden}\
          <input type=\"hidden\" name=\"action\" value=\"resend\">\
          <button type=\"submit\" class=\"secondary\">{resend}</button></form>",
-        desc = html_escape(ctx.t("otp_email.description")),
+        path = channel.path(),
+        desc = html_escape(ctx.t(match channel {
+            OtpChannel::Email => "otp_email.description",
+            OtpChannel::Sms => "otp_sms.description",
+        })),
         label = html_escape(ctx.t("verify.label")),
         next = html_escape(ctx.t("next")),
         resend = html_escape(ctx.t("verify.resend")),
@@ -767,10 +802,11 @@ fn render_email_otp(
     ctx.page(status, ctx.t("totp.title"), &body)
 }
 
-async fn email_otp_page(
+async fn otp_page(
     State(shared): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
+    channel: OtpChannel,
 ) -> Response {
     let q = query(q);
     let model = shared.lock();
@@ -783,13 +819,14 @@ async fn email_otp_page(
     if own_session(&model, &ctx, sid).is_none_or(|s| s.password_verified_at.is_none()) {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     }
-    render_email_otp(&ctx, &flow.request_id(), sid, None, None)
+    render_otp(&ctx, channel, &flow.request_id(), sid, None, None)
 }
 
-async fn email_otp_submit(
+async fn otp_submit(
     State(shared): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
+    channel: OtpChannel,
 ) -> Response {
     let form = parse_form(&body);
     let mut model = shared.lock();
@@ -809,21 +846,29 @@ async fn email_otp_submit(
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
     if form_get(&form, "action") == Some("resend") {
-        send_email_otp(&mut model, &sid);
-        return render_email_otp(&ctx, &rid, &sid, Some("verify.sent"), None);
+        send_otp(&mut model, &sid, channel);
+        return render_otp(&ctx, channel, &rid, &sid, Some("verify.sent"), None);
     }
     let code = form_get(&form, "code").unwrap_or_default();
-    if !session
-        .otp_email_challenge
-        .as_ref()
-        .is_some_and(|c| c.matches(code))
-    {
-        return render_email_otp(&ctx, &rid, &sid, None, Some("error.code_invalid"));
+    let challenge = match channel {
+        OtpChannel::Email => session.otp_email_challenge.as_ref(),
+        OtpChannel::Sms => session.otp_sms_challenge.as_ref(),
+    };
+    if !challenge.is_some_and(|c| c.matches(code)) {
+        return render_otp(&ctx, channel, &rid, &sid, None, Some("error.code_invalid"));
     }
     if let Some(s) = model.sessions.get_mut(&sid) {
         let t = now();
-        s.otp_email_challenge = None;
-        s.otp_email_verified_at = Some(t);
+        match channel {
+            OtpChannel::Email => {
+                s.otp_email_challenge = None;
+                s.otp_email_verified_at = Some(t);
+            }
+            OtpChannel::Sms => {
+                s.otp_sms_challenge = None;
+                s.otp_sms_verified_at = Some(t);
+            }
+        }
         s.changed = t;
     }
     complete(&shared, &mut model, &ctx, &flow, &sid)
