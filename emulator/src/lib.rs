@@ -23,6 +23,7 @@
 
 mod api;
 mod error;
+mod error_i18n;
 mod keys;
 mod login;
 mod model;

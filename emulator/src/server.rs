@@ -333,11 +333,17 @@ fn router(shared: AppState, request_log: Option<RequestLog>) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
+        .layer(axum::middleware::from_fn(crate::error_i18n::translate));
+    // Write-through persistence only with a data directory.
+    let router = if shared.store.is_some() {
+        router.layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             persist_layer,
         ))
-        .with_state(shared);
+    } else {
+        router
+    };
+    let router = router.with_state(shared);
     match request_log {
         Some(log) => router.layer(axum::middleware::from_fn_with_state(
             Arc::new(log),

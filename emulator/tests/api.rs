@@ -1714,3 +1714,35 @@ async fn phone_verification_and_otp_sms_in_sessions_and_the_hosted_login() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn error_messages_follow_accept_language_but_ids_stay() {
+    let emu = start().await;
+    let resp = Client::new()
+        .post(api(&emu, "/v2/sessions"))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .header("accept-language", "de-CH, de;q=0.9")
+        .json(&json!({"checks": {"user": {"loginName": "nobody@acme.localhost"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(
+        err["message"],
+        "Benutzer konnte nicht gefunden werden (QUERY-Dfbg2)"
+    );
+    assert_eq!(err["details"][0]["id"], "QUERY-Dfbg2");
+    // The auth interceptor's errors stay English, as in ZITADEL
+    let resp = Client::new()
+        .get(api(&emu, "/auth/v1/users/me"))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["message"],
+        "auth header missing (AUTH-7fs1e)"
+    );
+    emu.shutdown().await;
+}
