@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind, Result, redact_url};
 use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, HeaderMap, HeaderValue, USER_AGENT};
 use serde::de::DeserializeOwned;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use url::Url;
 
@@ -48,21 +48,15 @@ pub(crate) fn require_secure(url: &Url) -> Result<()> {
 /// The SDK's HTTP client. Cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Http {
-    client: reqwest::Client,
+    client: Arc<OnceLock<reqwest::Client>>,
+    timeout: Duration,
+    headers: HeaderMap,
 }
 
 impl Http {
     /// Builds the client: rustls with the ring provider and the platform's
     /// certificate verifier, no redirects, timeouts, `Accept-Language`.
     pub(crate) fn new(timeout: Duration, locales: &[String]) -> Result<Self> {
-        use rustls_platform_verifier::BuilderVerifierExt;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::internal(format!("TLS setup: {e}")))?
-            .with_platform_verifier()
-            .map_err(|e| Error::internal(format!("TLS verifier setup: {e}")))?
-            .with_no_client_auth();
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(lang) = accept_language(locales) {
@@ -74,15 +68,38 @@ impl Http {
             USER_AGENT,
             HeaderValue::from_static(concat!("zitadel-sdk/", env!("CARGO_PKG_VERSION"))),
         );
+        Ok(Http {
+            client: Arc::new(OnceLock::new()),
+            timeout,
+            headers,
+        })
+    }
+
+    /// The reqwest client, built on first use: loading the platform's
+    /// certificate store costs milliseconds, which a call that needs no
+    /// request (a valid stored token) must not pay.
+    fn client(&self) -> Result<&reqwest::Client> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        use rustls_platform_verifier::BuilderVerifierExt;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::internal(format!("TLS setup: {e}")))?
+            .with_platform_verifier()
+            .map_err(|e| Error::internal(format!("TLS verifier setup: {e}")))?
+            .with_no_client_auth();
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .default_headers(headers)
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .default_headers(self.headers.clone())
             .build()
             .map_err(|e| Error::internal(format!("HTTP client setup: {e}")))?;
-        Ok(Http { client })
+        // Two first callers may both build one; either is fine.
+        Ok(self.client.get_or_init(|| client))
     }
 
     /// GET a JSON document. Non-2xx answers and malformed bodies are typed errors.
@@ -97,7 +114,7 @@ impl Http {
         bearer: Option<&str>,
     ) -> Result<T> {
         require_secure(url)?;
-        let mut req = self.client.get(url.clone());
+        let mut req = self.client()?.get(url.clone());
         if let Some(token) = bearer {
             req = req.bearer_auth(token);
         }
@@ -131,7 +148,7 @@ impl Http {
     ) -> Result<(u16, Vec<u8>)> {
         require_secure(url)?;
         let resp = self
-            .client
+            .client()?
             .post(url.clone())
             .form(form)
             .send()
