@@ -854,23 +854,38 @@ impl Client {
                 Err(e) => return Err(e),
             };
         let claims = match &resp.id_token {
-            Some(id) => Some(
-                self.validate_id_token(
-                    id.expose(),
-                    Expectations {
-                        issuer: "",
-                        client_id: &self.inner.client_id,
-                        nonce: None,
-                        original_nonce: current.nonce.as_deref(),
-                        max_age: None,
-                        access_token: Some(resp.access_token.expose()),
-                        previous_sub: current.claims.as_ref().map(|c| c.sub.as_str()),
-                        now,
-                        leeway: self.inner.leeway,
-                    },
-                )
-                .await?,
-            ),
+            Some(id) => {
+                let checked = self
+                    .validate_id_token(
+                        id.expose(),
+                        Expectations {
+                            issuer: "",
+                            client_id: &self.inner.client_id,
+                            nonce: None,
+                            original_nonce: current.nonce.as_deref(),
+                            max_age: None,
+                            access_token: Some(resp.access_token.expose()),
+                            previous_sub: current.claims.as_ref().map(|c| c.sub.as_str()),
+                            now,
+                            leeway: self.inner.leeway,
+                        },
+                    )
+                    .await;
+                match checked {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        // The server has rotated the refresh token already: keep the
+                        // new one (never the unvalidated tokens), or the session is lost.
+                        if let Some(rt) = resp.refresh_token {
+                            let mut kept = current.clone();
+                            kept.refresh_token = Some(rt);
+                            kept.updated_at = now;
+                            self.persist_session(&mut state, kept)?;
+                        }
+                        return Err(e);
+                    }
+                }
+            }
             None => None,
         };
         let mut next = current.clone();

@@ -223,6 +223,24 @@ async fn a_refreshed_id_token_for_another_subject_is_rejected() {
         "u1",
         "the session is kept"
     );
+    // The rotated refresh token was kept (the old one is spent at the server):
+    // the next refresh presents rt-2.
+    let _ = client.refresh().await;
+    let bodies: Vec<String> = idp
+        .server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/oauth/v2/token")
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .filter(|b| b.contains("grant_type=refresh_token"))
+        .collect();
+    assert_eq!(bodies.len(), 2);
+    assert!(
+        bodies[0].contains("refresh_token=rt-1") && bodies[1].contains("refresh_token=rt-2"),
+        "{bodies:?}"
+    );
 }
 
 #[tokio::test]
