@@ -239,6 +239,60 @@ pub(crate) struct Machine {
     pub(crate) secret_hash: Option<String>,
 }
 
+/// An identity provider (the emulator has a built-in test IdP).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Idp {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) linking_allowed: bool,
+    pub(crate) creation_allowed: bool,
+    pub(crate) auto_creation: bool,
+    pub(crate) auto_update: bool,
+}
+
+/// A link between a ZITADEL user and a user at an IdP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct IdpLink {
+    pub(crate) idp_id: String,
+    pub(crate) user_id: String,
+    pub(crate) external_user_id: String,
+    pub(crate) external_user_name: String,
+}
+
+/// The user the test IdP authenticated.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ExternalUser {
+    pub(crate) id: String,
+    pub(crate) username: String,
+    pub(crate) email: String,
+    pub(crate) given_name: String,
+    pub(crate) family_name: String,
+}
+
+/// State of an IdP intent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum IntentState {
+    Started,
+    Succeeded {
+        user: ExternalUser,
+        token_hash: String,
+    },
+    Failed,
+}
+
+/// An IdP intent (`/v2/idp_intents`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct IdpIntent {
+    pub(crate) id: String,
+    pub(crate) idp_id: String,
+    pub(crate) success_url: String,
+    pub(crate) failure_url: String,
+    pub(crate) created: i64,
+    pub(crate) state: IntentState,
+    /// One-time code of the test IdP's callback.
+    pub(crate) callback_code: Option<String>,
+}
+
 /// A service user's public key for the JWT-bearer grant.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct MachineKey {
@@ -378,6 +432,9 @@ pub(crate) struct Session {
     /// When an SMS OTP was last checked.
     #[serde(default)]
     pub(crate) otp_sms_verified_at: Option<i64>,
+    /// When an IdP intent was last checked.
+    #[serde(default)]
+    pub(crate) intent_verified_at: Option<i64>,
 }
 
 impl Session {
@@ -389,6 +446,7 @@ impl Session {
     /// The last time a factor that proves the user was checked.
     pub(crate) fn auth_time(&self) -> Option<i64> {
         self.password_verified_at
+            .max(self.intent_verified_at)
             .max(self.totp_verified_at)
             .max(self.otp_email_verified_at)
             .max(self.otp_sms_verified_at)
@@ -399,6 +457,9 @@ impl Session {
         let mut amr = Vec::new();
         if self.password_verified_at.is_some() {
             amr.push("pwd".to_owned());
+        }
+        if self.intent_verified_at.is_some() {
+            amr.push("fed".to_owned());
         }
         if self.totp_verified_at.is_some()
             || self.otp_email_verified_at.is_some()
@@ -415,7 +476,7 @@ impl Session {
     /// Whether the session satisfies the user's login requirements: a
     /// password check, plus TOTP when the user has a ready TOTP factor.
     pub(crate) fn is_authenticated_for(&self, user: &User) -> bool {
-        self.password_verified_at.is_some()
+        (self.password_verified_at.is_some() || self.intent_verified_at.is_some())
             && (!user.has_second_factor()
                 || self.totp_verified_at.is_some()
                 || self.otp_email_verified_at.is_some()
@@ -576,6 +637,15 @@ pub(crate) struct State {
     /// Service-user keys.
     #[serde(default)]
     pub(crate) machine_keys: Vec<MachineKey>,
+    /// Identity providers.
+    #[serde(default)]
+    pub(crate) idps: Vec<Idp>,
+    /// Links of users to IdP users.
+    #[serde(default)]
+    pub(crate) idp_links: Vec<IdpLink>,
+    /// IdP intents by id.
+    #[serde(default)]
+    pub(crate) idp_intents: HashMap<String, IdpIntent>,
     pub(crate) sessions: HashMap<String, Session>,
     pub(crate) auth_requests: HashMap<String, AuthRequest>,
     /// By code hash.

@@ -406,7 +406,16 @@ pub(crate) fn build_state(
         project_id: project.id.clone(),
         org_domain: org.primary_domain.clone(),
     };
+    let idps = vec![crate::model::Idp {
+        id: ids.next(),
+        name: "Test IdP".to_owned(),
+        linking_allowed: true,
+        creation_allowed: true,
+        auto_creation: false,
+        auto_update: false,
+    }];
     let state = State {
+        idps,
         instance_id,
         zitadel_project_id: zitadel_project.id.clone(),
         default_org_id: org.id.clone(),
@@ -418,6 +427,8 @@ pub(crate) fn build_state(
         grants,
         pats,
         machine_keys: Vec::new(),
+        idp_links: Vec::new(),
+        idp_intents: HashMap::new(),
         sessions: HashMap::new(),
         auth_requests: HashMap::new(),
         codes: HashMap::new(),

@@ -1746,3 +1746,202 @@ async fn error_messages_follow_accept_language_but_ids_stay() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idp_intent_with_the_test_idp_registers_links_and_logs_in() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let org = emu.seed_info().org_id.clone();
+    // The login settings list the test IdP
+    let idps: Value = Client::new()
+        .get(api(&emu, "/v2/settings/login/idps"))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let idp_id = idps["identityProviders"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(idps["identityProviders"][0]["name"], "Test IdP");
+    let start_intent = || {
+        let (emu, lc, idp_id) = (&emu, lc.clone(), idp_id.clone());
+        async move {
+            let v: Value = Client::new().post(api(emu, "/v2/idp_intents")).bearer_auth(lc).json(&json!({"idpId": idp_id, "urls": {"successUrl": "http://localhost:7777/ok", "failureUrl": "com.example.app:/failed"}})).send().await.unwrap().json().await.unwrap();
+            url::Url::parse(v["authUrl"].as_str().unwrap()).unwrap()
+        }
+    };
+    // Log in at the test IdP in a browser; the emulator's /idps/callback sends us to the success URL
+    let idp_login = |auth_url: url::Url, action: &'static str| {
+        let emu = &emu;
+        async move {
+            let client = browser();
+            let html = client
+                .get(auth_url.clone())
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(html.contains("Test IdP"));
+            let state = hidden(&html, "state");
+            let resp = client
+                .post(api(emu, "/_emulator/test-idp/authorize"))
+                .form(&[
+                    ("state", state.as_str()),
+                    ("sub", "ext-42"),
+                    ("username", "ext.user"),
+                    ("email", "ext@idp.example"),
+                    ("givenName", "Ext"),
+                    ("familyName", "User"),
+                    ("action", action),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let callback = location(emu, &resp);
+            if action == "cancel" {
+                return callback;
+            }
+            assert_eq!(callback.path(), "/idps/callback");
+            let resp = client.get(callback).send().await.unwrap();
+            location(emu, &resp)
+        }
+    };
+    let failed = idp_login(start_intent().await, "cancel").await;
+    assert_eq!(query(&failed, "error").as_deref(), Some("access_denied"));
+    let success = idp_login(start_intent().await, "login").await;
+    assert!(success.as_str().starts_with("http://localhost:7777/ok?"));
+    assert!(query(&success, "user").is_none(), "not linked yet");
+    let (intent_id, intent_token) = (
+        query(&success, "id").unwrap(),
+        query(&success, "token").unwrap(),
+    );
+    // Retrieve: no ZITADEL user yet, a prefilled AddHumanUser request instead
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/idp_intents/{intent_id}")))
+        .bearer_auth(&lc)
+        .json(&json!({"idpIntentToken": "wrong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let info: Value = Client::new()
+        .post(api(&emu, &format!("/v2/idp_intents/{intent_id}")))
+        .bearer_auth(&lc)
+        .json(&json!({"idpIntentToken": intent_token}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["idpInformation"]["userId"], "ext-42");
+    assert_eq!(
+        info["idpInformation"]["rawInformation"]["email"],
+        "ext@idp.example"
+    );
+    assert!(info.get("userId").is_none());
+    // Register with the link (deprecated AddHumanUser takes the prefilled request as is)
+    let mut add = info["addHumanUser"].clone();
+    add["organization"] = json!({"orgId": org});
+    let created: Value = Client::new()
+        .post(api(&emu, "/v2/users/human"))
+        .bearer_auth(&lc)
+        .json(&add)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_id = created["userId"].as_str().unwrap().to_owned();
+    let links: Value = Client::new()
+        .post(api(&emu, &format!("/v2/users/{user_id}/links/_search")))
+        .bearer_auth(&lc)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(links["result"][0]["userId"], "ext-42");
+    // A second IdP login now names the user, and a session can check the intent
+    let success = idp_login(start_intent().await, "login").await;
+    assert_eq!(query(&success, "user").as_deref(), Some(user_id.as_str()));
+    let resp = Client::new().post(api(&emu, "/v2/sessions")).bearer_auth(&lc).json(&json!({"checks": {"user": {"userId": user_id}, "idpIntent": {"idpIntentId": query(&success, "id"), "idpIntentToken": query(&success, "token")}}})).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let s: Value = resp.json().await.unwrap();
+    let got: Value = Client::new()
+        .get(api(
+            &emu,
+            &format!("/v2/sessions/{}", s["sessionId"].as_str().unwrap()),
+        ))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(got["session"]["factors"]["intent"]["verifiedAt"].is_string());
+    // And the session finishes an auth request (amr "fed")
+    let (verifier, challenge) = pkce();
+    let resp = browser()
+        .get(authorize_url(&emu, &challenge, "openid", &[]))
+        .send()
+        .await
+        .unwrap();
+    let ar = query(&location(&emu, &resp), "authRequest").unwrap();
+    let cb: Value = Client::new()
+        .post(api(&emu, &format!("/v2/oidc/auth_requests/{ar}")))
+        .bearer_auth(&lc)
+        .json(&json!({"session": {"sessionId": s["sessionId"], "sessionToken": s["sessionToken"]}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tokens = exchange(
+        &emu,
+        &query(
+            &url::Url::parse(cb["callbackUrl"].as_str().unwrap()).unwrap(),
+            "code",
+        )
+        .unwrap(),
+        &verifier,
+    )
+    .await;
+    let payload: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            tokens["id_token"]
+                .as_str()
+                .unwrap()
+                .split('.')
+                .nth(1)
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["amr"], json!(["fed"]));
+    // Unlinking works
+    let resp = Client::new()
+        .delete(api(
+            &emu,
+            &format!("/v2/users/{user_id}/links/{idp_id}/ext-42"),
+        ))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    emu.shutdown().await;
+}

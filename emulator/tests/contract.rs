@@ -458,6 +458,40 @@ async fn api_responses_match_the_proto_messages() {
         None,
     )
     .await;
+    // IdPs and intents (start only; the browser part is in tests/api.rs)
+    let idps = send(
+        Method::GET,
+        "/v2/settings/login/idps".into(),
+        lc.clone(),
+        None,
+    )
+    .await;
+    let idp_id = idps["identityProviders"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    send(Method::POST, "/v2/idp_intents".into(), lc.clone(), Some(json!({"idpId": idp_id, "urls": {"successUrl": "http://localhost/ok", "failureUrl": "http://localhost/no"}}))).await;
+    send(
+        Method::POST,
+        format!("/v2/users/{uid}/links"),
+        lc.clone(),
+        Some(json!({"idpLink": {"idpId": idp_id, "userId": "ext-1", "userName": "ext"}})),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{uid}/links/_search"),
+        lc.clone(),
+        Some(json!({})),
+    )
+    .await;
+    send(
+        Method::DELETE,
+        format!("/v2/users/{uid}/links/{idp_id}/ext-1"),
+        lc.clone(),
+        None,
+    )
+    .await;
     // Device authorization through the API
     let dev: Value = http
         .post(url("/oauth/v2/device_authorization"))

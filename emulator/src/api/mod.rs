@@ -3,6 +3,7 @@
 //! and `/auth/v1/users/me`.
 
 mod grants;
+pub(crate) mod idp;
 mod machine;
 mod mfa;
 mod oidc;
@@ -88,6 +89,15 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/management/v1/orgs/me/members/_search"),
     ("PUT", "/management/v1/orgs/me/members/{user_id}"),
     ("DELETE", "/management/v1/orgs/me/members/{user_id}"),
+    ("POST", "/v2/idp_intents"),
+    ("POST", "/v2/idp_intents/{idp_intent_id}"),
+    ("POST", "/v2/users/{user_id}/links"),
+    ("POST", "/v2/users/{user_id}/links/_search"),
+    (
+        "DELETE",
+        "/v2/users/{user_id}/links/{idp_id}/{linked_user_id}",
+    ),
+    ("GET", "/v2/settings/login/idps"),
     ("POST", "/v2/organizations"),
     ("POST", "/v2/organizations/_search"),
     ("GET", "/management/v1/policies/login"),
@@ -117,6 +127,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(orgs::routes())
         .merge(grants::routes())
         .merge(phone::routes())
+        .merge(idp::routes())
 }
 
 /// The authenticated caller of an API request.

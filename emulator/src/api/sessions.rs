@@ -35,6 +35,14 @@ struct Checks {
     totp: Option<CheckTotp>,
     otp_email: Option<CheckTotp>,
     otp_sms: Option<CheckTotp>,
+    idp_intent: Option<CheckIntent>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct CheckIntent {
+    idp_intent_id: String,
+    idp_intent_token: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -144,6 +152,33 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
         }
         session.user_id = user.id;
         session.user_verified_at = t;
+    }
+    if let Some(ci) = checks.idp_intent {
+        let (idp_id, external) =
+            crate::api::idp::succeeded_intent(model, &ci.idp_intent_id, &ci.idp_intent_token)?;
+        let linked = model
+            .idp_links
+            .iter()
+            .find(|l| l.idp_id == idp_id && l.external_user_id == external.id)
+            .map(|l| l.user_id.clone())
+            .ok_or_else(|| {
+                ApiError::new(
+                    GrpcCode::FailedPrecondition,
+                    "EMU-SESS13",
+                    "The IdP user is not linked to a user",
+                )
+            })?;
+        if session.user_id.is_empty() {
+            session.user_id = linked;
+            session.user_verified_at = t;
+        } else if session.user_id != linked {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS14",
+                "The IdP user is linked to another user",
+            ));
+        }
+        session.intent_verified_at = Some(t);
     }
     if let Some(cp) = checks.password {
         if session.user_id.is_empty() {
@@ -416,6 +451,7 @@ async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
         otp_email_verified_at: None,
         otp_sms_challenge: None,
         otp_sms_verified_at: None,
+        intent_verified_at: None,
     };
     if let Err(e) = apply_checks(&mut model, &mut session, req.checks.unwrap_or_default()) {
         return e.into_response();
@@ -524,6 +560,9 @@ pub(crate) fn session_json(model: &Model, s: &Session) -> Value {
     }
     if let Some(p) = s.password_verified_at {
         factors.insert("password".into(), json!({"verifiedAt": rfc3339(p)}));
+    }
+    if let Some(p) = s.intent_verified_at {
+        factors.insert("intent".into(), json!({"verifiedAt": rfc3339(p)}));
     }
     if let Some(p) = s.totp_verified_at {
         factors.insert("totp".into(), json!({"verifiedAt": rfc3339(p)}));

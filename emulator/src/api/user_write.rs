@@ -70,6 +70,7 @@ struct SetPassword {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct HumanInput {
+    idp_links: Vec<crate::api::idp::LinkInput>,
     profile: Option<Profile>,
     email: Option<SetEmail>,
     phone: Option<crate::api::phone::SetPhone>,
@@ -103,6 +104,7 @@ struct Organization {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct AddHumanUserRequest {
+    idp_links: Vec<crate::api::idp::LinkInput>,
     user_id: Option<String>,
     username: Option<String>,
     organization: Option<Organization>,
@@ -123,6 +125,8 @@ pub(crate) struct NewHuman {
     pub(crate) profile: Profile,
     pub(crate) email: SetEmail,
     pub(crate) password: Option<String>,
+    /// IdP links to add.
+    pub(crate) idp_links: Vec<crate::api::idp::LinkInput>,
 }
 
 /// Creates a human user; returns the user id and the email code when it is
@@ -179,6 +183,15 @@ pub(crate) fn add_human(
             complexity_message(rule),
         ));
     }
+    for link in &input.idp_links {
+        if !model.idps.iter().any(|i| i.id == link.idp_id) {
+            return Err(ApiError::new(
+                GrpcCode::NotFound,
+                "EMU-IDP01",
+                "Identity provider not found",
+            ));
+        }
+    }
     let t = now();
     let id = input.user_id.unwrap_or_else(|| model.ids.next());
     let p = input.profile;
@@ -214,6 +227,9 @@ pub(crate) fn add_human(
         created: t,
         changed: t,
     });
+    for link in input.idp_links {
+        crate::api::idp::add_link_to(model, &id, link)?;
+    }
     let code = if verified {
         None
     } else if input.email.return_code.is_some() {
@@ -273,6 +289,7 @@ async fn create_user(State(shared): State<AppState>, headers: HeaderMap, body: B
                             invalid("invalid CreateUserRequest_Human.Email: value is required")
                         })?,
                         password: h.password.map(|p| p.password),
+                        idp_links: h.idp_links,
                     },
                 )?;
                 let mut v = json!({"id": id, "creationDate": rfc3339(t)});
@@ -362,6 +379,7 @@ async fn add_human_user(
                     invalid("invalid AddHumanUserRequest.Email: value is required")
                 })?,
                 password: req.password.map(|p| p.password),
+                idp_links: req.idp_links,
             },
         )?;
         let seq = model.next_sequence();
@@ -942,6 +960,7 @@ pub(crate) fn add_human_from_value(
                 .email
                 .ok_or_else(|| invalid("invalid AddHumanUserRequest.Email: value is required"))?,
             password: req.password.map(|p| p.password),
+            idp_links: req.idp_links,
         },
     )
 }

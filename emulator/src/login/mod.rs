@@ -410,6 +410,7 @@ fn create_session(model: &mut Model, user_id: &str, agent: &str) -> String {
             otp_email_verified_at: None,
             otp_sms_challenge: None,
             otp_sms_verified_at: None,
+            intent_verified_at: None,
         },
     );
     id

@@ -209,6 +209,7 @@ pub(super) async fn register_submit(
             ..SetEmail::default()
         },
         password: Some(password.to_owned()),
+        idp_links: Vec::new(),
     };
     let user_id = match add_human(&mut model, input) {
         Ok((id, _)) => id,
