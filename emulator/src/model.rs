@@ -330,6 +330,9 @@ pub(crate) struct User {
     pub(crate) state: UserState,
     pub(crate) created: i64,
     pub(crate) changed: i64,
+    /// Metadata: key → (base64 value, creation time, change time).
+    #[serde(default)]
+    pub(crate) metadata: std::collections::BTreeMap<String, (String, i64, i64)>,
 }
 
 impl User {
@@ -771,6 +774,28 @@ impl State {
             .collect();
         v.sort_by_key(|s| std::cmp::Reverse(s.changed));
         v
+    }
+
+    /// Removes a user with everything that belongs to it.
+    pub(crate) fn delete_user(&mut self, user_id: &str) {
+        let sessions: Vec<String> = self
+            .sessions
+            .values()
+            .filter(|s| s.user_id == user_id)
+            .map(|s| s.id.clone())
+            .collect();
+        for s in sessions {
+            self.terminate_session(&s);
+        }
+        self.users.retain(|u| u.id != user_id);
+        self.memberships.retain(|m| m.user_id != user_id);
+        self.grants.retain(|g| g.user_id != user_id);
+        self.pats.retain(|p| p.user_id != user_id);
+        self.machine_keys.retain(|k| k.user_id != user_id);
+        self.idp_links.retain(|l| l.user_id != user_id);
+        self.access_tokens.retain(|_, t| t.grant.user_id != user_id);
+        self.refresh_tokens
+            .retain(|_, t| t.grant.user_id != user_id);
     }
 
     /// Terminates a session and ends the tokens issued from it.

@@ -340,6 +340,7 @@ pub(crate) fn build_state(
             state: UserState::Active,
             created,
             changed: created,
+            metadata: Default::default(),
         });
         add_memberships(&mut memberships, &id, &h.roles, &org.id, &project.id)?;
         for r in &h.project_roles {
@@ -380,6 +381,7 @@ pub(crate) fn build_state(
         state: UserState::Active,
         created,
         changed: created,
+        metadata: Default::default(),
     });
     memberships.push(Membership {
         user_id: login_client_id.clone(),

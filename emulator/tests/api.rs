@@ -1945,3 +1945,152 @@ async fn idp_intent_with_the_test_idp_registers_links_and_logs_in() {
     assert_eq!(resp.status(), StatusCode::OK);
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metadata_memberships_permissions_and_user_deletion() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let alice = emu.seed_info().users[2].clone();
+    let uid = alice.user_id.clone();
+    let s: Value = create_session(&emu, &alice.login_name, &alice.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = s["sessionToken"].as_str().unwrap().to_owned();
+    // Metadata by the user herself; values are base64
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/users/{uid}/metadata")))
+        .bearer_auth(&token)
+        .json(&json!({"metadata": [{"key": "plan", "value": "cHJv"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/users/{uid}/metadata")))
+        .bearer_auth(&token)
+        .json(&json!({"metadata": [{"key": "bad", "value": "%%%"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let md: Value = Client::new()
+        .post(api(&emu, &format!("/v2/users/{uid}/metadata/search")))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(md["metadata"][0]["key"], "plan");
+    assert_eq!(md["metadata"][0]["value"], "cHJv");
+    // It reaches userinfo with the metadata scope
+    let (verifier, challenge) = pkce();
+    let resp = browser()
+        .get(authorize_url(
+            &emu,
+            &challenge,
+            "openid urn:zitadel:iam:user:metadata",
+            &[],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let ar = query(&location(&emu, &resp), "authRequest").unwrap();
+    let fresh: Value = create_session(&emu, &alice.login_name, &alice.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cb: Value = Client::new().post(api(&emu, &format!("/v2/oidc/auth_requests/{ar}"))).bearer_auth(&lc).json(&json!({"session": {"sessionId": fresh["sessionId"], "sessionToken": fresh["sessionToken"]}})).send().await.unwrap().json().await.unwrap();
+    let tokens = exchange(
+        &emu,
+        &query(
+            &url::Url::parse(cb["callbackUrl"].as_str().unwrap()).unwrap(),
+            "code",
+        )
+        .unwrap(),
+        &verifier,
+    )
+    .await;
+    let info: Value = Client::new()
+        .get(api(&emu, "/oidc/v1/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["urn:zitadel:iam:user:metadata"]["plan"], "cHJv");
+    let resp = Client::new()
+        .delete(api(&emu, &format!("/v2/users/{uid}/metadata?keys=plan")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Memberships and permissions of the caller
+    let manager: Value = create_session(&emu, "manager@acme.localhost", "Password1!")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mt = manager["sessionToken"].as_str().unwrap().to_owned();
+    let ms: Value = Client::new()
+        .post(api(&emu, "/auth/v1/memberships/me/_search"))
+        .bearer_auth(&mt)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ms["result"][0]["roles"], json!(["ORG_OWNER"]));
+    assert_eq!(ms["result"][0]["orgId"], emu.seed_info().org_id.as_str());
+    let ps: Value = Client::new()
+        .post(api(&emu, "/auth/v1/permissions/zitadel/me/_search"))
+        .bearer_auth(&mt)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ps: Vec<String> = serde_json::from_value(ps["result"].clone()).unwrap();
+    assert!(ps.contains(&"user.write".to_owned()) && !ps.contains(&"org.create".to_owned()));
+    // Deleting yourself needs user.self.delete; the manager may delete
+    let resp = Client::new()
+        .delete(api(&emu, &format!("/v2/users/{uid}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = Client::new()
+        .delete(api(&emu, &format!("/v2/users/{uid}")))
+        .bearer_auth(&mt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = Client::new()
+        .get(api(&emu, "/oidc/v1/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        create_session(&emu, &alice.login_name, &alice.password)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    emu.shutdown().await;
+}

@@ -458,6 +458,41 @@ async fn api_responses_match_the_proto_messages() {
         None,
     )
     .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{uid}/metadata"),
+        lc.clone(),
+        Some(json!({"metadata": [{"key": "k", "value": "dg=="}]})),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{uid}/metadata/search"),
+        lc.clone(),
+        Some(json!({})),
+    )
+    .await;
+    send(
+        Method::DELETE,
+        format!("/v2/users/{uid}/metadata?keys=k"),
+        lc.clone(),
+        None,
+    )
+    .await;
+    send(
+        Method::POST,
+        "/auth/v1/memberships/me/_search".into(),
+        at.clone(),
+        Some(json!({})),
+    )
+    .await;
+    send(
+        Method::POST,
+        "/auth/v1/permissions/zitadel/me/_search".into(),
+        at.clone(),
+        Some(json!({})),
+    )
+    .await;
     // IdPs and intents (start only; the browser part is in tests/api.rs)
     let idps = send(
         Method::GET,

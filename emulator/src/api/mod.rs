@@ -5,6 +5,7 @@
 mod grants;
 pub(crate) mod idp;
 mod machine;
+mod me;
 mod mfa;
 mod oidc;
 mod orgs;
@@ -89,6 +90,12 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/management/v1/orgs/me/members/_search"),
     ("PUT", "/management/v1/orgs/me/members/{user_id}"),
     ("DELETE", "/management/v1/orgs/me/members/{user_id}"),
+    ("DELETE", "/v2/users/{user_id}"),
+    ("POST", "/v2/users/{user_id}/metadata"),
+    ("POST", "/v2/users/{user_id}/metadata/search"),
+    ("DELETE", "/v2/users/{user_id}/metadata"),
+    ("POST", "/auth/v1/memberships/me/_search"),
+    ("POST", "/auth/v1/permissions/zitadel/me/_search"),
     ("POST", "/v2/idp_intents"),
     ("POST", "/v2/idp_intents/{idp_intent_id}"),
     ("POST", "/v2/users/{user_id}/links"),
@@ -128,6 +135,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(grants::routes())
         .merge(phone::routes())
         .merge(idp::routes())
+        .merge(me::routes())
 }
 
 /// The authenticated caller of an API request.
@@ -200,7 +208,7 @@ pub(crate) fn session_by_token<'a>(
 }
 
 /// Permissions of ZITADEL's member roles (subset of `cmd/defaults.yaml`).
-fn role_permissions(role: &str) -> &'static [&'static str] {
+pub(crate) fn role_permissions(role: &str) -> &'static [&'static str] {
     match role {
         "IAM_OWNER" => &["*"],
         "IAM_LOGIN_CLIENT" => &[

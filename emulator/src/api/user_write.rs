@@ -226,6 +226,7 @@ pub(crate) fn add_human(
         state: UserState::Active,
         created: t,
         changed: t,
+        metadata: Default::default(),
     });
     for link in input.idp_links {
         crate::api::idp::add_link_to(model, &id, link)?;
@@ -334,6 +335,7 @@ async fn create_user(State(shared): State<AppState>, headers: HeaderMap, body: B
                     state: UserState::Active,
                     created: t,
                     changed: t,
+                    metadata: Default::default(),
                 });
                 Ok(json!({"id": id, "creationDate": rfc3339(t)}))
             }

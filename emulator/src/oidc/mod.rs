@@ -250,6 +250,14 @@ pub(crate) fn user_claims(
         c.insert("phone_number".into(), json!(h.phone));
         c.insert("phone_number_verified".into(), json!(h.phone_verified));
     }
+    if has("urn:zitadel:iam:user:metadata") && !user.metadata.is_empty() {
+        let md: serde_json::Map<String, Value> = user
+            .metadata
+            .iter()
+            .map(|(k, (v, _, _))| (k.clone(), json!(v)))
+            .collect();
+        c.insert("urn:zitadel:iam:user:metadata".into(), Value::Object(md));
+    }
     let org = model.org(&user.org_id);
     if (has(SCOPE_RESOURCE_OWNER) || scopes.iter().any(|s| s.starts_with(SCOPE_ORG_ID)))
         && let Some(org) = org
