@@ -822,3 +822,70 @@ async fn password_reset_by_email_code_in_the_hosted_login() {
     exchange(&emu, &query(&cb, "code").unwrap(), &v2).await;
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_with_the_test_idp_registers_then_recognises_the_user() {
+    let emu = start().await;
+    for round in 0..2 {
+        let client = browser();
+        let (verifier, challenge) = pkce();
+        let (resp, _) = follow(
+            &emu,
+            &client,
+            authorize_url(&emu, &challenge, "openid email", &[]),
+        )
+        .await;
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("Sign in with Test IdP"));
+        // The IdP button starts an intent and leads to the test IdP's page
+        let resp = post_form(
+            &emu,
+            &client,
+            "/ui/v2/login/idp/start",
+            &[
+                ("csrf", &hidden(&html, "csrf")),
+                ("requestId", &hidden(&html, "requestId")),
+                ("idpId", &hidden(&html, "idpId")),
+            ],
+        )
+        .await;
+        let (resp, _) = follow(&emu, &client, location(&emu, &resp)).await;
+        let page = resp.text().await.unwrap();
+        let resp = post_form(
+            &emu,
+            &client,
+            "/_emulator/test-idp/authorize",
+            &[
+                ("state", &hidden(&page, "state")),
+                ("sub", "ext-7"),
+                ("username", "ext.seven"),
+                ("email", "seven@idp.example"),
+                ("givenName", "Sev"),
+                ("familyName", "En"),
+                ("action", "login"),
+            ],
+        )
+        .await;
+        // /idps/callback → the login's success page → the client
+        let (resp, url) = follow(&emu, &client, location(&emu, &resp)).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::FOUND,
+            "round {round} ended at {url}"
+        );
+        let callback = location(&emu, &resp);
+        let tokens = exchange(&emu, &query(&callback, "code").unwrap(), &verifier).await;
+        let info: Value = Client::new()
+            .get(format!("{}/oidc/v1/userinfo", emu.issuer()))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(info["email"], "seven@idp.example");
+        assert_eq!(info["email_verified"], true);
+    }
+    emu.shutdown().await;
+}

@@ -183,6 +183,15 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
         "error.code_invalid" => ("Code is invalid", "Code ist ungültig"),
         "totp.title" => ("Verify 2-factor", "2-Faktor verifizieren"),
         "reset.link" => ("Reset password", "Passwort zurücksetzen"),
+        "idp.sign_in_with" => ("Sign in with", "Anmelden mit"),
+        "idp.failed" => (
+            "The login at the identity provider failed or was cancelled.",
+            "Die Anmeldung beim Identity Provider ist fehlgeschlagen oder wurde abgebrochen.",
+        ),
+        "idp.not_linked" => (
+            "No account is linked to this identity and registration is not allowed.",
+            "Mit dieser Identität ist kein Konto verknüpft, und Registrierung ist nicht erlaubt.",
+        ),
         "reset.title" => ("Set new password", "Neues Passwort setzen"),
         "reset.description" => (
             "Enter the code we sent to your email address and choose a new password.",

@@ -6,6 +6,7 @@
 //! matching token is rejected with 403.
 
 mod i18n;
+mod idp;
 mod register;
 mod reset;
 
@@ -23,6 +24,7 @@ use crate::util::{
     ct_eq, encode_query, form_get, html_escape, now, parse_form, random_token, sha256_hex,
 };
 use i18n::{Lang, t};
+use idp::{idp_failure, idp_start, idp_success};
 use register::{register_page, register_submit, verify_page, verify_submit};
 use reset::{reset_request, set_password_page, set_password_submit};
 
@@ -74,6 +76,9 @@ pub(crate) fn routes() -> Router<AppState> {
             &format!("{BASE}/password/set"),
             get(set_password_page).post(set_password_submit),
         )
+        .route(&format!("{BASE}/idp/start"), axum::routing::post(idp_start))
+        .route(&format!("{BASE}/idp/success"), get(idp_success))
+        .route(&format!("{BASE}/idp/failure"), get(idp_failure))
         .route("/device", get(device_redirect))
         .route(
             &format!("{BASE}/device"),
@@ -183,6 +188,8 @@ struct Ctx {
     allow_register: bool,
     /// Whether the org's login policy hides the password reset.
     hide_password_reset: bool,
+    /// External IdPs offered on the login page: (id, name).
+    idp_buttons: Vec<(String, String)>,
 }
 
 impl Ctx {
@@ -220,6 +227,15 @@ impl Ctx {
             allow_register: org.is_none_or(|o| model.login_policy_of(&o.id).0.allow_register),
             hide_password_reset: org
                 .is_some_and(|o| model.login_policy_of(&o.id).0.hide_password_reset),
+            idp_buttons: if org.is_none_or(|o| model.login_policy_of(&o.id).0.allow_external_idp) {
+                model
+                    .idps
+                    .iter()
+                    .map(|i| (i.id.clone(), i.name.clone()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -453,7 +469,27 @@ fn render_loginname(ctx: &Ctx, rid: &str, value: &str, error: Option<&str>) -> R
          <label for=\"loginName\">{label}</label>\
          <input type=\"text\" id=\"loginName\" name=\"loginName\" value=\"{value}\" autocomplete=\"username\" autofocus required>\
          {err}<button type=\"submit\">{next}</button></form>\
-         {register}",
+         {idp}{register}",
+        idp = if ctx.idp_buttons.is_empty() {
+            String::new()
+        } else {
+            ctx.idp_buttons
+                .iter()
+                .map(|(id, name)| {
+                    format!(
+                        "<form method=\"post\" action=\"{BASE}/idp/start\">{}\
+                         <input type=\"hidden\" name=\"requestId\" value=\"{}\">\
+                         <input type=\"hidden\" name=\"idpId\" value=\"{}\">\
+                         <button type=\"submit\" class=\"secondary\">{} {}</button></form>",
+                        ctx.hidden_csrf(),
+                        html_escape(rid),
+                        html_escape(id),
+                        html_escape(ctx.t("idp.sign_in_with")),
+                        html_escape(name)
+                    )
+                })
+                .collect::<String>()
+        },
         register = if ctx.allow_register {
             format!(
                 "<p><a href=\"{}\">{}</a></p>",
@@ -817,7 +853,7 @@ async fn otp_page(
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
     let sid = form_get(&q, "sessionId").unwrap_or_default();
-    if own_session(&model, &ctx, sid).is_none_or(|s| s.password_verified_at.is_none()) {
+    if own_session(&model, &ctx, sid).is_none_or(|s| !first_factor_done(&s)) {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     }
     render_otp(&ctx, channel, &flow.request_id(), sid, None, None)
@@ -841,9 +877,7 @@ async fn otp_submit(
     };
     let rid = flow.request_id();
     let sid = form_get(&form, "sessionId").unwrap_or_default().to_owned();
-    let Some(session) =
-        own_session(&model, &ctx, &sid).filter(|s| s.password_verified_at.is_some())
-    else {
+    let Some(session) = own_session(&model, &ctx, &sid).filter(first_factor_done) else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
     if form_get(&form, "action") == Some("resend") {
@@ -873,6 +907,11 @@ async fn otp_submit(
         s.changed = t;
     }
     complete(&shared, &mut model, &ctx, &flow, &sid)
+}
+
+/// Whether the session passed a first factor (password or external IdP).
+fn first_factor_done(s: &Session) -> bool {
+    s.password_verified_at.is_some() || s.intent_verified_at.is_some()
 }
 
 fn needs_totp(user: &crate::model::User) -> bool {
@@ -926,7 +965,7 @@ async fn totp_page(
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
     let sid = form_get(&q, "sessionId").unwrap_or_default();
-    if own_session(&model, &ctx, sid).is_none_or(|s| s.password_verified_at.is_none()) {
+    if own_session(&model, &ctx, sid).is_none_or(|s| !first_factor_done(&s)) {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     }
     render_totp(&ctx, &flow.request_id(), sid, None)
@@ -944,8 +983,7 @@ async fn totp_submit(State(shared): State<AppState>, headers: HeaderMap, body: B
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
     let sid = form_get(&form, "sessionId").unwrap_or_default();
-    let Some(session) = own_session(&model, &ctx, sid).filter(|s| s.password_verified_at.is_some())
-    else {
+    let Some(session) = own_session(&model, &ctx, sid).filter(first_factor_done) else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
     let secret = model
