@@ -100,6 +100,9 @@ pub(crate) struct Human {
     /// Pending phone verification code.
     #[serde(default)]
     pub(crate) phone_code: Option<PendingCode>,
+    /// Unused recovery codes (SHA-256 hex).
+    #[serde(default)]
+    pub(crate) recovery_codes: Vec<String>,
 }
 
 /// A TOTP registration.
@@ -438,6 +441,9 @@ pub(crate) struct Session {
     /// When an IdP intent was last checked.
     #[serde(default)]
     pub(crate) intent_verified_at: Option<i64>,
+    /// When a recovery code was last used.
+    #[serde(default)]
+    pub(crate) recovery_code_verified_at: Option<i64>,
 }
 
 impl Session {
@@ -453,6 +459,7 @@ impl Session {
             .max(self.totp_verified_at)
             .max(self.otp_email_verified_at)
             .max(self.otp_sms_verified_at)
+            .max(self.recovery_code_verified_at)
     }
 
     /// Authentication method references for tokens.
@@ -483,7 +490,8 @@ impl Session {
             && (!user.has_second_factor()
                 || self.totp_verified_at.is_some()
                 || self.otp_email_verified_at.is_some()
-                || self.otp_sms_verified_at.is_some())
+                || self.otp_sms_verified_at.is_some()
+                || self.recovery_code_verified_at.is_some())
     }
 }
 

@@ -336,6 +336,7 @@ pub(crate) fn build_state(
                 otp_email: false,
                 otp_sms: false,
                 phone_code: None,
+                recovery_codes: Vec::new(),
             }),
             state: UserState::Active,
             created,

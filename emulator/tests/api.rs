@@ -2094,3 +2094,71 @@ async fn metadata_memberships_permissions_and_user_deletion() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recovery_codes_are_generated_once_and_used_once() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let alice = emu.seed_info().users[2].clone();
+    let uid = alice.user_id.clone();
+    let s: Value = create_session(&emu, &alice.login_name, &alice.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = s["sessionToken"].as_str().unwrap().to_owned();
+    let resp = Client::new()
+        .post(api(&emu, &format!("/v2/users/{uid}/recovery_codes")))
+        .bearer_auth(&token)
+        .json(&json!({"count": 3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let codes: Vec<String> =
+        serde_json::from_value(resp.json::<Value>().await.unwrap()["recoveryCodes"].clone())
+            .unwrap();
+    assert_eq!(codes.len(), 3);
+    let again = Client::new()
+        .post(api(&emu, &format!("/v2/users/{uid}/recovery_codes")))
+        .bearer_auth(&token)
+        .json(&json!({"count": 3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let sid = s["sessionId"].as_str().unwrap();
+    let check = |code: String| {
+        let url = api(&emu, &format!("/v2/sessions/{sid}"));
+        let lc = lc.clone();
+        async move {
+            Client::new()
+                .patch(url)
+                .bearer_auth(lc)
+                .json(&json!({"checks": {"recoveryCode": {"code": code}}}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(check(codes[0].clone()).await, StatusCode::OK);
+    assert_eq!(
+        check(codes[0].clone()).await,
+        StatusCode::BAD_REQUEST,
+        "single use"
+    );
+    let resp = Client::new()
+        .delete(api(&emu, &format!("/v2/users/{uid}/recovery_codes")))
+        .bearer_auth(&lc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        check(codes[1].clone()).await,
+        StatusCode::BAD_REQUEST,
+        "removed"
+    );
+    emu.shutdown().await;
+}

@@ -27,6 +27,10 @@ pub(super) fn routes() -> Router<AppState> {
             post(add_otp_email).delete(remove_otp_email),
         )
         .route(
+            "/v2/users/{id}/recovery_codes",
+            post(generate_recovery_codes).delete(remove_recovery_codes),
+        )
+        .route(
             "/v2/users/{id}/authentication_methods",
             axum::routing::get(auth_methods),
         )
@@ -274,6 +278,9 @@ async fn auth_methods(
             if h.otp_email {
                 methods.push("AUTHENTICATION_METHOD_TYPE_OTP_EMAIL");
             }
+            if !h.recovery_codes.is_empty() {
+                methods.push("AUTHENTICATION_METHOD_TYPE_RECOVERY_CODE");
+            }
         }
         let mut v = json!({"details": {"timestamp": crate::util::rfc3339(now())}});
         if !methods.is_empty() {
@@ -283,5 +290,88 @@ async fn auth_methods(
             v["authMethodTypes"] = json!(methods);
         }
         Ok(v)
+    })())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RecoveryRequest {
+    count: i32,
+}
+
+async fn generate_recovery_codes(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        let org = check(&model, &headers, &id)?;
+        let req: RecoveryRequest = parse_body(&body, "GenerateRecoveryCodesRequest")?;
+        if !(1..=50).contains(&req.count) {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "",
+                "invalid GenerateRecoveryCodesRequest.Count: value must be inside range [1, 50]",
+            ));
+        }
+        let codes: Vec<String> = (0..req.count)
+            .map(|_| {
+                let raw = crate::util::random_from(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 10);
+                format!("{}-{}", &raw[..5], &raw[5..])
+            })
+            .collect();
+        let user = model.users.iter_mut().find(|u| u.id == id).ok_or_else(|| {
+            ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+        })?;
+        let UserKind::Human(h) = &mut user.kind else {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-USER04",
+                "User is not human",
+            ));
+        };
+        if !h.recovery_codes.is_empty() {
+            return Err(ApiError::new(
+                GrpcCode::AlreadyExists,
+                "EMU-MFA12",
+                "Recovery codes already exist",
+            ));
+        }
+        h.recovery_codes = codes.iter().map(|c| crate::util::sha256_hex(c)).collect();
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &org), "recoveryCodes": codes}))
+    })())
+}
+
+async fn remove_recovery_codes(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let mut model = shared.lock();
+    respond((|| {
+        let org = check(&model, &headers, &id)?;
+        let user = model.users.iter_mut().find(|u| u.id == id).ok_or_else(|| {
+            ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+        })?;
+        let UserKind::Human(h) = &mut user.kind else {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "EMU-USER04",
+                "User is not human",
+            ));
+        };
+        if h.recovery_codes.is_empty() {
+            return Err(ApiError::new(
+                GrpcCode::NotFound,
+                "EMU-MFA13",
+                "No recovery codes",
+            ));
+        }
+        h.recovery_codes.clear();
+        let seq = model.next_sequence();
+        Ok(json!({"details": details(seq, now(), &org)}))
     })())
 }

@@ -60,6 +60,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/users/{user_id}/phone/verify"),
     ("POST", "/v2/users/{user_id}/otp_sms"),
     ("DELETE", "/v2/users/{user_id}/otp_sms"),
+    ("POST", "/v2/users/{user_id}/recovery_codes"),
+    ("DELETE", "/v2/users/{user_id}/recovery_codes"),
     ("POST", "/v2/users/{user_id}/otp_email"),
     ("DELETE", "/v2/users/{user_id}/otp_email"),
     ("GET", "/v2/users/{user_id}/authentication_methods"),

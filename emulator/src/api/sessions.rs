@@ -36,6 +36,7 @@ struct Checks {
     otp_email: Option<CheckTotp>,
     otp_sms: Option<CheckTotp>,
     idp_intent: Option<CheckIntent>,
+    recovery_code: Option<CheckTotp>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -272,6 +273,37 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
         session.otp_email_challenge = None;
         session.otp_email_verified_at = Some(t);
     }
+    if let Some(cr) = checks.recovery_code {
+        if session.user_id.is_empty() {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS04",
+                "A user check is required",
+            ));
+        }
+        let hash = sha256_hex(cr.code.trim());
+        let uid = session.user_id.clone();
+        let used = model
+            .users
+            .iter_mut()
+            .find(|u| u.id == uid)
+            .and_then(|u| match &mut u.kind {
+                UserKind::Human(h) => {
+                    let pos = h.recovery_codes.iter().position(|c| ct_eq(c, &hash))?;
+                    h.recovery_codes.remove(pos);
+                    Some(())
+                }
+                UserKind::Machine(_) => None,
+            });
+        if used.is_none() {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-SESS15",
+                "Invalid recovery code",
+            ));
+        }
+        session.recovery_code_verified_at = Some(t);
+    }
     if let Some(co) = checks.otp_sms {
         let Some(challenge) = session.otp_sms_challenge.as_ref() else {
             return Err(ApiError::new(
@@ -452,6 +484,7 @@ async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
         otp_sms_challenge: None,
         otp_sms_verified_at: None,
         intent_verified_at: None,
+        recovery_code_verified_at: None,
     };
     if let Err(e) = apply_checks(&mut model, &mut session, req.checks.unwrap_or_default()) {
         return e.into_response();
@@ -572,6 +605,9 @@ pub(crate) fn session_json(model: &Model, s: &Session) -> Value {
     }
     if let Some(p) = s.otp_sms_verified_at {
         factors.insert("otpSms".into(), json!({"verifiedAt": rfc3339(p)}));
+    }
+    if let Some(p) = s.recovery_code_verified_at {
+        factors.insert("recoveryCode".into(), json!({"verifiedAt": rfc3339(p)}));
     }
     let mut v = json!({
         "id": s.id,

@@ -222,6 +222,7 @@ pub(crate) fn add_human(
             otp_email: false,
             otp_sms: false,
             phone_code: None,
+            recovery_codes: Vec::new(),
         }),
         state: UserState::Active,
         created: t,
