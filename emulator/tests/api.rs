@@ -2162,3 +2162,47 @@ async fn recovery_codes_are_generated_once_and_used_once() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_users_filters_and_respects_user_read() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let all: Value = Client::new()
+        .post(api(&emu, "/v2/users"))
+        .bearer_auth(&lc)
+        .json(&json!({"query": {"limit": 100, "asc": true}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all["details"]["totalResult"], "4",
+        "three humans and the login client"
+    );
+    let humans: Value = Client::new().post(api(&emu, "/v2/users")).bearer_auth(&lc).json(&json!({"queries": [{"typeQuery": {"type": "TYPE_HUMAN"}}, {"emailQuery": {"emailAddress": "ALICE@", "method": "TEXT_QUERY_METHOD_STARTS_WITH_IGNORE_CASE"}}]})).send().await.unwrap().json().await.unwrap();
+    assert_eq!(humans["details"]["totalResult"], "1");
+    assert_eq!(
+        humans["result"][0]["preferredLoginName"],
+        "alice@acme.localhost"
+    );
+    // A plain user sees only herself
+    let s: Value = create_session(&emu, "alice@acme.localhost", "Password1!")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mine: Value = Client::new()
+        .post(api(&emu, "/v2/users"))
+        .bearer_auth(s["sessionToken"].as_str().unwrap())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["details"]["totalResult"], "1");
+    emu.shutdown().await;
+}

@@ -299,6 +299,13 @@ async fn api_responses_match_the_proto_messages() {
     )
     .await;
     send(Method::GET, "/auth/v1/users/me".into(), lc.clone(), None).await;
+    send(
+        Method::POST,
+        "/v2/users".into(),
+        lc.clone(),
+        Some(json!({"query": {"limit": 10}})),
+    )
+    .await;
     // Service user credentials
     let m = send(
         Method::POST,

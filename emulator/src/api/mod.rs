@@ -8,7 +8,7 @@ mod machine;
 mod me;
 mod mfa;
 mod oidc;
-mod orgs;
+pub(crate) mod orgs;
 pub(crate) mod phone;
 mod policies;
 mod sessions;
@@ -46,6 +46,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/users/new"),
     ("POST", "/v2/users/human"),
     ("GET", "/v2/users/{user_id}"),
+    ("POST", "/v2/users"),
     ("POST", "/v2/users/{user_id}/email/verify"),
     ("POST", "/v2/users/{user_id}/email/resend"),
     ("POST", "/v2/users/{user_id}/email/send"),

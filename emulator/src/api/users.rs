@@ -17,6 +17,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v2/users/{id}", get(get_user))
         .route("/auth/v1/users/me", get(get_me))
+        .route("/v2/users", axum::routing::post(list_users))
 }
 
 fn state_name(s: UserState) -> &'static str {
@@ -158,6 +159,148 @@ async fn get_me(State(shared): State<AppState>, headers: HeaderMap) -> Response 
                 ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
             })
     });
+    match result {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct TextQuery {
+    user_name: Option<String>,
+    display_name: Option<String>,
+    email_address: Option<String>,
+    login_name: Option<String>,
+    method: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct IdsQuery {
+    user_ids: Vec<String>,
+    organization_id: Option<String>,
+    #[serde(rename = "type")]
+    user_type: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct UserQuery {
+    user_name_query: Option<TextQuery>,
+    display_name_query: Option<TextQuery>,
+    email_query: Option<TextQuery>,
+    login_name_query: Option<TextQuery>,
+    in_user_ids_query: Option<IdsQuery>,
+    organization_id_query: Option<IdsQuery>,
+    type_query: Option<IdsQuery>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ListQuery {
+    limit: Option<u32>,
+    asc: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ListUsersRequest {
+    query: Option<ListQuery>,
+    queries: Vec<UserQuery>,
+}
+
+fn matches(model: &Model, u: &User, q: &UserQuery) -> bool {
+    use crate::api::orgs::text_matches;
+    let display = match &u.kind {
+        UserKind::Human(h) => h.display_name.clone(),
+        UserKind::Machine(m) => m.name.clone(),
+    };
+    let email = u.human().map(|h| h.email.clone()).unwrap_or_default();
+    q.user_name_query.as_ref().is_none_or(|t| {
+        text_matches(
+            &u.username,
+            t.user_name.as_deref().unwrap_or_default(),
+            t.method.as_deref(),
+        )
+    }) && q.display_name_query.as_ref().is_none_or(|t| {
+        text_matches(
+            &display,
+            t.display_name.as_deref().unwrap_or_default(),
+            t.method.as_deref(),
+        )
+    }) && q.email_query.as_ref().is_none_or(|t| {
+        text_matches(
+            &email,
+            t.email_address.as_deref().unwrap_or_default(),
+            t.method.as_deref(),
+        )
+    }) && q.login_name_query.as_ref().is_none_or(|t| {
+        text_matches(
+            &model.login_name(u),
+            t.login_name.as_deref().unwrap_or_default(),
+            t.method.as_deref(),
+        )
+    }) && q
+        .in_user_ids_query
+        .as_ref()
+        .is_none_or(|i| i.user_ids.contains(&u.id))
+        && q.organization_id_query
+            .as_ref()
+            .is_none_or(|o| o.organization_id.as_deref() == Some(u.org_id.as_str()))
+        && q.type_query
+            .as_ref()
+            .is_none_or(|t| match t.user_type.as_deref() {
+                Some("TYPE_HUMAN") => u.human().is_some(),
+                Some("TYPE_MACHINE") => u.human().is_none(),
+                _ => true,
+            })
+}
+
+pub(super) async fn list_users(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let req: ListUsersRequest = crate::api::parse_body(&body, "ListUsersRequest")?;
+        let query = req.query.unwrap_or_default();
+        let limit = query.limit.unwrap_or(100);
+        if limit > 1000 {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "QUERY-4M0fs",
+                "Limit is too big",
+            ));
+        }
+        let mut found: Vec<&User> = model
+            .users
+            .iter()
+            .filter(|u| {
+                u.id == caller.user_id
+                    || has_permission(&model, &caller, "user.read", Some(&u.org_id))
+            })
+            .filter(|u| req.queries.iter().all(|q| matches(&model, u, q)))
+            .collect();
+        found.sort_by(|a, b| a.username.cmp(&b.username));
+        if !query.asc {
+            found.reverse();
+        }
+        let total = found.len();
+        let users: Vec<Value> = found
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(100))
+            .map(|u| v2_user(&model, u))
+            .collect();
+        let mut v = json!({"details": {"timestamp": rfc3339(crate::util::now())}});
+        if total > 0 {
+            v["details"]["totalResult"] = json!(total.to_string());
+            v["result"] = json!(users);
+        }
+        Ok(v)
+    })();
     match result {
         Ok(v) => axum::Json(v).into_response(),
         Err(e) => e.into_response(),
