@@ -2206,3 +2206,86 @@ async fn list_users_filters_and_respects_user_read() {
     assert_eq!(mine["details"]["totalResult"], "1");
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forced_mfa_sets_up_totp_in_the_hosted_login() {
+    let emu = start().await;
+    let manager: Value = create_session(&emu, "manager@acme.localhost", "Password1!")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let resp = Client::new()
+        .post(api(&emu, "/management/v1/policies/login"))
+        .bearer_auth(manager["sessionToken"].as_str().unwrap())
+        .json(&json!({"allowUsernamePassword": true, "allowRegister": true, "forceMfa": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Given a user without a second factor, the login asks to set one up
+    let alice = emu.seed_info().users[2].clone();
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let next = login_with_password(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    assert!(next.path().ends_with("/ui/v2/login/mfa/set"), "{next}");
+    let html = client.get(next).send().await.unwrap().text().await.unwrap();
+    let start = html.find("id=\"totp-secret\">").unwrap() + "id=\"totp-secret\">".len();
+    let secret = html[start..start + 32].to_owned();
+    let form = |code: String| {
+        vec![
+            ("csrf", hidden(&html, "csrf")),
+            ("requestId", hidden(&html, "requestId")),
+            ("sessionId", hidden(&html, "sessionId")),
+            ("action", "totp".to_owned()),
+            ("code", code),
+        ]
+    };
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/mfa/set"))
+        .form(&form("000000".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/mfa/set"))
+        .form(&form(totp_now(&secret)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    exchange(
+        &emu,
+        &query(&location(&emu, &resp), "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    // Then the user has TOTP
+    let methods: Value = Client::new()
+        .get(api(
+            &emu,
+            &format!("/v2/users/{}/authentication_methods", alice.user_id),
+        ))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        methods["authMethodTypes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("AUTHENTICATION_METHOD_TYPE_TOTP"))
+    );
+    emu.shutdown().await;
+}

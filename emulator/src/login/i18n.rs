@@ -183,6 +183,18 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
         "error.code_invalid" => ("Code is invalid", "Code ist ungültig"),
         "totp.title" => ("Verify 2-factor", "2-Faktor verifizieren"),
         "reset.link" => ("Reset password", "Passwort zurücksetzen"),
+        "mfa.title" => (
+            "Set up 2-factor authentication",
+            "2-Faktor-Authentifizierung einrichten",
+        ),
+        "mfa.description" => (
+            "Your organization requires a second factor. Add this key to your authenticator app, then enter the code it shows.",
+            "Deine Organisation verlangt einen zweiten Faktor. Füge diesen Schlüssel deiner Authenticator-App hinzu und gib den angezeigten Code ein.",
+        ),
+        "mfa.email" => (
+            "Use codes by email instead",
+            "Stattdessen Codes per E-Mail verwenden",
+        ),
         "idp.sign_in_with" => ("Sign in with", "Anmelden mit"),
         "idp.failed" => (
             "The login at the identity provider failed or was cancelled.",

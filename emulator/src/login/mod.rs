@@ -7,6 +7,7 @@
 
 mod i18n;
 mod idp;
+mod mfa_setup;
 mod register;
 mod reset;
 
@@ -25,6 +26,7 @@ use crate::util::{
 };
 use i18n::{Lang, t};
 use idp::{idp_failure, idp_start, idp_success};
+use mfa_setup::{mfa_set_page, mfa_set_submit};
 use register::{register_page, register_submit, verify_page, verify_submit};
 use reset::{reset_request, set_password_page, set_password_submit};
 
@@ -79,6 +81,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(&format!("{BASE}/idp/start"), axum::routing::post(idp_start))
         .route(&format!("{BASE}/idp/success"), get(idp_success))
         .route(&format!("{BASE}/idp/failure"), get(idp_failure))
+        .route(
+            &format!("{BASE}/mfa/set"),
+            get(mfa_set_page).post(mfa_set_submit),
+        )
         .route("/device", get(device_redirect))
         .route(
             &format!("{BASE}/device"),
@@ -738,6 +744,18 @@ fn after_password(
         send_otp(model, sid, channel);
         return see_other(&page_url(
             channel.path(),
+            &[("requestId", &flow.request_id()), ("sessionId", sid)],
+        ));
+    }
+    // The login policy may force MFA: set up a second factor first.
+    let (policy, _) = model.login_policy_of(&user.org_id);
+    let via_idp = model
+        .sessions
+        .get(sid)
+        .is_some_and(|s| s.password_verified_at.is_none() && s.intent_verified_at.is_some());
+    if policy.force_mfa || (policy.force_mfa_local_only && !via_idp) {
+        return see_other(&page_url(
+            "mfa/set",
             &[("requestId", &flow.request_id()), ("sessionId", sid)],
         ));
     }
