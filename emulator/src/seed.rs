@@ -337,6 +337,7 @@ pub(crate) fn build_state(
                 otp_sms: false,
                 phone_code: None,
                 recovery_codes: Vec::new(),
+                otp_failed_attempts: 0,
             }),
             state: UserState::Active,
             created,

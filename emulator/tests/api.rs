@@ -2289,3 +2289,76 @@ async fn forced_mfa_sets_up_totp_in_the_hosted_login() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_one_time_codes_lock_the_user_at_max_otp_attempts() {
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let manager: Value = create_session(&emu, "manager@acme.localhost", "Password1!")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let resp = Client::new()
+        .post(api(&emu, "/management/v1/policies/lockout"))
+        .bearer_auth(manager["sessionToken"].as_str().unwrap())
+        .json(&json!({"maxOtpAttempts": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let alice = emu.seed_info().users[2].clone();
+    let s: Value = create_session(&emu, &alice.login_name, &alice.password)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = s["sessionToken"].as_str().unwrap().to_owned();
+    let reg: Value = Client::new()
+        .post(api(&emu, &format!("/v2/users/{}/totp", alice.user_id)))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = reg["secret"].as_str().unwrap().to_owned();
+    Client::new()
+        .post(api(
+            &emu,
+            &format!("/v2/users/{}/totp/verify", alice.user_id),
+        ))
+        .bearer_auth(&token)
+        .json(&json!({"code": totp_now(&secret)}))
+        .send()
+        .await
+        .unwrap();
+    let sid = s["sessionId"].as_str().unwrap();
+    let check = |code: String| {
+        let url = api(&emu, &format!("/v2/sessions/{sid}"));
+        let lc = lc.clone();
+        async move {
+            Client::new()
+                .patch(url)
+                .bearer_auth(lc)
+                .json(&json!({"checks": {"totp": {"code": code}}}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let first = check("000000".into()).await;
+    assert_eq!(first["code"], 3);
+    assert_eq!(first["details"][0]["failedAttempts"], 1);
+    let second = check("000000".into()).await;
+    assert_eq!(second["code"], 9, "locked at the limit: {second}");
+    // Even the right code is refused now
+    let third = check(totp_now(&secret)).await;
+    assert_eq!(third["code"], 9);
+    emu.shutdown().await;
+}

@@ -154,6 +154,15 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
         session.user_id = user.id;
         session.user_verified_at = t;
     }
+    let otp_check = checks.totp.is_some() || checks.otp_email.is_some() || checks.otp_sms.is_some();
+    if otp_check
+        && let Some(user) = model.user(&session.user_id)
+        && user.state == UserState::Locked
+    {
+        return Err(locked_error(
+            user.human().map_or(0, |h| h.otp_failed_attempts),
+        ));
+    }
     if let Some(ci) = checks.idp_intent {
         let (idp_id, external) =
             crate::api::idp::succeeded_intent(model, &ci.idp_intent_id, &ci.idp_intent_token)?;
@@ -243,13 +252,10 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
                 )
             })?;
         if !crate::totp::verify(&secret, &ct.code, t) {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "EMU-SESS07",
-                "Invalid code",
-            ));
+            return Err(otp_failure(model, &session.user_id));
         }
         session.totp_verified_at = Some(t);
+        model.reset_otp_failures(&session.user_id);
     }
     if let Some(co) = checks.otp_email {
         let ok = session
@@ -264,14 +270,11 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
             ));
         }
         if !ok {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "EMU-SESS07",
-                "Invalid code",
-            ));
+            return Err(otp_failure(model, &session.user_id));
         }
         session.otp_email_challenge = None;
         session.otp_email_verified_at = Some(t);
+        model.reset_otp_failures(&session.user_id);
     }
     if let Some(cr) = checks.recovery_code {
         if session.user_id.is_empty() {
@@ -313,14 +316,11 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
             ));
         };
         if !challenge.matches(&co.code) {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "EMU-SESS07",
-                "Invalid code",
-            ));
+            return Err(otp_failure(model, &session.user_id));
         }
         session.otp_sms_challenge = None;
         session.otp_sms_verified_at = Some(t);
+        model.reset_otp_failures(&session.user_id);
     }
     Ok(())
 }
@@ -410,6 +410,22 @@ fn apply_challenges(
         }
     }
     Ok((!out.is_empty()).then_some(Value::Object(out)))
+}
+
+/// Records a failed one-time code; the error carries the failed attempts and
+/// turns into the locked error at the lockout limit.
+fn otp_failure(model: &mut Model, user_id: &str) -> ApiError {
+    let (attempts, locked) = model.record_otp_failure(user_id);
+    if locked {
+        locked_error(attempts)
+    } else {
+        ApiError::credentials(
+            GrpcCode::InvalidArgument,
+            "EMU-SESS07",
+            "Invalid code",
+            attempts,
+        )
+    }
 }
 
 /// The error for a locked user (with `CredentialsCheckError`).

@@ -223,6 +223,7 @@ pub(crate) fn add_human(
             otp_sms: false,
             phone_code: None,
             recovery_codes: Vec::new(),
+            otp_failed_attempts: 0,
         }),
         state: UserState::Active,
         created: t,

@@ -903,13 +903,25 @@ async fn otp_submit(
         send_otp(&mut model, &sid, channel);
         return render_otp(&ctx, channel, &rid, &sid, Some("verify.sent"), None);
     }
+    if model
+        .user(&session.user_id)
+        .is_none_or(|u| u.state != UserState::Active)
+    {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.user_locked");
+    }
     let code = form_get(&form, "code").unwrap_or_default();
     let challenge = match channel {
         OtpChannel::Email => session.otp_email_challenge.as_ref(),
         OtpChannel::Sms => session.otp_sms_challenge.as_ref(),
     };
     if !challenge.is_some_and(|c| c.matches(code)) {
-        return render_otp(&ctx, channel, &rid, &sid, None, Some("error.code_invalid"));
+        let (_, locked) = model.record_otp_failure(&session.user_id);
+        let key = if locked {
+            "error.user_locked"
+        } else {
+            "error.code_invalid"
+        };
+        return render_otp(&ctx, channel, &rid, &sid, None, Some(key));
     }
     if let Some(s) = model.sessions.get_mut(&sid) {
         let t = now();
@@ -1005,6 +1017,12 @@ async fn totp_submit(State(shared): State<AppState>, headers: HeaderMap, body: B
     let Some(session) = own_session(&model, &ctx, sid).filter(first_factor_done) else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
+    if model
+        .user(&session.user_id)
+        .is_none_or(|u| u.state != UserState::Active)
+    {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.user_locked");
+    }
     let secret = model
         .user(&session.user_id)
         .and_then(|u| u.human())
@@ -1015,7 +1033,13 @@ async fn totp_submit(State(shared): State<AppState>, headers: HeaderMap, body: B
     if secret.is_empty()
         || !crate::totp::verify(&secret, form_get(&form, "code").unwrap_or_default(), t)
     {
-        return render_totp(&ctx, &flow.request_id(), sid, Some("error.code_invalid"));
+        let (_, locked) = model.record_otp_failure(&session.user_id);
+        let key = if locked {
+            "error.user_locked"
+        } else {
+            "error.code_invalid"
+        };
+        return render_totp(&ctx, &flow.request_id(), sid, Some(key));
     }
     if let Some(s) = model.sessions.get_mut(sid) {
         s.totp_verified_at = Some(t);
