@@ -292,9 +292,22 @@ async fn fifty_concurrent_access_token_calls_at_expiry_make_one_refresh() {
     let browser = Browser::start().await.unwrap();
     let store = tempfile::tempdir().unwrap();
     let client = client(&provider, &store);
-    loopback_login(&client, &browser, "frank").await;
-    // Wait until the access token has expired
-    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let session = loopback_login(&client, &browser, "frank").await;
+    // Wait until the access token has expired (by the SDK's own clock)
+    let expires_at = session.expires_at.expect("the provider sends expires_in");
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let wait = (expires_at as f64 + 1.0 - unix_now()).max(0.0);
+    assert!(
+        wait < 15.0,
+        "a short-lived token expires at {expires_at}, now {}",
+        unix_now()
+    );
+    tokio::time::sleep(Duration::from_secs_f64(wait)).await;
     provider.clear_requests().unwrap();
 
     let calls: Vec<_> = (0..50)
