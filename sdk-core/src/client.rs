@@ -497,12 +497,6 @@ impl Client {
     ) -> Result<crate::IdTokenClaims> {
         let (header, alg) = id_token::parse_header(token)?;
         let provider = self.provider().await?;
-        // The ID token's iss must equal the issuer exactly as discovery spells it
-        // (already checked to be the configured one).
-        let exp = Expectations {
-            issuer: &provider.metadata.issuer,
-            ..exp
-        };
         if let Some(k) = id_token::select_key(&provider.keys, header.kid.as_deref(), alg) {
             return id_token::verify(token, alg, k, &exp);
         }
@@ -657,11 +651,14 @@ impl Client {
         let id_token = resp.id_token.clone().ok_or_else(|| {
             Error::malformed(&self.inner.issuer, "the token response has no id_token")
         })?;
+        let provider = self.provider().await?;
         let claims = self
             .validate_id_token(
                 id_token.expose(),
                 Expectations {
-                    issuer: "",
+                    // The ID token's iss must equal the issuer exactly as discovery
+                    // spells it (already checked to be the configured one).
+                    issuer: &provider.metadata.issuer,
                     client_id: &self.inner.client_id,
                     nonce: pending.map(|p| p.nonce.expose()),
                     original_nonce: None,
@@ -859,7 +856,7 @@ impl Client {
                     .validate_id_token(
                         id.expose(),
                         Expectations {
-                            issuer: "",
+                            issuer: &provider.metadata.issuer,
                             client_id: &self.inner.client_id,
                             nonce: None,
                             original_nonce: current.nonce.as_deref(),
