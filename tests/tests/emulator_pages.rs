@@ -1,0 +1,280 @@
+//! The emulator's hosted pages driven in headless Chromium (issue 3 §6): the
+//! login (in English and German), registration with the email code, password
+//! reset, device-code entry and approval, and the logout page.
+//!
+//! Each test starts its own emulator and browser; every wait is bounded by
+//! [`integration_tests::timeout`]; everything happens on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use integration_tests::{Browser, CallbackListener, Pkce, http_client, random_token};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+use zitadel_emulator::{Emulator, EmulatorConfig, RunningEmulator};
+
+const POLL: Duration = Duration::from_millis(100);
+
+/// What the browser shows, read in one round trip.
+#[derive(Debug, Default, Deserialize)]
+struct Snapshot {
+    url: String,
+    lang: String,
+    text: String,
+}
+
+impl Snapshot {
+    fn path(&self) -> String {
+        Url::parse(&self.url)
+            .map(|u| u.path().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+const SNAPSHOT_JS: &str = r#"
+return {
+  url: location.href,
+  lang: document.documentElement ? (document.documentElement.lang || '') : '',
+  text: document.body ? document.body.innerText : '',
+};
+"#;
+
+async fn snapshot(c: &Client) -> Option<Snapshot> {
+    let value = c.execute(SNAPSHOT_JS, vec![]).await.ok()?;
+    serde_json::from_value(value).ok()
+}
+
+/// Waits (bounded) until the page satisfies `ready`, and returns it.
+async fn wait_for(c: &Client, what: &str, ready: impl Fn(&Snapshot) -> bool) -> Snapshot {
+    let deadline = tokio::time::Instant::now() + integration_tests::timeout();
+    let mut last = Snapshot::default();
+    loop {
+        if let Some(s) = snapshot(c).await {
+            if ready(&s) {
+                return s;
+            }
+            last = s;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}; the browser shows {} (lang {:?}): {}",
+            last.url,
+            last.lang,
+            last.text.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until the browser shows the page at `path` with an element matching `css`.
+async fn wait_for_page(c: &Client, path: &str, css: &str) -> Snapshot {
+    let deadline = tokio::time::Instant::now() + integration_tests::timeout();
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let s = wait_for(c, &format!("the page {path}"), |s| s.path() == path).await;
+        if c.find(Locator::Css(css)).await.is_ok() {
+            return s;
+        }
+        assert!(
+            !left.is_zero(),
+            "the page {path} has no {css}: {}",
+            s.text.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until the page's text contains `text`.
+async fn wait_for_text(c: &Client, text: &str) -> Snapshot {
+    wait_for(c, &format!("the text {text:?}"), |s| s.text.contains(text)).await
+}
+
+/// Types `value` into the (visible) input named `name`.
+async fn fill(c: &Client, name: &str, value: &str) {
+    let css = format!(r#"input[name="{name}"]:not([type="hidden"])"#);
+    let input = c
+        .find(Locator::Css(&css))
+        .await
+        .unwrap_or_else(|e| panic!("no input {css}: {e}"));
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+/// Clicks the element matching `css`.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+/// Clicks the submit button of the form that has a field matching `field`
+/// (a CSS selector for an element inside the form).
+async fn submit_form_with(c: &Client, field: &str) {
+    click(c, &format!(r#"form:has({field}) button[type="submit"]"#)).await;
+}
+
+/// An authorization URL of the seeded native app with PKCE, plus its state.
+fn authorize_url(
+    emu: &RunningEmulator,
+    redirect_uri: &str,
+    pkce: &Pkce,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> (String, String) {
+    let state = random_token(12);
+    let mut url = Url::parse(&format!("{}/oauth/v2/authorize", emu.issuer())).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &emu.seed_info().client_id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("response_type", "code")
+        .append_pair("scope", scope)
+        .append_pair("state", &state)
+        .append_pair("code_challenge", &pkce.challenge)
+        .append_pair("code_challenge_method", pkce.method())
+        .extend_pairs(extra);
+    (url.to_string(), state)
+}
+
+/// Waits for the redirect to the listener's `/callback`, checks `state` and
+/// `iss`, and redeems the code; returns the token response.
+async fn callback_tokens(
+    emu: &RunningEmulator,
+    listener: &mut CallbackListener,
+    state: &str,
+    pkce: &Pkce,
+) -> Value {
+    let request = listener
+        .next_request_to("/callback", integration_tests::timeout())
+        .await
+        .unwrap();
+    assert_eq!(request.query_param("state").as_deref(), Some(state));
+    assert_eq!(
+        request.query_param("iss").as_deref(),
+        Some(emu.issuer()),
+        "{}",
+        request.target
+    );
+    let code = request
+        .query_param("code")
+        .unwrap_or_else(|| panic!("no code in {}", request.target));
+    let resp = http_client()
+        .post(format!("{}/oauth/v2/token", emu.issuer()))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &listener.redirect_uri()),
+            ("client_id", &emu.seed_info().client_id),
+            ("code_verifier", &pkce.verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "token exchange: {resp:?}");
+    resp.json().await.unwrap()
+}
+
+async fn userinfo(emu: &RunningEmulator, access_token: &str) -> reqwest::Response {
+    http_client()
+        .get(format!("{}/oidc/v1/userinfo", emu.issuer()))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Login name page → password page, in the browser as it is.
+async fn enter_login_and_password(c: &Client, login_name: &str, password: &str) {
+    wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
+    fill(c, "loginName", login_name).await;
+    submit_form_with(c, r#"input[name="loginName"]"#).await;
+    wait_for_page(c, "/ui/v2/login/password", r#"input[name="password"]"#).await;
+    fill(c, "password", password).await;
+    submit_form_with(c, r#"input[name="password"]"#).await;
+}
+
+async fn start() -> (RunningEmulator, Browser) {
+    let emu = Emulator::start(EmulatorConfig::ephemeral()).await.unwrap();
+    let browser = Browser::start().await.unwrap();
+    (emu, browser)
+}
+
+fn alice(emu: &RunningEmulator) -> zitadel_emulator::SeedUserInfo {
+    emu.seed_info()
+        .users
+        .iter()
+        .find(|u| u.login_name.starts_with("alice@"))
+        .cloned()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_name_then_password_redirects_with_code_and_state() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid email", &[]);
+    let user = alice(&emu);
+
+    c.goto(&url).await.unwrap();
+    let page = wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
+    assert_eq!(page.lang, "en");
+    assert!(page.text.contains("Welcome back!"), "{}", page.text);
+    assert!(page.text.contains("ACME"), "{}", page.text);
+    enter_login_and_password(c, &user.login_name, &user.password).await;
+
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    let info: Value = userinfo(&emu, tokens["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], user.user_id);
+    assert_eq!(info["email"], user.login_name);
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_pages_are_german_with_ui_locales_de() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(
+        &emu,
+        &listener.redirect_uri(),
+        &pkce,
+        "openid",
+        &[("ui_locales", "de")],
+    );
+    let user = alice(&emu);
+
+    c.goto(&url).await.unwrap();
+    let page = wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
+    assert_eq!(page.lang, "de");
+    assert!(page.text.contains("Willkommen zurück!"), "{}", page.text);
+    assert!(page.text.contains("Loginname"), "{}", page.text);
+    assert!(!page.text.contains("Welcome back!"), "{}", page.text);
+    fill(c, "loginName", &user.login_name).await;
+    submit_form_with(c, r#"input[name="loginName"]"#).await;
+    let page = wait_for_page(c, "/ui/v2/login/password", r#"input[name="password"]"#).await;
+    assert_eq!(page.lang, "de");
+    assert!(
+        page.text.contains("Gib dein Passwort ein."),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("Passwort zurücksetzen"), "{}", page.text);
+    fill(c, "password", &user.password).await;
+    submit_form_with(c, r#"input[name="password"]"#).await;
+
+    callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    browser.close().await;
+    emu.shutdown().await;
+}
