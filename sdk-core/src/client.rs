@@ -186,7 +186,7 @@ impl ClientBuilder {
         if self.account.is_empty() {
             return Err(Error::config("the account name is empty"));
         }
-        let http = Http::new(self.timeout, &self.ui_locales)?;
+        let http = Http::new(self.timeout, &self.ui_locales, self.clock.clone())?;
         let inner = Inner {
             issuer,
             client_id: self.client_id,
@@ -374,6 +374,12 @@ impl Client {
 
     fn now(&self) -> i64 {
         self.inner.clock.now()
+    }
+
+    /// Our clock corrected by the server's `Date` header: for checking the
+    /// server's token times (`exp`, `iat`, `auth_time`).
+    fn server_now(&self) -> i64 {
+        self.now() + self.inner.http.server_skew()
     }
 
     fn account_hash(&self) -> String {
@@ -665,7 +671,7 @@ impl Client {
                     max_age: pending.and_then(|p| p.max_age),
                     access_token: Some(resp.access_token.expose()),
                     previous_sub: None,
-                    now: self.now(),
+                    now: self.server_now(),
                     leeway: self.inner.leeway,
                 },
             )
@@ -863,7 +869,7 @@ impl Client {
                             max_age: None,
                             access_token: Some(resp.access_token.expose()),
                             previous_sub: current.claims.as_ref().map(|c| c.sub.as_str()),
-                            now,
+                            now: self.server_now(),
                             leeway: self.inner.leeway,
                         },
                     )

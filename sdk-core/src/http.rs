@@ -6,9 +6,11 @@
 //! `Accept-Language` carries the configured locales.
 
 use crate::error::{Error, ErrorKind, Result, redact_url};
+use crate::platform::Clock;
 use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, HeaderMap, HeaderValue, USER_AGENT};
 use serde::de::DeserializeOwned;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use url::Url;
@@ -51,12 +53,22 @@ pub(crate) struct Http {
     client: Arc<OnceLock<reqwest::Client>>,
     timeout: Duration,
     headers: HeaderMap,
+    clock: Arc<dyn Clock>,
+    /// The server's clock minus ours, in seconds, from the last `Date` header.
+    skew: Arc<AtomicI64>,
 }
+
+/// A `Date` header further off than this is ignored as broken rather than trusted.
+const MAX_SKEW: i64 = 24 * 3600;
 
 impl Http {
     /// Builds the client: rustls with the ring provider and the platform's
     /// certificate verifier, no redirects, timeouts, `Accept-Language`.
-    pub(crate) fn new(timeout: Duration, locales: &[String]) -> Result<Self> {
+    pub(crate) fn new(
+        timeout: Duration,
+        locales: &[String],
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(lang) = accept_language(locales) {
@@ -72,7 +84,32 @@ impl Http {
             client: Arc::new(OnceLock::new()),
             timeout,
             headers,
+            clock,
+            skew: Arc::new(AtomicI64::new(0)),
         })
+    }
+
+    /// The server's clock minus ours, in seconds, as last seen in a `Date`
+    /// header of the issuer (0 until one is seen). ID token times are checked
+    /// against our clock corrected by this, so a device whose clock is off
+    /// by minutes or hours still validates fresh tokens.
+    pub(crate) fn server_skew(&self) -> i64 {
+        self.skew.load(Ordering::Relaxed)
+    }
+
+    fn observe_date(&self, resp: &reqwest::Response) {
+        let server = resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        if let Some(server) = server {
+            let skew = server.as_secs() as i64 - self.clock.now();
+            if skew.abs() <= MAX_SKEW {
+                self.skew.store(skew, Ordering::Relaxed);
+            }
+        }
     }
 
     /// The reqwest client, built on first use: loading the platform's
@@ -119,6 +156,7 @@ impl Http {
             req = req.bearer_auth(token);
         }
         let resp = req.send().await.map_err(|e| network(url, e))?;
+        self.observe_date(&resp);
         let status = resp.status();
         if status.as_u16() == 401 && bearer.is_some() {
             return Err(ErrorKind::NotSignedIn.into());
@@ -154,6 +192,7 @@ impl Http {
             .send()
             .await
             .map_err(|e| network(url, e))?;
+        self.observe_date(&resp);
         let status = resp.status().as_u16();
         let body = read_limited(resp).await?;
         Ok((status, body))

@@ -391,3 +391,49 @@ async fn an_expired_device_code_ends_the_flow() {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Expired);
 }
+
+#[tokio::test]
+async fn a_device_clock_two_hours_behind_is_corrected_from_the_date_header() {
+    // The server's clock is two hours ahead of ours: its ID token's iat is
+    // "in the future" for us, and only the Date header tells the truth.
+    let idp = Idp::start().await;
+    let client = idp.client(Arc::new(MemoryStore::new()));
+    let (cb, nonce) = idp.begin(&client).await;
+    let ahead = 2 * 3600;
+    let mut claims = json!({
+        "iss": idp.issuer(), "sub": "u1", "aud": "app",
+        "exp": now() + ahead + 300, "iat": now() + ahead, "nonce": nonce,
+    });
+    let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    h.kid = Some("k1".into());
+    let id_token = jsonwebtoken::encode(&h, &claims, &idp.key).unwrap();
+    let server_date =
+        httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(ahead as u64));
+    Mock::given(method("POST"))
+        .and(path("/oauth/v2/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("date", server_date.as_str())
+                .set_body_json(json!({
+                    "access_token": "at", "token_type": "Bearer", "expires_in": 3600,
+                    "id_token": id_token
+                })),
+        )
+        .up_to_n_times(1)
+        .mount(&idp.server)
+        .await;
+    let session = client.complete_login(&cb).await.unwrap();
+    assert_eq!(session.subject, "u1");
+
+    // Without the Date header the same token is refused (iat in the future).
+    let client = idp.client(Arc::new(MemoryStore::new()));
+    let (cb, nonce) = idp.begin(&client).await;
+    claims["nonce"] = json!(nonce);
+    idp.token_once(json!({
+        "access_token": "at", "token_type": "Bearer",
+        "id_token": jsonwebtoken::encode(&h, &claims, &idp.key).unwrap()
+    }))
+    .await;
+    let err = client.complete_login(&cb).await.unwrap_err();
+    assert!(err.message().contains("issue time"), "{err}");
+}
