@@ -278,3 +278,132 @@ async fn login_pages_are_german_with_ui_locales_de() {
     browser.close().await;
     emu.shutdown().await;
 }
+
+/// The code of the newest message to `to` in the outbox, once one arrives
+/// with an id not in `seen` (bounded wait).
+async fn outbox_code(emu: &RunningEmulator, to: &str, seen: &[String]) -> String {
+    let deadline = tokio::time::Instant::now() + integration_tests::timeout();
+    loop {
+        let message = emu
+            .outbox()
+            .into_iter()
+            .rev()
+            .find(|m| m.to == to && !seen.contains(&m.id));
+        if let Some(message) = message {
+            return message
+                .code
+                .unwrap_or_else(|| panic!("a message without a code: {}", message.text));
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no message to {to} in the outbox: {:?}",
+            emu.outbox()
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_with_the_email_code_from_the_outbox() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(
+        &emu,
+        &listener.redirect_uri(),
+        &pkce,
+        "openid email profile",
+        &[("prompt", "create")],
+    );
+    let email = "zoe@example.com";
+
+    c.goto(&url).await.unwrap();
+    let page = wait_for_page(c, "/ui/v2/login/register", r#"input[name="givenName"]"#).await;
+    assert!(
+        page.text.contains("The password must have:"),
+        "{}",
+        page.text
+    );
+    fill(c, "givenName", "Zoe").await;
+    fill(c, "familyName", "Zed").await;
+    fill(c, "email", email).await;
+    fill(c, "password", "Sup3r-secret").await;
+    fill(c, "passwordConfirm", "Sup3r-secret").await;
+    click(c, r#"input[name="acceptTerms"]"#).await;
+    submit_form_with(c, r#"input[name="givenName"]"#).await;
+
+    let page = wait_for_page(c, "/ui/v2/login/verify", r#"input[name="code"]"#).await;
+    assert!(page.text.contains(email), "{}", page.text);
+    let code = outbox_code(&emu, email, &[]).await;
+    fill(c, "code", &code).await;
+    submit_form_with(c, r#"input[name="code"]"#).await;
+
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    let info: Value = userinfo(&emu, tokens["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["email"], email);
+    assert_eq!(info["email_verified"], true);
+    assert_eq!(info["given_name"], "Zoe");
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_reset_by_email_code() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let user = alice(&emu);
+    let new_password = "N3w-secret!";
+
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
+    fill(c, "loginName", &user.login_name).await;
+    submit_form_with(c, r#"input[name="loginName"]"#).await;
+    let page = wait_for_page(c, "/ui/v2/login/password", r#"input[name="password"]"#).await;
+    assert!(page.text.contains("Reset password"), "{}", page.text);
+    let seen: Vec<String> = emu.outbox().into_iter().map(|m| m.id).collect();
+    click(
+        c,
+        r#"form[action$="/password/reset"] button[type="submit"]"#,
+    )
+    .await;
+    wait_for_page(c, "/ui/v2/login/password/set", r#"input[name="code"]"#).await;
+    let code = outbox_code(&emu, &user.login_name, &seen).await;
+    fill(c, "code", &code).await;
+    fill(c, "password", new_password).await;
+    fill(c, "passwordConfirm", new_password).await;
+    submit_form_with(c, r#"input[name="code"]"#).await;
+    callback_tokens(&emu, &mut listener, &state, &pkce).await;
+
+    // The new password works in a new browser session, the old one does not.
+    // (WebDriver deletes the cookies of the current page's origin: the emulator's.)
+    c.goto(&format!(
+        "{}/.well-known/openid-configuration",
+        emu.issuer()
+    ))
+    .await
+    .unwrap();
+    browser.forget_sessions().await.unwrap();
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
+    fill(c, "loginName", &user.login_name).await;
+    submit_form_with(c, r#"input[name="loginName"]"#).await;
+    wait_for_page(c, "/ui/v2/login/password", r#"input[name="password"]"#).await;
+    fill(c, "password", &user.password).await;
+    submit_form_with(c, r#"input[name="password"]"#).await;
+    wait_for_text(c, "Password is invalid").await;
+    fill(c, "password", new_password).await;
+    submit_form_with(c, r#"input[name="password"]"#).await;
+    callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    browser.close().await;
+    emu.shutdown().await;
+}
