@@ -407,3 +407,142 @@ async fn password_reset_by_email_code() {
     browser.close().await;
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_code_is_entered_and_approved_on_the_device_page() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let user = alice(&emu);
+    let http = http_client();
+    let client_id = emu.seed_info().client_id.clone();
+    let auth: Value = http
+        .post(format!("{}/oauth/v2/device_authorization", emu.issuer()))
+        .form(&[("client_id", client_id.as_str()), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_code = auth["user_code"].as_str().unwrap();
+    let device_code = auth["device_code"].as_str().unwrap();
+    let interval = Duration::from_secs(auth["interval"].as_u64().unwrap_or(5));
+    let verification_uri = auth["verification_uri"].as_str().unwrap();
+    assert_eq!(verification_uri, format!("{}/device", emu.issuer()));
+
+    // The user opens the plain verification URI and types the code.
+    c.goto(verification_uri).await.unwrap();
+    let page = wait_for_page(c, "/ui/v2/login/device", r#"input[name="userCode"]"#).await;
+    assert!(
+        page.text.contains("Enter the code shown on your device."),
+        "{}",
+        page.text
+    );
+    fill(c, "userCode", user_code).await;
+    submit_form_with(c, r#"input[name="userCode"]"#).await;
+    enter_login_and_password(c, &user.login_name, &user.password).await;
+    let page = wait_for_page(
+        c,
+        "/ui/v2/login/device/consent",
+        r#"input[name="action"][value="allow"]"#,
+    )
+    .await;
+    assert!(
+        page.text.contains("wants to access your account"),
+        "{}",
+        page.text
+    );
+    submit_form_with(c, r#"input[name="action"][value="allow"]"#).await;
+    wait_for_text(c, "The device has been signed in").await;
+
+    // The device's poll now gets tokens (bounded; pending and slow_down wait
+    // for the interval).
+    let deadline = tokio::time::Instant::now() + integration_tests::timeout() + interval * 2;
+    let tokens = loop {
+        let resp = http
+            .post(format!("{}/oauth/v2/token", emu.issuer()))
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", device_code),
+                ("client_id", client_id.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap();
+        if status.is_success() {
+            break body;
+        }
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(
+            matches!(error, "authorization_pending" | "slow_down"),
+            "device poll: {status} {body}"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no tokens after approval: {body}"
+        );
+        tokio::time::sleep(interval + Duration::from_millis(200)).await;
+    };
+    let info: Value = userinfo(&emu, tokens["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], user.user_id);
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_page_ends_the_session_and_redirects_to_the_registered_uri() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let user = alice(&emu);
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    enter_login_and_password(c, &user.login_name, &user.password).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    let access_token = tokens["access_token"].as_str().unwrap();
+    assert!(userinfo(&emu, access_token).await.status().is_success());
+
+    // RP-initiated logout without id_token_hint: the user chooses on the page.
+    let logout_state = random_token(12);
+    let mut url = Url::parse(&format!("{}/oidc/v1/end_session", emu.issuer())).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &emu.seed_info().client_id)
+        .append_pair(
+            "post_logout_redirect_uri",
+            &format!("http://127.0.0.1:{}/logout", listener.port()),
+        )
+        .append_pair("state", &logout_state);
+    c.goto(url.as_str()).await.unwrap();
+    let page = wait_for_page(
+        c,
+        "/ui/v2/login/logout",
+        r#"input[name="sessionId"][value=""]"#,
+    )
+    .await;
+    assert!(
+        page.text.contains("Choose the session to end."),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains(&user.login_name), "{}", page.text);
+    submit_form_with(c, r#"input[name="sessionId"][value=""]"#).await;
+
+    let request = listener
+        .next_request_to("/logout", integration_tests::timeout())
+        .await
+        .unwrap();
+    assert_eq!(request.query_param("state"), Some(logout_state));
+    assert_eq!(
+        userinfo(&emu, access_token).await.status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    browser.close().await;
+    emu.shutdown().await;
+}
