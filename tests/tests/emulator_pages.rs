@@ -71,16 +71,20 @@ async fn wait_for(c: &Client, what: &str, ready: impl Fn(&Snapshot) -> bool) -> 
 /// Waits until the browser shows the page at `path` with an element matching `css`.
 async fn wait_for_page(c: &Client, path: &str, css: &str) -> Snapshot {
     let deadline = tokio::time::Instant::now() + integration_tests::timeout();
+    let mut last = Snapshot::default();
     loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let s = wait_for(c, &format!("the page {path}"), |s| s.path() == path).await;
-        if c.find(Locator::Css(css)).await.is_ok() {
-            return s;
+        if let Some(s) = snapshot(c).await {
+            if s.path() == path && c.find(Locator::Css(css)).await.is_ok() {
+                return s;
+            }
+            last = s;
         }
         assert!(
-            !left.is_zero(),
-            "the page {path} has no {css}: {}",
-            s.text.split_whitespace().collect::<Vec<_>>().join(" ")
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for the page {path} with {css}; the browser shows {} (lang {:?}): {}",
+            last.url,
+            last.lang,
+            last.text.split_whitespace().collect::<Vec<_>>().join(" ")
         );
         tokio::time::sleep(POLL).await;
     }
