@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, GrpcCode};
-use crate::model::{MemberResource, State as Model};
+use crate::model::{Human, MemberResource, State as Model, UserKind};
 use crate::oidc::SCOPE_ZITADEL_AUD;
 use crate::server::AppState;
 use crate::util::{ct_eq, now, rfc3339, sha256_hex};
@@ -340,6 +340,23 @@ pub(crate) fn require(
         Ok(())
     } else {
         Err(permission_denied())
+    }
+}
+
+/// The human user `id`, for a change (its `changed` time is set to now):
+/// `NotFound` for an unknown user, `FailedPrecondition` for a machine user.
+pub(crate) fn human_mut<'a>(model: &'a mut Model, id: &str) -> Result<&'a mut Human, ApiError> {
+    let user = model.users.iter_mut().find(|u| u.id == id).ok_or_else(|| {
+        ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+    })?;
+    user.changed = now();
+    match &mut user.kind {
+        UserKind::Human(h) => Ok(h),
+        UserKind::Machine(_) => Err(ApiError::new(
+            GrpcCode::FailedPrecondition,
+            "EMU-USER04",
+            "User is not human",
+        )),
     }
 }
 

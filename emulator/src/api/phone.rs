@@ -10,10 +10,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::{
-    Caller, authenticate, details, has_permission, parse_body, permission_denied, require,
+    Caller, authenticate, details, has_permission, human_mut, parse_body, permission_denied,
+    require,
 };
 use crate::error::{ApiError, GrpcCode};
-use crate::model::{Human, State as Model, UserKind};
+use crate::model::State as Model;
 use crate::server::AppState;
 use crate::util::now;
 
@@ -51,21 +52,6 @@ fn check(
         return Err(permission_denied());
     }
     Ok((caller, user.org_id.clone()))
-}
-
-fn human_mut<'a>(model: &'a mut Model, id: &str) -> Result<&'a mut Human, ApiError> {
-    let user = model.users.iter_mut().find(|u| u.id == id).ok_or_else(|| {
-        ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
-    })?;
-    user.changed = now();
-    match &mut user.kind {
-        UserKind::Human(h) => Ok(h),
-        UserKind::Machine(_) => Err(ApiError::new(
-            GrpcCode::FailedPrecondition,
-            "EMU-USER04",
-            "User is not human",
-        )),
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
