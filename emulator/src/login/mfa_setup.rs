@@ -38,14 +38,7 @@ fn render(
     email_option: bool,
     error: Option<&str>,
 ) -> Response {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}</p>",
-                html_escape(ctx.t(e))
-            )
-        })
-        .unwrap_or_default();
+    let err = ctx.alert(error);
     let hidden = format!(
         "{csrf}<input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
          <input type=\"hidden\" name=\"sessionId\" value=\"{sid}\">",

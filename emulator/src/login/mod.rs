@@ -249,6 +249,18 @@ impl Ctx {
         t(self.lang, key)
     }
 
+    /// The translated error paragraph of a form page, or nothing.
+    fn alert(&self, error: Option<&str>) -> String {
+        error
+            .map(|e| {
+                format!(
+                    "<p class=\"error\" role=\"alert\">{}</p>",
+                    html_escape(self.t(e))
+                )
+            })
+            .unwrap_or_default()
+    }
+
     fn hidden_csrf(&self) -> String {
         format!(
             "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
@@ -462,14 +474,7 @@ fn complete(
 // ---------------------------------------------------------------- login name
 
 fn render_loginname(ctx: &Ctx, rid: &str, value: &str, error: Option<&str>) -> Response {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}</p>",
-                html_escape(ctx.t(e))
-            )
-        })
-        .unwrap_or_default();
+    let err = ctx.alert(error);
     let body = format!(
         "<p>{desc}</p><form method=\"post\" action=\"{BASE}/loginname\">{csrf}\
          <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
@@ -586,14 +591,7 @@ fn render_password(
     login_name: &str,
     error: Option<&str>,
 ) -> Response {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}</p>",
-                html_escape(ctx.t(e))
-            )
-        })
-        .unwrap_or_default();
+    let err = ctx.alert(error);
     let body = format!(
         "<p>{login}</p><p>{desc}</p><form method=\"post\" action=\"{BASE}/password\">{csrf}\
          <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
@@ -815,14 +813,7 @@ fn render_otp(
     note: Option<&str>,
     error: Option<&str>,
 ) -> Response {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}</p>",
-                html_escape(ctx.t(e))
-            )
-        })
-        .unwrap_or_default();
+    let err = ctx.alert(error);
     let note = note
         .map(|n| format!("<p role=\"status\">{}</p>", html_escape(ctx.t(n))))
         .unwrap_or_default();
@@ -953,14 +944,7 @@ fn needs_totp(user: &crate::model::User) -> bool {
 // ---------------------------------------------------------------- TOTP
 
 fn render_totp(ctx: &Ctx, rid: &str, sid: &str, error: Option<&str>) -> Response {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}</p>",
-                html_escape(ctx.t(e))
-            )
-        })
-        .unwrap_or_default();
+    let err = ctx.alert(error);
     let body = format!(
         "<p>{desc}</p><form method=\"post\" action=\"{BASE}/otp/time-based\">{csrf}\
          <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
@@ -1137,14 +1121,7 @@ async fn device_redirect(RawQuery(q): RawQuery) -> Response {
 }
 
 fn render_device(ctx: &Ctx, code: &str, error: Option<&str>) -> Response {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}</p>",
-                html_escape(ctx.t(e))
-            )
-        })
-        .unwrap_or_default();
+    let err = ctx.alert(error);
     let body = format!(
         "<p>{desc}</p><form method=\"post\" action=\"{BASE}/device\">{csrf}\
          <label for=\"userCode\">{label}</label>\

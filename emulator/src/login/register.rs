@@ -56,14 +56,7 @@ fn render_register(
 ) -> Response {
     let rid = &flow.request_id();
     let org = flow.org_id().unwrap_or(&model.default_org_id).to_owned();
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}</p>",
-                html_escape(ctx.t(e))
-            )
-        })
-        .unwrap_or_default();
+    let err = ctx.alert(error);
     let field = |name: &str, key: &str, kind: &str, value: &str, auto: &str| {
         format!(
             "<label for=\"{name}\">{label}</label>\
@@ -234,14 +227,7 @@ fn render_verify(
     note: Option<&str>,
     error: Option<&str>,
 ) -> Response {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}</p>",
-                html_escape(ctx.t(e))
-            )
-        })
-        .unwrap_or_default();
+    let err = ctx.alert(error);
     let note = note
         .map(|n| format!("<p role=\"status\">{}</p>", html_escape(ctx.t(n))))
         .unwrap_or_default();

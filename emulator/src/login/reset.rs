@@ -60,14 +60,7 @@ pub(super) async fn reset_request(
 }
 
 fn render(ctx: &Ctx, rid: &str, sid: &str, error: Option<&str>) -> Response {
-    let err = error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}</p>",
-                html_escape(ctx.t(e))
-            )
-        })
-        .unwrap_or_default();
+    let err = ctx.alert(error);
     let body = format!(
         "<p>{desc}</p><form method=\"post\" action=\"{BASE}/password/set\">{csrf}\
          <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
