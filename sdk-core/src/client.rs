@@ -530,10 +530,17 @@ impl Client {
             .redirect_uri
             .clone()
             .ok_or_else(|| Error::config("no redirect URI is configured"))?;
-        self.start_login_with_redirect(&redirect, opts).await
+        self.start_login_with_redirect(&redirect, opts)
+            .await
+            .map(|(url, _)| url)
     }
 
-    async fn start_login_with_redirect(&self, redirect: &Url, opts: &LoginOptions) -> Result<Url> {
+    /// Builds and persists a login in flight; returns its URL and `state`.
+    async fn start_login_with_redirect(
+        &self,
+        redirect: &Url,
+        opts: &LoginOptions,
+    ) -> Result<(Url, Secret)> {
         let provider = self.provider().await?;
         let redirect = redirect.to_string();
         let params = RequestParams {
@@ -543,6 +550,7 @@ impl Client {
             ui_locales: &self.inner.ui_locales,
         };
         let (url, pending) = authorize::build(&provider.metadata, &params, opts, self.now())?;
+        let state = pending.state.clone();
         let stored = StoredPending {
             schema: SCHEMA,
             pending,
@@ -550,7 +558,7 @@ impl Client {
         self.inner
             .store
             .save(&self.pending_key(), &session::encode(&stored)?)?;
-        Ok(url)
+        Ok((url, state))
     }
 
     fn load_pending(&self) -> Result<PendingLogin> {
@@ -638,14 +646,11 @@ impl Client {
                 .map_err(|_| Error::internal("default redirect URI"))?,
         };
         let receiver = LoopbackReceiver::bind(&template).await?;
-        let url = self
+        let (url, state) = self
             .start_login_with_redirect(receiver.redirect_uri(), opts)
             .await?;
         browser.open(&url)?;
-        let pending = self.load_pending()?;
-        let callback = receiver
-            .wait(pending.state.expose(), timeout, cancel)
-            .await?;
+        let callback = receiver.wait(state.expose(), timeout, cancel).await?;
         self.complete_login(callback.as_str()).await
     }
 
@@ -932,7 +937,7 @@ impl Client {
     /// # Errors
     /// Not signed in; the server offers no userinfo endpoint; a `sub` mismatch.
     pub async fn userinfo(&self) -> Result<serde_json::Map<String, serde_json::Value>> {
-        let token = self.access_token().await?;
+        let (token, session) = self.refresh_inner(false).await?;
         let provider = self.provider().await?;
         let url = provider
             .metadata
@@ -945,8 +950,7 @@ impl Client {
             .get_json_with(url, Some(token.expose()))
             .await?;
         let sub = info.get("sub").and_then(|s| s.as_str());
-        let expected = self.session().await?.map(|s| s.subject);
-        if sub.is_none() || sub != expected.as_deref() {
+        if sub != Some(session.subject.as_str()) || session.subject.is_empty() {
             return Err(Error::token(TokenValidationError::UserinfoSubject));
         }
         Ok(info)
