@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a fresh machine
 # (Chromium, chromedriver, the oidc-provider npm packages, GNOME Keyring),
-# checks formatting and lints, and runs every test suite of the workspace —
+# checks formatting and lints, compile-checks sdk-core for macOS, iOS,
+# Windows and Android (scripts/cross-check.sh), and runs every test suite of
+# the workspace —
 # the OS keyring tests inside a private D-Bus session with an unlocked keyring.
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -13,5 +15,7 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== cross-check: macOS, iOS, Windows, Android (keyring stores included)"
+scripts/cross-check.sh
 echo "== cargo test (in a keyring session)"
 scripts/with-keyring.sh cargo test --workspace --no-fail-fast

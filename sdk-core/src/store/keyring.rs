@@ -3,8 +3,10 @@ use crate::error::{Error, Result};
 use keyring_core::{CredentialStore, Entry};
 use std::sync::Arc;
 
-/// The OS keyring: the Secret Service (GNOME Keyring, KWallet) on Linux.
-/// Each key is one keyring item of the service `zitadel-sdk`.
+/// The OS keyring: the Secret Service (GNOME Keyring, KWallet) on Linux, the
+/// login keychain on macOS, the protected-data keychain on iOS, the Credential
+/// Manager on Windows and, with the feature `keyring-android`, the Android
+/// Keystore. Each key is one keyring item of the service `zitadel-sdk`.
 pub struct KeyringStore {
     store: Arc<CredentialStore>,
     service: String,
@@ -51,28 +53,57 @@ fn platform_store() -> Result<Arc<CredentialStore>> {
     Ok(s)
 }
 
-// Not compiled on the project's Linux machines: written against the crate's API.
-#[cfg(all(target_os = "macos", feature = "keyring-apple"))]
+// The login keychain: usable by unsigned command-line programs as well.
+// Compile-checked by scripts/cross-check.sh, not run on the project's machines.
+#[cfg(target_os = "macos")]
 fn platform_store() -> Result<Arc<CredentialStore>> {
     let s = apple_native_keyring_store::keychain::Store::new().map_err(map_err)?;
     Ok(s)
 }
 
-// Not compiled on the project's Linux machines: written against the crate's API.
-#[cfg(all(target_os = "windows", feature = "keyring-windows"))]
+// iOS has only the protected-data keychain (items in the app's access group).
+// Compile-checked by scripts/cross-check.sh, not run on the project's machines.
+#[cfg(target_os = "ios")]
+fn platform_store() -> Result<Arc<CredentialStore>> {
+    let s = apple_native_keyring_store::protected::Store::new().map_err(map_err)?;
+    Ok(s)
+}
+
+// Compile-checked by scripts/cross-check.sh, not run on the project's machines.
+#[cfg(target_os = "windows")]
 fn platform_store() -> Result<Arc<CredentialStore>> {
     let s = windows_native_keyring_store::Store::new().map_err(map_err)?;
     Ok(s)
 }
 
+// SharedPreferences encrypted with an Android Keystore key. The store finds
+// the app's Context through the `ndk-context` crate, which panics when the app
+// has not handed it over yet; that panic becomes a typed error here.
+// Compile-checked by scripts/cross-check.sh, not run on the project's machines.
+#[cfg(all(target_os = "android", feature = "keyring-android"))]
+fn platform_store() -> Result<Arc<CredentialStore>> {
+    let config = std::collections::HashMap::from([("name", SERVICE)]);
+    match std::panic::catch_unwind(|| {
+        android_native_keyring_store::Store::new_with_configuration(&config)
+    }) {
+        Ok(Ok(s)) => Ok(s),
+        Ok(Err(e)) => Err(map_err(e)),
+        Err(_) => Err(Error::store(
+            "the Android context is not initialized: call io.crates.keyring.Keyring.initializeNdkContext(context) before creating the keyring store",
+        )),
+    }
+}
+
 #[cfg(not(any(
     target_os = "linux",
-    all(target_os = "macos", feature = "keyring-apple"),
-    all(target_os = "windows", feature = "keyring-windows")
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "windows",
+    all(target_os = "android", feature = "keyring-android")
 )))]
 fn platform_store() -> Result<Arc<CredentialStore>> {
     Err(Error::store(
-        "no keyring backend is compiled in for this platform: enable keyring-apple or keyring-windows, or pass your own TokenStore",
+        "no keyring backend is compiled in for this platform: enable the feature keyring-android on Android, or pass your own TokenStore",
     ))
 }
 
