@@ -34,6 +34,7 @@ mod seed;
 mod server;
 mod totp;
 mod util;
+mod webauthn;
 
 pub use api::API_ROUTES;
 pub use keys::KeyError;

@@ -106,6 +106,64 @@ pub(crate) struct Human {
     /// Failed one-time-code checks since the last success.
     #[serde(default)]
     pub(crate) otp_failed_attempts: u32,
+    /// U2F security keys and passkeys (pending and verified).
+    #[serde(default)]
+    pub(crate) webauthn: Vec<WebAuthnToken>,
+    /// Unused passkey registration codes.
+    #[serde(default)]
+    pub(crate) passkey_codes: Vec<PasskeyCode>,
+}
+
+impl Human {
+    /// The verified credentials of one kind.
+    pub(crate) fn webauthn_credentials(&self, kind: WebAuthnKind) -> Vec<serde_json::Value> {
+        self.webauthn
+            .iter()
+            .filter(|t| t.kind == kind)
+            .filter_map(|t| t.credential.clone())
+            .collect()
+    }
+
+    /// Whether the user has a verified credential of this kind.
+    pub(crate) fn has_webauthn(&self, kind: WebAuthnKind) -> bool {
+        self.webauthn
+            .iter()
+            .any(|t| t.kind == kind && t.credential.is_some())
+    }
+}
+
+/// The two uses of a WebAuthn credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum WebAuthnKind {
+    /// A second-factor security key (user presence).
+    U2f,
+    /// A passwordless credential (user verification required).
+    Passkey,
+}
+
+/// A WebAuthn credential of a user, pending until its registration is
+/// verified.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct WebAuthnToken {
+    pub(crate) id: String,
+    pub(crate) kind: WebAuthnKind,
+    /// The name given at verification.
+    pub(crate) name: String,
+    /// The registration state (webauthn-rs, as JSON) until verified.
+    pub(crate) registration: Option<serde_json::Value>,
+    /// The verified credential (webauthn-rs `SecurityKey` or `Passkey`, as JSON).
+    pub(crate) credential: Option<serde_json::Value>,
+    pub(crate) created: i64,
+    /// The caller who started the registration with a registration code.
+    #[serde(default)]
+    pub(crate) started_by: Option<String>,
+}
+
+/// A passkey registration code (`CreatePasskeyRegistrationLink`), single use.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct PasskeyCode {
+    pub(crate) id: String,
+    pub(crate) code: PendingCode,
 }
 
 /// A TOTP registration.
@@ -349,10 +407,15 @@ impl User {
         }
     }
 
-    /// Whether the user has a ready second factor (TOTP or email OTP).
+    /// Whether the user has a ready second factor (TOTP, OTP by email or
+    /// SMS, or a U2F security key).
     pub(crate) fn has_second_factor(&self) -> bool {
-        self.human()
-            .is_some_and(|h| h.otp_email || h.otp_sms || h.totp.as_ref().is_some_and(|t| t.ready))
+        self.human().is_some_and(|h| {
+            h.otp_email
+                || h.otp_sms
+                || h.totp.as_ref().is_some_and(|t| t.ready)
+                || h.has_webauthn(WebAuthnKind::U2f)
+        })
     }
 
     /// Checks the password.
@@ -447,6 +510,23 @@ pub(crate) struct Session {
     /// When a recovery code was last used.
     #[serde(default)]
     pub(crate) recovery_code_verified_at: Option<i64>,
+    /// WebAuthn challenge and check.
+    #[serde(default)]
+    pub(crate) webauthn: SessionWebAuthn,
+}
+
+/// The WebAuthn part of a session.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct SessionWebAuthn {
+    /// Pending challenge: the kind of credential asked for and the
+    /// webauthn-rs authentication state (JSON).
+    pub(crate) challenge: Option<(WebAuthnKind, serde_json::Value)>,
+    /// When an assertion was last verified.
+    pub(crate) verified_at: Option<i64>,
+    /// Whether that assertion verified the user.
+    pub(crate) user_verified: bool,
+    /// Whether it was made with a passkey (passwordless login).
+    pub(crate) passkey: bool,
 }
 
 impl Session {
@@ -463,10 +543,20 @@ impl Session {
             .max(self.otp_email_verified_at)
             .max(self.otp_sms_verified_at)
             .max(self.recovery_code_verified_at)
+            .max(self.webauthn.verified_at)
+    }
+
+    /// Whether a passkey with user verification was checked.
+    fn passwordless(&self) -> bool {
+        self.webauthn.verified_at.is_some() && self.webauthn.passkey && self.webauthn.user_verified
     }
 
     /// Authentication method references for tokens.
     pub(crate) fn amr(&self) -> Vec<String> {
+        if self.passwordless() {
+            // As ZITADEL: a passkey alone is multi-factor.
+            return vec!["user".to_owned(), "mfa".to_owned()];
+        }
         let mut amr = Vec::new();
         if self.password_verified_at.is_some() {
             amr.push("pwd".to_owned());
@@ -480,6 +570,9 @@ impl Session {
         {
             amr.push("otp".to_owned());
         }
+        if self.webauthn.verified_at.is_some() {
+            amr.push("user".to_owned());
+        }
         if amr.len() > 1 {
             amr.push("mfa".to_owned());
         }
@@ -487,10 +580,15 @@ impl Session {
     }
 
     /// Whether the session satisfies the user's login requirements: a
-    /// password check, plus TOTP when the user has a ready TOTP factor.
+    /// password, IdP or passkey check, plus a second factor when the user
+    /// has one (a passkey counts as both).
     pub(crate) fn is_authenticated_for(&self, user: &User) -> bool {
+        if self.passwordless() {
+            return true;
+        }
         (self.password_verified_at.is_some() || self.intent_verified_at.is_some())
             && (!user.has_second_factor()
+                || self.webauthn.verified_at.is_some()
                 || self.totp_verified_at.is_some()
                 || self.otp_email_verified_at.is_some()
                 || self.otp_sms_verified_at.is_some()

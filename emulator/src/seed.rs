@@ -338,6 +338,8 @@ pub(crate) fn build_state(
                 phone_code: None,
                 recovery_codes: Vec::new(),
                 otp_failed_attempts: 0,
+                webauthn: Vec::new(),
+                passkey_codes: Vec::new(),
             }),
             state: UserState::Active,
             created,

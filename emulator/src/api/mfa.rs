@@ -269,8 +269,14 @@ async fn auth_methods(
             if h.password_hash.is_some() {
                 methods.push("AUTHENTICATION_METHOD_TYPE_PASSWORD");
             }
+            if h.has_webauthn(crate::model::WebAuthnKind::Passkey) {
+                methods.push("AUTHENTICATION_METHOD_TYPE_PASSKEY");
+            }
             if h.totp.as_ref().is_some_and(|t| t.ready) {
                 methods.push("AUTHENTICATION_METHOD_TYPE_TOTP");
+            }
+            if h.has_webauthn(crate::model::WebAuthnKind::U2f) {
+                methods.push("AUTHENTICATION_METHOD_TYPE_U2F");
             }
             if h.otp_sms {
                 methods.push("AUTHENTICATION_METHOD_TYPE_OTP_SMS");

@@ -15,6 +15,7 @@ mod sessions;
 pub(crate) mod settings;
 pub(crate) mod user_write;
 mod users;
+pub(crate) mod webauthn;
 
 use axum::Router;
 use axum::http::{HeaderMap, header};
@@ -122,6 +123,15 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/management/v1/policies/lockout"),
     ("PUT", "/management/v1/policies/lockout"),
     ("DELETE", "/management/v1/policies/lockout"),
+    ("POST", "/v2/users/{user_id}/u2f"),
+    ("POST", "/v2/users/{user_id}/u2f/{u2f_id}"),
+    ("DELETE", "/v2/users/{user_id}/u2f/{u2f_id}"),
+    ("POST", "/v2/users/{user_id}/passkeys"),
+    ("POST", "/v2/users/{user_id}/passkeys/{passkey_id}"),
+    ("DELETE", "/v2/users/{user_id}/passkeys/{passkey_id}"),
+    ("POST", "/v2/users/{user_id}/passkeys/registration_link"),
+    ("POST", "/v2/users/{user_id}/passkeys/_search"),
+    ("POST", "/v2/users/{user_id}/authentication_factors/_search"),
 ];
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -139,6 +149,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(phone::routes())
         .merge(idp::routes())
         .merge(me::routes())
+        .merge(webauthn::routes())
 }
 
 /// The authenticated caller of an API request.

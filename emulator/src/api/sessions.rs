@@ -13,7 +13,7 @@ use crate::api::{
     Caller, authenticate, details, has_permission, parse_body, parse_duration, require,
 };
 use crate::error::{ApiError, GrpcCode};
-use crate::model::{Session, State as Model, UserKind, UserState};
+use crate::model::{Session, State as Model, UserKind, UserState, WebAuthnKind};
 use crate::server::AppState;
 use crate::util::{ct_eq, form_get, now, parse_form, random_token, rfc3339, sha256_hex};
 
@@ -37,6 +37,21 @@ struct Checks {
     otp_sms: Option<CheckTotp>,
     idp_intent: Option<CheckIntent>,
     recovery_code: Option<CheckTotp>,
+    #[serde(rename = "webAuthN", alias = "web_auth_n")]
+    web_auth_n: Option<CheckWebAuthN>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct CheckWebAuthN {
+    credential_assertion_data: Value,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct WebAuthNChallenge {
+    domain: String,
+    user_verification_requirement: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +91,8 @@ struct CreateSessionRequest {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct RequestChallenges {
+    #[serde(rename = "webAuthN", alias = "web_auth_n")]
+    web_auth_n: Option<WebAuthNChallenge>,
     otp_email: Option<OtpEmailChallenge>,
     otp_sms: Option<OtpSmsChallenge>,
 }
@@ -117,7 +134,12 @@ fn session_not_found() -> ApiError {
 
 /// Applies checks to a session (new or existing). Returns an error response
 /// (a wrong password carries `CredentialsCheckError` with `failedAttempts`).
-fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Result<(), ApiError> {
+fn apply_checks(
+    model: &mut Model,
+    session: &mut Session,
+    issuer: &str,
+    checks: Checks,
+) -> Result<(), ApiError> {
     let t = now();
     if let Some(cu) = checks.user {
         let user = match (cu.user_id, cu.login_name) {
@@ -307,6 +329,9 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
         }
         session.recovery_code_verified_at = Some(t);
     }
+    if let Some(cw) = checks.web_auth_n {
+        crate::webauthn::finish_login(model, session, issuer, &cw.credential_assertion_data)?;
+    }
     if let Some(co) = checks.otp_sms {
         let Some(challenge) = session.otp_sms_challenge.as_ref() else {
             return Err(ApiError::new(
@@ -329,10 +354,18 @@ fn apply_checks(model: &mut Model, session: &mut Session, checks: Checks) -> Res
 fn apply_challenges(
     model: &mut Model,
     session: &mut Session,
+    issuer: &str,
     req: Option<RequestChallenges>,
 ) -> Result<Option<Value>, ApiError> {
     let Some(req) = req else { return Ok(None) };
     let mut out = serde_json::Map::new();
+    if let Some(c) = req.web_auth_n {
+        let options = webauthn_challenge(model, session, issuer, &c)?;
+        out.insert(
+            "webAuthN".into(),
+            json!({"publicKeyCredentialRequestOptions": options}),
+        );
+    }
     if let Some(c) = req.otp_email {
         let user = model.user(&session.user_id).cloned().ok_or_else(|| {
             ApiError::new(
@@ -410,6 +443,34 @@ fn apply_challenges(
         }
     }
     Ok((!out.is_empty()).then_some(Value::Object(out)))
+}
+
+/// Creates a WebAuthn challenge: passkeys when user verification is
+/// required, U2F security keys otherwise (as ZITADEL). Returns the request
+/// options.
+fn webauthn_challenge(
+    model: &Model,
+    session: &mut Session,
+    issuer: &str,
+    req: &WebAuthNChallenge,
+) -> Result<Value, ApiError> {
+    let kind = match req.user_verification_requirement.as_deref() {
+        Some("USER_VERIFICATION_REQUIREMENT_REQUIRED") => WebAuthnKind::Passkey,
+        None
+        | Some(
+            "USER_VERIFICATION_REQUIREMENT_UNSPECIFIED"
+            | "USER_VERIFICATION_REQUIREMENT_PREFERRED"
+            | "USER_VERIFICATION_REQUIREMENT_DISCOURAGED",
+        ) => WebAuthnKind::U2f,
+        Some(_) => {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "",
+                "invalid RequestChallenges_WebAuthN.UserVerificationRequirement",
+            ));
+        }
+    };
+    crate::webauthn::begin_login(model, session, issuer, &req.domain, kind)
 }
 
 /// Records a failed one-time code; the error carries the failed attempts and
@@ -501,14 +562,21 @@ async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
         otp_sms_verified_at: None,
         intent_verified_at: None,
         recovery_code_verified_at: None,
+        webauthn: Default::default(),
     };
-    if let Err(e) = apply_checks(&mut model, &mut session, req.checks.unwrap_or_default()) {
+    if let Err(e) = apply_checks(
+        &mut model,
+        &mut session,
+        &shared.issuer,
+        req.checks.unwrap_or_default(),
+    ) {
         return e.into_response();
     }
-    let challenges = match apply_challenges(&mut model, &mut session, req.challenges) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
+    let challenges =
+        match apply_challenges(&mut model, &mut session, &shared.issuer, req.challenges) {
+            Ok(c) => c,
+            Err(e) => return e.into_response(),
+        };
     let token = finish_write(&mut model, &mut session);
     let mut body = json!({
         "details": details(session.sequence, session.changed, &model.instance_id),
@@ -558,13 +626,19 @@ async fn set(
             }
         }
     }
-    if let Err(e) = apply_checks(&mut model, &mut session, req.checks.unwrap_or_default()) {
+    if let Err(e) = apply_checks(
+        &mut model,
+        &mut session,
+        &shared.issuer,
+        req.checks.unwrap_or_default(),
+    ) {
         return e.into_response();
     }
-    let challenges = match apply_challenges(&mut model, &mut session, req.challenges) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
+    let challenges =
+        match apply_challenges(&mut model, &mut session, &shared.issuer, req.challenges) {
+            Ok(c) => c,
+            Err(e) => return e.into_response(),
+        };
     let token = finish_write(&mut model, &mut session);
     let mut body = json!({
         "details": details(session.sequence, session.changed, &model.instance_id),
@@ -624,6 +698,13 @@ pub(crate) fn session_json(model: &Model, s: &Session) -> Value {
     }
     if let Some(p) = s.recovery_code_verified_at {
         factors.insert("recoveryCode".into(), json!({"verifiedAt": rfc3339(p)}));
+    }
+    if let Some(p) = s.webauthn.verified_at {
+        let mut w = json!({"verifiedAt": rfc3339(p)});
+        if s.webauthn.user_verified {
+            w["userVerified"] = json!(true);
+        }
+        factors.insert("webAuthN".into(), w);
     }
     let mut v = json!({
         "id": s.id,

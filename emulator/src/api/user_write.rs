@@ -225,6 +225,8 @@ pub(crate) fn add_human(
             phone_code: None,
             recovery_codes: Vec::new(),
             otp_failed_attempts: 0,
+            webauthn: Vec::new(),
+            passkey_codes: Vec::new(),
         }),
         state: UserState::Active,
         created: t,

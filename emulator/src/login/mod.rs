@@ -446,6 +446,7 @@ fn create_session(model: &mut Model, user_id: &str, agent: &str) -> String {
             otp_sms_verified_at: None,
             intent_verified_at: None,
             recovery_code_verified_at: None,
+            webauthn: Default::default(),
         },
     );
     id
