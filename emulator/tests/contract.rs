@@ -5,11 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
+#[path = "common/soft_key.rs"]
+mod soft_key;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use common::*;
+use soft_key::SoftKey;
 use reqwest::{Client, Method};
 use serde_json::Value;
 
@@ -562,6 +565,112 @@ async fn api_responses_match_the_proto_messages() {
         ),
         lc.clone(),
         Some(json!({"deny": {}})),
+    )
+    .await;
+    // WebAuthn: a U2F key and a passkey of alice, registered and used
+    let aid = alice.user_id.clone();
+    let mut key = SoftKey::default();
+    let reg = send(
+        Method::POST,
+        format!("/v2/users/{aid}/u2f"),
+        lc.clone(),
+        Some(json!({"domain": "localhost"})),
+    )
+    .await;
+    let u2f_id = reg["u2fId"].as_str().unwrap().to_owned();
+    let cred = key
+        .create(emu.issuer(), &reg["publicKeyCredentialCreationOptions"])
+        .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{aid}/u2f/{u2f_id}"),
+        lc.clone(),
+        Some(json!({"publicKeyCredential": cred, "tokenName": "key"})),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{aid}/authentication_factors/_search"),
+        lc.clone(),
+        Some(json!({})),
+    )
+    .await;
+    send(
+        Method::GET,
+        format!("/v2/users/{aid}/authentication_methods"),
+        lc.clone(),
+        None,
+    )
+    .await;
+    let link = send(
+        Method::POST,
+        format!("/v2/users/{aid}/passkeys/registration_link"),
+        lc.clone(),
+        Some(json!({"returnCode": {}})),
+    )
+    .await;
+    let code = link["code"].clone();
+    let reg = send(
+        Method::POST,
+        format!("/v2/users/{aid}/passkeys"),
+        lc.clone(),
+        Some(json!({"code": code, "domain": "localhost"})),
+    )
+    .await;
+    let passkey_id = reg["passkeyId"].as_str().unwrap().to_owned();
+    let cred = key
+        .create(emu.issuer(), &reg["publicKeyCredentialCreationOptions"])
+        .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{aid}/passkeys/{passkey_id}"),
+        lc.clone(),
+        Some(json!({"publicKeyCredential": cred, "passkeyName": "passkey"})),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{aid}/passkeys/_search"),
+        lc.clone(),
+        Some(json!({})),
+    )
+    .await;
+    let ws = send(Method::POST, "/v2/sessions".into(), lc.clone(), Some(json!({"checks": {"user": {"userId": aid}}, "challenges": {"webAuthN": {"domain": "localhost", "userVerificationRequirement": "USER_VERIFICATION_REQUIREMENT_REQUIRED"}}}))).await;
+    let wsid = ws["sessionId"].as_str().unwrap().to_owned();
+    let assertion = key
+        .get(
+            emu.issuer(),
+            &ws["challenges"]["webAuthN"]["publicKeyCredentialRequestOptions"],
+        )
+        .await;
+    send(
+        Method::PATCH,
+        format!("/v2/sessions/{wsid}"),
+        lc.clone(),
+        Some(json!({"checks": {"webAuthN": {"credentialAssertionData": assertion}}})),
+    )
+    .await;
+    let ch = send(
+        Method::PATCH,
+        format!("/v2/sessions/{wsid}"),
+        lc.clone(),
+        Some(json!({"challenges": {"webAuthN": {"domain": "localhost"}}})),
+    )
+    .await;
+    assert!(ch["challenges"]["webAuthN"]["publicKeyCredentialRequestOptions"].is_object());
+    send(Method::GET, format!("/v2/sessions/{wsid}"), lc.clone(), None).await;
+    send(
+        Method::DELETE,
+        format!("/v2/users/{aid}/u2f/{u2f_id}"),
+        lc.clone(),
+        None,
+    )
+    .await;
+    send(
+        Method::DELETE,
+        format!("/v2/users/{aid}/passkeys/{passkey_id}"),
+        lc.clone(),
+        None,
     )
     .await;
     send(
