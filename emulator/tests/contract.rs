@@ -12,9 +12,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use common::*;
-use soft_key::SoftKey;
 use reqwest::{Client, Method};
 use serde_json::Value;
+use soft_key::SoftKey;
 
 fn proto_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/zitadel-api/proto");
@@ -658,7 +658,13 @@ async fn api_responses_match_the_proto_messages() {
     )
     .await;
     assert!(ch["challenges"]["webAuthN"]["publicKeyCredentialRequestOptions"].is_object());
-    send(Method::GET, format!("/v2/sessions/{wsid}"), lc.clone(), None).await;
+    send(
+        Method::GET,
+        format!("/v2/sessions/{wsid}"),
+        lc.clone(),
+        None,
+    )
+    .await;
     send(
         Method::DELETE,
         format!("/v2/users/{aid}/u2f/{u2f_id}"),

@@ -9,9 +9,9 @@ mod soft_key;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
-use soft_key::SoftKey;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
+use soft_key::SoftKey;
 use url::Url;
 use zitadel_emulator::{EmulatorConfig, RunningEmulator};
 
@@ -525,4 +525,253 @@ async fn webauthn_credentials_survive_a_restart_with_data() {
     let (status, body) = check(&second, &session, &assertion).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     second.shutdown().await;
+}
+
+/// The text between `start` and the next `end` in `html`.
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {html}"))
+        + start.len();
+    let to = html[from..].find(end).unwrap() + from;
+    &html[from..to]
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// A hosted WebAuthn page: its CSP allows exactly its script by nonce;
+/// returns the page and the options of its form.
+async fn webauthn_page(client: &Client, url: Url) -> (String, Value) {
+    let resp = client.get(url.clone()).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "{url}");
+    let csp = resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = resp.text().await.unwrap();
+    let nonce = between(&html, "<script nonce=\"", "\"");
+    assert!(
+        csp.contains(&format!("script-src 'nonce-{nonce}'")),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-eval") && !csp.contains("script-src 'unsafe-inline'"));
+    assert!(html.contains("src=\"/ui/v2/login/webauthn.js\""));
+    let options = serde_json::from_str(&unescape(between(&html, "data-options=\"", "\""))).unwrap();
+    (html, options)
+}
+
+/// Posts a WebAuthn page's form with `credential`.
+async fn post_credential(
+    emu: &RunningEmulator,
+    client: &Client,
+    path: &str,
+    html: &str,
+    credential: &Value,
+) -> reqwest::Response {
+    post_form(
+        emu,
+        client,
+        path,
+        &[
+            ("csrf", &hidden(html, "csrf")),
+            ("requestId", &hidden(html, "requestId")),
+            ("sessionId", &hidden(html, "sessionId")),
+            ("token", &hidden(html, "token")),
+            ("credential", &credential.to_string()),
+        ],
+    )
+    .await
+}
+
+/// The `amr` of the ID token issued for the code in `callback`.
+async fn amr_of(emu: &RunningEmulator, callback: &Url, verifier: &str) -> Value {
+    assert!(callback.as_str().starts_with(REDIRECT), "{callback}");
+    let tokens = exchange(emu, &query(callback, "code").unwrap(), verifier).await;
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let payload: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(id_token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    payload["amr"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hosted_login_asks_for_the_security_key_after_the_password() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].clone();
+    let mut key = SoftKey::default();
+    register_u2f(&emu, &mut key, &alice.user_id, &lc(&emu)).await;
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let next = login_with_password(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    assert!(next.path().ends_with("/ui/v2/login/u2f"), "{next}");
+    let (html, _) = webauthn_page(&client, next).await;
+    // A credential that does not verify shows the error and a new challenge
+    let resp = post_credential(&emu, &client, "/ui/v2/login/u2f", &html, &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("could not be verified"), "{html}");
+    let options: Value =
+        serde_json::from_str(&unescape(between(&html, "data-options=\"", "\""))).unwrap();
+    // A valid assertion finishes the login
+    let assertion = key.get(emu.issuer(), &options).await;
+    let resp = post_credential(&emu, &client, "/ui/v2/login/u2f", &html, &assertion).await;
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let amr = amr_of(&emu, &location(&emu, &resp), &verifier).await;
+    assert_eq!(amr, json!(["pwd", "user", "mfa"]));
+    // The script is served with its type
+    let resp = client
+        .get(api(&emu, "/ui/v2/login/webauthn.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hosted_login_signs_in_with_a_passkey_instead_of_the_password() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].clone();
+    let mut key = SoftKey::default();
+    let (status, reg) = send(
+        Client::new()
+            .post(api(&emu, &format!("/v2/users/{}/passkeys", alice.user_id)))
+            .bearer_auth(lc(&emu))
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reg}");
+    let cred = key
+        .create(emu.issuer(), &reg["publicKeyCredentialCreationOptions"])
+        .await;
+    let (status, body) = send(
+        Client::new()
+            .post(api(
+                &emu,
+                &format!(
+                    "/v2/users/{}/passkeys/{}",
+                    alice.user_id,
+                    reg["passkeyId"].as_str().unwrap()
+                ),
+            ))
+            .bearer_auth(lc(&emu))
+            .json(&json!({"publicKeyCredential": cred, "passkeyName": "Soft"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The password page offers the passkey
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let (resp, _) = follow(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+    )
+    .await;
+    let html = resp.text().await.unwrap();
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/loginname",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &hidden(&html, "requestId")),
+            ("loginName", &alice.login_name),
+        ],
+    )
+    .await;
+    let password_url = location(&emu, &resp);
+    let html = client
+        .get(password_url.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"passkey-login\""), "{html}");
+    assert!(html.contains("Sign in with a passkey"));
+    let mut passkey_url = Url::parse(&api(&emu, "/ui/v2/login/passkey")).unwrap();
+    passkey_url.set_query(password_url.query());
+    let (html, options) = webauthn_page(&client, passkey_url).await;
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+    let assertion = key.get(emu.issuer(), &options).await;
+    let resp = post_credential(&emu, &client, "/ui/v2/login/passkey", &html, &assertion).await;
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let amr = amr_of(&emu, &location(&emu, &resp), &verifier).await;
+    assert_eq!(amr, json!(["user", "mfa"]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forced_mfa_sets_up_a_security_key_or_a_passkey_in_the_hosted_login() {
+    let emu = start().await;
+    let (_, manager_token) = password_session(&emu, 1).await;
+    let (status, body) = send(
+        Client::new()
+            .post(api(&emu, "/management/v1/policies/login"))
+            .bearer_auth(&manager_token)
+            .json(&json!({"allowUsernamePassword": true, "forceMfa": true,
+                          "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Alice sets up a security key, the admin a passkey
+    for (user, path, method) in [
+        (2, "u2f/set", "AUTHENTICATION_METHOD_TYPE_U2F"),
+        (0, "passkey/set", "AUTHENTICATION_METHOD_TYPE_PASSKEY"),
+    ] {
+        let user = emu.seed_info().users[user].clone();
+        let mut key = SoftKey::default();
+        let client = browser();
+        let (verifier, challenge) = pkce();
+        let start = authorize_url(&emu, &challenge, "openid", &[]);
+        let next =
+            login_with_password(&emu, &client, start, &user.login_name, &user.password).await;
+        assert!(next.path().ends_with("/mfa/set"), "{next}");
+        let html = client
+            .get(next.clone())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("id=\"mfa-u2f\"") && html.contains("id=\"mfa-passkey\""));
+        let mut url = Url::parse(&api(&emu, &format!("/ui/v2/login/{path}"))).unwrap();
+        url.set_query(next.query());
+        let (html, options) = webauthn_page(&client, url).await;
+        assert!(html.contains("data-mode=\"create\""));
+        let cred = key.create(emu.issuer(), &options).await;
+        let resp =
+            post_credential(&emu, &client, &format!("/ui/v2/login/{path}"), &html, &cred).await;
+        assert!(resp.status().is_redirection(), "{}", resp.status());
+        let amr = amr_of(&emu, &location(&emu, &resp), &verifier).await;
+        assert_eq!(amr, json!(["pwd", "user", "mfa"]));
+        assert!(
+            auth_methods(&emu, &user.user_id)
+                .await
+                .contains(&method.to_owned())
+        );
+    }
 }

@@ -195,6 +195,40 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
             "Use codes by email instead",
             "Stattdessen Codes per E-Mail verwenden",
         ),
+        "u2f.title" => ("Security key", "Sicherheitsschlüssel"),
+        "u2f.description" => (
+            "Verify your identity with your security key.",
+            "Bestätige deine Identität mit deinem Sicherheitsschlüssel.",
+        ),
+        "u2f.start" => ("Use security key", "Sicherheitsschlüssel verwenden"),
+        "u2f.set_description" => (
+            "Register a security key: press the button, then touch your key.",
+            "Registriere einen Sicherheitsschlüssel: Drücke die Schaltfläche und berühre dann deinen Schlüssel.",
+        ),
+        "u2f.create" => ("Register security key", "Sicherheitsschlüssel registrieren"),
+        "passkey.title" => ("Passkey", "Passkey"),
+        "passkey.description" => (
+            "Sign in with a passkey on this device or on your security key.",
+            "Melde dich mit einem Passkey auf diesem Gerät oder deinem Sicherheitsschlüssel an.",
+        ),
+        "passkey.start" => ("Sign in with a passkey", "Mit Passkey anmelden"),
+        "passkey.set_description" => (
+            "Create a passkey: you can then sign in without a password.",
+            "Erstelle einen Passkey: Dann kannst du dich ohne Passwort anmelden.",
+        ),
+        "passkey.create" => ("Create passkey", "Passkey erstellen"),
+        "mfa.u2f" => (
+            "Use a security key instead",
+            "Stattdessen einen Sicherheitsschlüssel verwenden",
+        ),
+        "mfa.passkey" => (
+            "Use a passkey instead",
+            "Stattdessen einen Passkey verwenden",
+        ),
+        "webauthn.failed" => (
+            "The security key or passkey could not be verified. Try again.",
+            "Der Sicherheitsschlüssel oder Passkey konnte nicht überprüft werden. Versuche es erneut.",
+        ),
         "idp.sign_in_with" => ("Sign in with", "Anmelden mit"),
         "idp.failed" => (
             "The login at the identity provider failed or was cancelled.",
@@ -255,6 +289,17 @@ mod tests {
             "device.allow",
             "logout.done",
             "error.csrf",
+            "u2f.description",
+            "u2f.start",
+            "u2f.set_description",
+            "u2f.create",
+            "passkey.description",
+            "passkey.start",
+            "passkey.set_description",
+            "passkey.create",
+            "mfa.u2f",
+            "mfa.passkey",
+            "webauthn.failed",
         ] {
             assert!(!t(Lang::En, key).is_empty());
             assert!(!t(Lang::De, key).is_empty());

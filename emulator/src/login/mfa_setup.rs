@@ -56,13 +56,30 @@ fn render(
     } else {
         String::new()
     };
+    let webauthn: String = [
+        ("u2f/set", "mfa.u2f", "mfa-u2f"),
+        ("passkey/set", "mfa.passkey", "mfa-passkey"),
+    ]
+    .iter()
+    .map(|(path, key, id)| {
+        format!(
+            "<form method=\"get\" action=\"{BASE}/{path}\">\
+                 <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
+                 <input type=\"hidden\" name=\"sessionId\" value=\"{sid}\">\
+                 <button type=\"submit\" id=\"{id}\" class=\"secondary\">{}</button></form>",
+            html_escape(ctx.t(key)),
+            rid = html_escape(rid),
+            sid = html_escape(sid),
+        )
+    })
+    .collect();
     let body = format!(
         "<p>{desc}</p><p><code id=\"totp-secret\">{secret}</code></p><p><small id=\"totp-uri\">{uri}</small></p>\
          <form method=\"post\" action=\"{BASE}/mfa/set\">{hidden}\
          <input type=\"hidden\" name=\"action\" value=\"totp\">\
          <label for=\"code\">{label}</label>\
          <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" autofocus required>\
-         {err}<button type=\"submit\">{next}</button></form>{email}",
+         {err}<button type=\"submit\">{next}</button></form>{email}{webauthn}",
         desc = html_escape(ctx.t("mfa.description")),
         secret = html_escape(secret),
         uri = html_escape(uri),

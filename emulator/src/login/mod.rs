@@ -10,6 +10,7 @@ mod idp;
 mod mfa_setup;
 mod register;
 mod reset;
+mod webauthn;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -29,6 +30,7 @@ use idp::{idp_failure, idp_start, idp_success};
 use mfa_setup::{mfa_set_page, mfa_set_submit};
 use register::{register_page, register_submit, verify_page, verify_submit};
 use reset::{reset_request, set_password_page, set_password_submit};
+use webauthn::Purpose;
 
 const UA_COOKIE: &str = "zemu_ua";
 const BASE: &str = "/ui/v2/login";
@@ -100,6 +102,27 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(&format!("{BASE}/logout/done"), get(logout_done))
         .route(&format!("{BASE}/signedin"), get(signed_in))
+        .route(&format!("{BASE}/webauthn.js"), get(webauthn::script))
+        .route(
+            &format!("{BASE}/u2f"),
+            get(|s, h, q| webauthn::page(s, h, q, Purpose::SecondFactor))
+                .post(|s, h, b| webauthn::submit(s, h, b, Purpose::SecondFactor)),
+        )
+        .route(
+            &format!("{BASE}/passkey"),
+            get(|s, h, q| webauthn::page(s, h, q, Purpose::Passwordless))
+                .post(|s, h, b| webauthn::submit(s, h, b, Purpose::Passwordless)),
+        )
+        .route(
+            &format!("{BASE}/u2f/set"),
+            get(|s, h, q| webauthn::page(s, h, q, Purpose::SetU2f))
+                .post(|s, h, b| webauthn::submit(s, h, b, Purpose::SetU2f)),
+        )
+        .route(
+            &format!("{BASE}/passkey/set"),
+            get(|s, h, q| webauthn::page(s, h, q, Purpose::SetPasskey))
+                .post(|s, h, b| webauthn::submit(s, h, b, Purpose::SetPasskey)),
+        )
 }
 
 /// The browser's user-agent id from the `zemu_ua` cookie.
@@ -270,6 +293,27 @@ impl Ctx {
 
     /// Renders a page with the layout, setting the user-agent cookie if new.
     fn page(&self, status: StatusCode, title: &str, body: &str) -> Response {
+        self.render_page(status, title, body, None)
+    }
+
+    /// Like [`Self::page`], allowing the scripts that carry `nonce`.
+    fn page_with_script(
+        &self,
+        status: StatusCode,
+        title: &str,
+        body: &str,
+        nonce: &str,
+    ) -> Response {
+        self.render_page(status, title, body, Some(nonce))
+    }
+
+    fn render_page(
+        &self,
+        status: StatusCode,
+        title: &str,
+        body: &str,
+        script_nonce: Option<&str>,
+    ) -> Response {
         let color = if is_css_color(&self.brand) {
             self.brand.as_str()
         } else {
@@ -293,13 +337,21 @@ impl Ctx {
         let mut resp = (status, Html(html)).into_response();
         let headers = resp.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(
-            "content-security-policy",
-            // No form-action: a login form's redirect may go to a native app's custom scheme.
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-            ),
-        );
+        // No form-action: a login form's redirect may go to a native app's custom scheme.
+        let csp = match script_nonce {
+            Some(n)
+                if n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                format!(
+                    "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{n}'; frame-ancestors 'none'"
+                )
+            }
+            _ => "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'".to_owned(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            headers.insert("content-security-policy", v);
+        }
         if self.new_agent
             && let Ok(v) = HeaderValue::from_str(&format!(
                 "{UA_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
@@ -590,9 +642,23 @@ fn render_password(
     rid: &str,
     sid: &str,
     login_name: &str,
+    passkey: bool,
     error: Option<&str>,
 ) -> Response {
     let err = ctx.alert(error);
+    let passkey = if passkey {
+        format!(
+            "<form method=\"get\" action=\"{BASE}/passkey\">\
+             <input type=\"hidden\" name=\"requestId\" value=\"{}\">\
+             <input type=\"hidden\" name=\"sessionId\" value=\"{}\">\
+             <button type=\"submit\" id=\"passkey-login\" class=\"secondary\">{}</button></form>",
+            html_escape(rid),
+            html_escape(sid),
+            html_escape(ctx.t("passkey.start"))
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "<p>{login}</p><p>{desc}</p><form method=\"post\" action=\"{BASE}/password\">{csrf}\
          <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
@@ -600,7 +666,7 @@ fn render_password(
          <input type=\"text\" name=\"username\" value=\"{login}\" autocomplete=\"username\" hidden>\
          <label for=\"password\">{label}</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" autofocus required>\
-         {err}<button type=\"submit\">{next}</button></form>{reset}",
+         {err}<button type=\"submit\">{next}</button></form>{passkey}{reset}",
         reset = if ctx.hide_password_reset {
             String::new()
         } else {
@@ -629,6 +695,16 @@ fn render_password(
         StatusCode::OK
     };
     ctx.page(status, ctx.t("password.title"), &body)
+}
+
+/// Whether the password page offers the passkey login: the user has a
+/// passkey and the login policy allows passwordless logins.
+fn offers_passkey(model: &Model, user_id: &str) -> bool {
+    model.user(user_id).is_some_and(|u| {
+        u.human()
+            .is_some_and(|h| h.has_webauthn(crate::model::WebAuthnKind::Passkey))
+            && model.login_policy_of(&u.org_id).0.passwordless_allowed
+    })
 }
 
 /// The session of this browser named in a form or query, if it is usable.
@@ -660,7 +736,14 @@ async fn password_page(
         .user(&session.user_id)
         .map(|u| model.login_name(u))
         .unwrap_or_default();
-    render_password(&ctx, &flow.request_id(), sid, &login, None)
+    render_password(
+        &ctx,
+        &flow.request_id(),
+        sid,
+        &login,
+        offers_passkey(&model, &session.user_id),
+        None,
+    )
 }
 
 async fn password_submit(
@@ -692,7 +775,14 @@ async fn password_submit(
         } else {
             "error.user_inactive"
         };
-        return render_password(&ctx, &flow.request_id(), sid, &login, Some(key));
+        return render_password(
+            &ctx,
+            &flow.request_id(),
+            sid,
+            &login,
+            offers_passkey(&model, &user.id),
+            Some(key),
+        );
     }
     if !user.password_matches(form_get(&form, "password").unwrap_or_default()) {
         let (_, locked) = model.record_password_failure(&user.id);
@@ -701,7 +791,14 @@ async fn password_submit(
         } else {
             "error.password_invalid"
         };
-        return render_password(&ctx, &flow.request_id(), sid, &login, Some(key));
+        return render_password(
+            &ctx,
+            &flow.request_id(),
+            sid,
+            &login,
+            offers_passkey(&model, &user.id),
+            Some(key),
+        );
     }
     if let Some(crate::model::UserKind::Human(h)) = model
         .users
@@ -728,6 +825,15 @@ fn after_password(
     user: &crate::model::User,
     sid: &str,
 ) -> Response {
+    if user
+        .human()
+        .is_some_and(|h| h.has_webauthn(crate::model::WebAuthnKind::U2f))
+    {
+        return see_other(&page_url(
+            "u2f",
+            &[("requestId", &flow.request_id()), ("sessionId", sid)],
+        ));
+    }
     if needs_totp(user) {
         return see_other(&page_url(
             "otp/time-based",

@@ -87,4 +87,3 @@ impl SoftKey {
         serde_json::to_value(cred).unwrap()
     }
 }
-
