@@ -86,6 +86,18 @@ impl RelyingParty {
                 (to_value(&ccr)?, to_value(&state)?)
             }
         };
+        if kind == WebAuthnKind::U2f
+            && let Some(ext) = options
+                .pointer_mut("/publicKey/extensions")
+                .and_then(Value::as_object_mut)
+        {
+            // webauthn-rs asks security keys for credProtect "UV required"
+            // (not enforced) together with userVerification "preferred";
+            // browsers refuse that combination, and ZITADEL sends no
+            // credProtect. The registration state does not enforce it.
+            ext.remove("credentialProtectionPolicy");
+            ext.remove("enforceCredentialProtectionPolicy");
+        }
         if let Some(a) = attachment {
             let name = match a {
                 AuthenticatorAttachment::Platform => "platform",

@@ -72,7 +72,9 @@
         form.elements.credential.value = JSON.stringify(json);
         form.submit();
       })
-      .catch(function () {
+      .catch(function (err) {
+        // The error's name (NotAllowedError, InvalidStateError, …) helps tests.
+        failed.setAttribute("data-error", err && err.name ? err.name + ": " + err.message : "Error");
         button.disabled = false;
         failed.hidden = false;
       });

@@ -84,7 +84,6 @@ impl Purpose {
     }
 }
 
-#[allow(clippy::too_many_arguments)] // the page's parts
 fn render(
     ctx: &Ctx,
     purpose: Purpose,
