@@ -4,6 +4,8 @@
 #   - chromium and chromium-driver (Debian packages), for the Browser harness;
 #   - gnome-keyring, dbus and procps (Debian packages), for the OS keyring tests
 #     (scripts/with-keyring.sh);
+#   - libssl-dev and pkg-config (Debian packages), for building the emulator
+#     (webauthn-rs links OpenSSL);
 #   - tests/provider/node_modules (npm ci from the committed lock file), for the
 #     oidc-provider the tests start.
 # Node.js and npm are expected to be installed already.
@@ -35,13 +37,16 @@ command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v gnome-keyring-daemon >/dev/null 2>&1 || missing+=(gnome-keyring)
 command -v dbus-run-session >/dev/null 2>&1 || missing+=(dbus)
 command -v pgrep >/dev/null 2>&1 || missing+=(procps)
+# The emulator's WebAuthn verification (webauthn-rs) links the system OpenSSL.
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -q </dev/null
   as_root apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 else
-  log "chromium, chromedriver and gnome-keyring present"
+  log "chromium, chromedriver, gnome-keyring and libssl-dev present"
 fi
 
 # --- oidc-provider (npm) ---------------------------------------------------------

@@ -115,6 +115,28 @@ impl WebDriverCompatibleCommand for GetLog {
     }
 }
 
+/// The WebAuthn extension of WebDriver: `POST /session/{id}/webauthn/authenticator`
+/// adds a virtual authenticator to the browser.
+#[derive(Debug)]
+struct AddVirtualAuthenticator(Value);
+
+impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/authenticator",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
+    }
+}
+
 /// Headless Chromium in a fresh profile, driven by its own chromedriver on a
 /// free loopback port. chromedriver (and the browser with it) is killed on drop.
 #[derive(Debug)]
@@ -282,6 +304,26 @@ impl Browser {
     /// The fantoccini client, for anything the helpers here do not cover.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Adds a WebAuthn virtual authenticator to the browser (CTAP2 over USB,
+    /// with resident keys and user verification that always succeeds), so
+    /// that `navigator.credentials.create` and `.get` work without a person.
+    /// Returns the authenticator's id.
+    pub async fn add_virtual_authenticator(&self) -> Result<String> {
+        let value = self
+            .client
+            .issue_cmd(AddVirtualAuthenticator(json!({
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": true,
+                "hasUserVerification": true,
+                "isUserVerified": true,
+                "isUserConsenting": true,
+            })))
+            .await
+            .map_err(|e| HarnessError::webdriver("adding a virtual authenticator", e))?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
     }
 
     /// Sets how long each helper waits at most (default [`crate::timeout`]).
