@@ -621,6 +621,7 @@ async fn hosted_login_asks_for_the_security_key_after_the_password() {
     .await;
     assert!(next.path().ends_with("/ui/v2/login/u2f"), "{next}");
     let (html, _) = webauthn_page(&client, next).await;
+    assert!(html.contains("Use security key"), "{html}");
     // A credential that does not verify shows the error and a new challenge
     let resp = post_credential(&emu, &client, "/ui/v2/login/u2f", &html, &json!({})).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
@@ -680,13 +681,13 @@ async fn hosted_login_signs_in_with_a_passkey_instead_of_the_password() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    // The password page offers the passkey
+    // The password page offers the passkey (here in German)
     let client = browser();
     let (verifier, challenge) = pkce();
     let (resp, _) = follow(
         &emu,
         &client,
-        authorize_url(&emu, &challenge, "openid", &[]),
+        authorize_url(&emu, &challenge, "openid", &[("ui_locales", "de")]),
     )
     .await;
     let html = resp.text().await.unwrap();
@@ -711,10 +712,12 @@ async fn hosted_login_signs_in_with_a_passkey_instead_of_the_password() {
         .await
         .unwrap();
     assert!(html.contains("id=\"passkey-login\""), "{html}");
-    assert!(html.contains("Sign in with a passkey"));
+    assert!(html.contains("Mit Passkey anmelden"), "{html}");
     let mut passkey_url = Url::parse(&api(&emu, "/ui/v2/login/passkey")).unwrap();
     passkey_url.set_query(password_url.query());
     let (html, options) = webauthn_page(&client, passkey_url).await;
+    assert!(html.contains("lang=\"de\""));
+    assert!(html.contains("Melde dich mit einem Passkey"), "{html}");
     assert_eq!(options["publicKey"]["userVerification"], "required");
     let assertion = key.get(emu.issuer(), &options).await;
     let resp = post_credential(&emu, &client, "/ui/v2/login/passkey", &html, &assertion).await;
@@ -733,6 +736,19 @@ async fn forced_mfa_sets_up_a_security_key_or_a_passkey_in_the_hosted_login() {
             .bearer_auth(&manager_token)
             .json(&json!({"allowUsernamePassword": true, "forceMfa": true,
                           "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A display name with markup reaches the options escaped
+    let alice_id = emu.seed_info().users[2].user_id.clone();
+    let (status, body) = send(
+        Client::new()
+            .patch(api(&emu, &format!("/v2/users/{alice_id}")))
+            .bearer_auth(lc(&emu))
+            .json(
+                &json!({"human": {"profile": {"givenName": "Alice", "familyName": "Example",
+                                                "displayName": "<b>\"Al'ice\"</b>"}}}),
+            ),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -762,6 +778,13 @@ async fn forced_mfa_sets_up_a_security_key_or_a_passkey_in_the_hosted_login() {
         url.set_query(next.query());
         let (html, options) = webauthn_page(&client, url).await;
         assert!(html.contains("data-mode=\"create\""));
+        assert!(!html.contains("<b>"), "{html}");
+        if user.user_id == alice_id {
+            assert_eq!(
+                options["publicKey"]["user"]["displayName"],
+                "<b>\"Al'ice\"</b>"
+            );
+        }
         let cred = key.create(emu.issuer(), &options).await;
         let resp =
             post_credential(&emu, &client, &format!("/ui/v2/login/{path}"), &html, &cred).await;
