@@ -620,6 +620,11 @@ async fn hosted_login_asks_for_the_security_key_after_the_password() {
     )
     .await;
     assert!(next.path().ends_with("/ui/v2/login/u2f"), "{next}");
+    // Without a passkey there is no passwordless page
+    let mut passkey_url = Url::parse(&api(&emu, "/ui/v2/login/passkey")).unwrap();
+    passkey_url.set_query(next.query());
+    let resp = client.get(passkey_url).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let (html, _) = webauthn_page(&client, next).await;
     assert!(html.contains("Use security key"), "{html}");
     // A credential that does not verify shows the error and a new challenge

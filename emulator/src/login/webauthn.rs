@@ -9,7 +9,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::{BASE, Ctx, Flow, check_csrf, complete, first_factor_done, own_session, query};
+use super::{
+    BASE, Ctx, Flow, check_csrf, complete, first_factor_done, offers_passkey, own_session, query,
+};
 use crate::model::{Session, State as Model, UserState, WebAuthnKind};
 use crate::server::{AppState, Shared};
 use crate::util::{form_get, html_escape, now, parse_form, random_token};
@@ -78,9 +80,14 @@ impl Purpose {
     }
 
     /// Whether the session may use this page: the password (or IdP) first,
-    /// except for the passwordless login, which needs only the user.
-    fn allows(self, s: &Session) -> bool {
-        self == Self::Passwordless || first_factor_done(s)
+    /// except for the passwordless login, which needs only the user, a
+    /// passkey and a login policy that allows it.
+    fn allows(self, s: &Session, model: &Model) -> bool {
+        if self == Self::Passwordless {
+            offers_passkey(model, &s.user_id)
+        } else {
+            first_factor_done(s)
+        }
     }
 }
 
@@ -169,7 +176,7 @@ pub(super) async fn page(
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
     let sid = form_get(&q, "sessionId").unwrap_or_default().to_owned();
-    if own_session(&model, &ctx, &sid).is_none_or(|s| !purpose.allows(&s)) {
+    if own_session(&model, &ctx, &sid).is_none_or(|s| !purpose.allows(&s, &model)) {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     }
     let Some((token, options)) = begin(&shared, &mut model, purpose, &sid) else {
@@ -205,7 +212,8 @@ pub(super) async fn submit(
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
     let sid = form_get(&form, "sessionId").unwrap_or_default().to_owned();
-    let Some(mut session) = own_session(&model, &ctx, &sid).filter(|s| purpose.allows(s)) else {
+    let Some(mut session) = own_session(&model, &ctx, &sid).filter(|s| purpose.allows(s, &model))
+    else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
     if model
