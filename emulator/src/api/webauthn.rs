@@ -265,6 +265,8 @@ async fn register_passkey(
     let mut model = shared.lock();
     respond((|| {
         let req: RegisterRequest = parse_body(&body, "RegisterPasskeyRequest")?;
+        // A wrong domain must not spend the code.
+        RelyingParty::new(&shared.issuer, &req.domain)?;
         let (org, started_by) = match &req.code {
             // A registration code replaces the permission check.
             Some(code) => {
