@@ -889,3 +889,180 @@ async fn sign_in_with_the_test_idp_registers_then_recognises_the_user() {
     }
     emu.shutdown().await;
 }
+
+/// A session token of `login` (password checked), for self-service API calls.
+async fn self_token(
+    emu: &zitadel_emulator::RunningEmulator,
+    login: &str,
+    password: &str,
+) -> String {
+    let s: Value = Client::new()
+        .post(format!("{}/v2/sessions", emu.issuer()))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .json(&serde_json::json!({"checks": {"user": {"loginName": login}, "password": {"password": password}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    s["sessionToken"].as_str().unwrap().to_owned()
+}
+
+/// Logs alice in with her password up to the email-OTP page; returns its HTML.
+async fn alice_at_the_otp_page(
+    emu: &zitadel_emulator::RunningEmulator,
+    client: &Client,
+    challenge: &str,
+) -> String {
+    let alice = emu.seed_info().users[2].clone();
+    let next = login_with_password(
+        emu,
+        client,
+        authorize_url(emu, challenge, "openid", &[]),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    assert!(next.path().ends_with("/ui/v2/login/otp/email"), "{next}");
+    client.get(next).send().await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recovery_code_replaces_the_second_factor_once_and_a_wrong_one_is_refused() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].clone();
+    let token = self_token(&emu, &alice.login_name, &alice.password).await;
+    let resp = Client::new()
+        .post(format!(
+            "{}/v2/users/{}/otp_email",
+            emu.issuer(),
+            alice.user_id
+        ))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Without recovery codes the second-factor page does not offer them.
+    let client = browser();
+    let (_, challenge) = pkce();
+    let html = alice_at_the_otp_page(&emu, &client, &challenge).await;
+    assert!(!html.contains("recovery-link"));
+    let codes: Value = Client::new()
+        .post(format!(
+            "{}/v2/users/{}/recovery_codes",
+            emu.issuer(),
+            alice.user_id
+        ))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"count": 2}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = codes["recoveryCodes"][0].as_str().unwrap().to_owned();
+
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let html = alice_at_the_otp_page(&emu, &client, &challenge).await;
+    assert!(html.contains("Use a recovery code"), "{html}");
+    let href = html
+        .split("id=\"recovery-link\" href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let page = client
+        .get(format!("{}{href}", emu.issuer()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    let form = |code: &str| {
+        vec![
+            ("csrf", hidden(&page, "csrf")),
+            ("requestId", hidden(&page, "requestId")),
+            ("sessionId", hidden(&page, "sessionId")),
+            ("code", code.to_owned()),
+        ]
+    };
+    let wrong = client
+        .post(format!("{}/ui/v2/login/recovery", emu.issuer()))
+        .form(&form("not-a-code"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert!(wrong.text().await.unwrap().contains("Code is invalid"));
+    let no_csrf = client
+        .post(format!("{}/ui/v2/login/recovery", emu.issuer()))
+        .form(&[
+            ("requestId", hidden(&page, "requestId")),
+            ("code", code.clone()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+    let ok = client
+        .post(format!("{}/ui/v2/login/recovery", emu.issuer()))
+        .form(&form(&code))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::FOUND);
+    let tokens = exchange(
+        &emu,
+        &query(&location(&emu, &ok), "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    assert!(tokens["id_token"].is_string());
+
+    // The same code does not work a second time.
+    let client = browser();
+    let (_, challenge) = pkce();
+    let html = alice_at_the_otp_page(&emu, &client, &challenge).await;
+    let href = html
+        .split("id=\"recovery-link\" href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let page = client
+        .get(format!("{}{href}", emu.issuer()))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Wiederherstellungscode"));
+    let again = client
+        .post(format!("{}/ui/v2/login/recovery", emu.issuer()))
+        .form(
+            &form(&code)
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = match k {
+                        "csrf" => hidden(&page, "csrf"),
+                        "requestId" => hidden(&page, "requestId"),
+                        "sessionId" => hidden(&page, "sessionId"),
+                        _ => v,
+                    };
+                    (k, v)
+                })
+                .collect::<Vec<_>>(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "single use");
+    emu.shutdown().await;
+}

@@ -251,6 +251,16 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
             "Enter the code we sent to your email address.",
             "Gib den Code ein, den wir an deine E-Mail-Adresse gesendet haben.",
         ),
+        "recovery.link" => (
+            "Use a recovery code",
+            "Einen Wiederherstellungscode verwenden",
+        ),
+        "recovery.title" => ("Recovery code", "Wiederherstellungscode"),
+        "recovery.description" => (
+            "Enter one of your recovery codes. Each code can be used only once.",
+            "Gib einen deiner Wiederherstellungscodes ein. Jeder Code kann nur einmal verwendet werden.",
+        ),
+        "recovery.label" => ("Recovery code", "Wiederherstellungscode"),
         "totp.description" => (
             "Enter the code from your authenticator app.",
             "Gib den Code aus deiner Authenticator-App ein.",

@@ -8,6 +8,7 @@
 mod i18n;
 mod idp;
 mod mfa_setup;
+mod recovery;
 mod register;
 mod reset;
 mod webauthn;
@@ -28,6 +29,7 @@ use crate::util::{
 use i18n::{Lang, t};
 use idp::{idp_failure, idp_start, idp_success};
 use mfa_setup::{mfa_set_page, mfa_set_submit};
+use recovery::{recovery_offer, recovery_page, recovery_submit};
 use register::{register_page, register_submit, verify_page, verify_submit};
 use reset::{reset_request, set_password_page, set_password_submit};
 use webauthn::Purpose;
@@ -71,6 +73,10 @@ pub(crate) fn routes() -> Router<AppState> {
             &format!("{BASE}/otp/sms"),
             get(|s, h, q| otp_page(s, h, q, OtpChannel::Sms))
                 .post(|s, h, b| otp_submit(s, h, b, OtpChannel::Sms)),
+        )
+        .route(
+            &format!("{BASE}/recovery"),
+            get(recovery_page).post(recovery_submit),
         )
         .route(
             &format!("{BASE}/password/reset"),
@@ -919,6 +925,7 @@ fn render_otp(
     sid: &str,
     note: Option<&str>,
     error: Option<&str>,
+    extra: &str,
 ) -> Response {
     let err = ctx.alert(error);
     let note = note
@@ -938,7 +945,7 @@ fn render_otp(
          {err}<button type=\"submit\">{next}</button></form>\
          <form method=\"post\" action=\"{BASE}/{path}\">{hidden}\
          <input type=\"hidden\" name=\"action\" value=\"resend\">\
-         <button type=\"submit\" class=\"secondary\">{resend}</button></form>",
+         <button type=\"submit\" class=\"secondary\">{resend}</button></form>{extra}",
         path = channel.path(),
         desc = html_escape(ctx.t(match channel {
             OtpChannel::Email => "otp_email.description",
@@ -973,7 +980,8 @@ async fn otp_page(
     if own_session(&model, &ctx, sid).is_none_or(|s| !first_factor_done(&s)) {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     }
-    render_otp(&ctx, channel, &flow.request_id(), sid, None, None)
+    let extra = recovery_offer(&model, &ctx, &flow.request_id(), sid);
+    render_otp(&ctx, channel, &flow.request_id(), sid, None, None, &extra)
 }
 
 async fn otp_submit(
@@ -999,7 +1007,8 @@ async fn otp_submit(
     };
     if form_get(&form, "action") == Some("resend") {
         send_otp(&mut model, &sid, channel);
-        return render_otp(&ctx, channel, &rid, &sid, Some("verify.sent"), None);
+        let extra = recovery_offer(&model, &ctx, &rid, &sid);
+        return render_otp(&ctx, channel, &rid, &sid, Some("verify.sent"), None, &extra);
     }
     if model
         .user(&session.user_id)
@@ -1019,7 +1028,8 @@ async fn otp_submit(
         } else {
             "error.code_invalid"
         };
-        return render_otp(&ctx, channel, &rid, &sid, None, Some(key));
+        let extra = recovery_offer(&model, &ctx, &rid, &sid);
+        return render_otp(&ctx, channel, &rid, &sid, None, Some(key), &extra);
     }
     if let Some(s) = model.sessions.get_mut(&sid) {
         let t = now();
@@ -1050,7 +1060,7 @@ fn needs_totp(user: &crate::model::User) -> bool {
 
 // ---------------------------------------------------------------- TOTP
 
-fn render_totp(ctx: &Ctx, rid: &str, sid: &str, error: Option<&str>) -> Response {
+fn render_totp(ctx: &Ctx, rid: &str, sid: &str, error: Option<&str>, extra: &str) -> Response {
     let err = ctx.alert(error);
     let body = format!(
         "<p>{desc}</p><form method=\"post\" action=\"{BASE}/otp/time-based\">{csrf}\
@@ -1058,7 +1068,7 @@ fn render_totp(ctx: &Ctx, rid: &str, sid: &str, error: Option<&str>) -> Response
          <input type=\"hidden\" name=\"sessionId\" value=\"{sid}\">\
          <label for=\"code\">{label}</label>\
          <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" autofocus required>\
-         {err}<button type=\"submit\">{next}</button></form>",
+         {err}<button type=\"submit\">{next}</button></form>{extra}",
         desc = html_escape(ctx.t("totp.description")),
         csrf = ctx.hidden_csrf(),
         rid = html_escape(rid),
@@ -1090,7 +1100,8 @@ async fn totp_page(
     if own_session(&model, &ctx, sid).is_none_or(|s| !first_factor_done(&s)) {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     }
-    render_totp(&ctx, &flow.request_id(), sid, None)
+    let extra = recovery_offer(&model, &ctx, &flow.request_id(), sid);
+    render_totp(&ctx, &flow.request_id(), sid, None, &extra)
 }
 
 async fn totp_submit(State(shared): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -1130,7 +1141,8 @@ async fn totp_submit(State(shared): State<AppState>, headers: HeaderMap, body: B
         } else {
             "error.code_invalid"
         };
-        return render_totp(&ctx, &flow.request_id(), sid, Some(key));
+        let extra = recovery_offer(&model, &ctx, &flow.request_id(), sid);
+        return render_totp(&ctx, &flow.request_id(), sid, Some(key), &extra);
     }
     if let Some(s) = model.sessions.get_mut(sid) {
         s.totp_verified_at = Some(t);

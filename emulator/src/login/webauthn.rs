@@ -99,6 +99,7 @@ fn render(
     token: &str,
     options: &Value,
     error: Option<&str>,
+    extra: &str,
 ) -> Response {
     let (title, desc, button) = purpose.texts();
     let nonce = random_token(18);
@@ -110,7 +111,7 @@ fn render(
          <input type=\"hidden\" name=\"token\" value=\"{token}\">\
          <input type=\"hidden\" name=\"credential\" value=\"\">{err}\
          <p id=\"webauthn-failed\" class=\"error\" role=\"alert\" hidden>{failed}</p>\
-         <button type=\"button\" id=\"webauthn-start\">{button}</button></form>\
+         <button type=\"button\" id=\"webauthn-start\">{button}</button></form>{extra}\
          <script nonce=\"{nonce}\" src=\"{BASE}/webauthn.js\"></script>",
         desc = html_escape(ctx.t(desc)),
         path = purpose.path(),
@@ -190,7 +191,17 @@ pub(super) async fn page(
         &token,
         &options,
         None,
+        &second_factor_extra(&model, &ctx, purpose, &flow.request_id(), &sid),
     )
+}
+
+/// The recovery-code link under the security-key step, if the user has codes.
+fn second_factor_extra(model: &Model, ctx: &Ctx, purpose: Purpose, rid: &str, sid: &str) -> String {
+    if purpose == Purpose::SecondFactor {
+        super::recovery_offer(model, ctx, rid, sid)
+    } else {
+        String::new()
+    }
 }
 
 /// `POST` of a WebAuthn page: verifies the credential, then finishes the
@@ -260,6 +271,7 @@ pub(super) async fn submit(
             &token,
             &options,
             Some("webauthn.failed"),
+            &second_factor_extra(&model, &ctx, purpose, &flow.request_id(), &sid),
         );
     }
     model.sessions.insert(sid.clone(), session);
