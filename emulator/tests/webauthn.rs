@@ -803,3 +803,133 @@ async fn forced_mfa_sets_up_a_security_key_or_a_passkey_in_the_hosted_login() {
         );
     }
 }
+
+/// Sends a passkey registration link to alice by email; returns the link.
+async fn mailed_passkey_link(emu: &RunningEmulator, user_id: &str) -> Url {
+    let (status, body) = send(
+        Client::new()
+            .post(api(
+                emu,
+                &format!("/v2/users/{user_id}/passkeys/registration_link"),
+            ))
+            .bearer_auth(lc(emu))
+            .json(&json!({"sendLink": {}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mail = emu
+        .outbox()
+        .into_iter()
+        .rev()
+        .find(|m| m.subject == "Register a passkey")
+        .unwrap();
+    let link = mail
+        .text
+        .split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .unwrap();
+    Url::parse(link).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mailed_passkey_link_registers_a_passkey_once_without_a_login() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].clone();
+    let link = mailed_passkey_link(&emu, &alice.user_id).await;
+    assert_eq!(link.path(), "/ui/v2/login/passkey/set");
+    assert_eq!(
+        query(&link, "userId").as_deref(),
+        Some(alice.user_id.as_str())
+    );
+    let client = browser();
+    let (html, options) = webauthn_page(&client, link.clone()).await;
+    assert!(html.contains("data-mode=\"create\""), "{html}");
+    let form = |html: &str, credential: &Value| {
+        vec![
+            ("csrf", hidden(html, "csrf")),
+            ("userId", hidden(html, "userId")),
+            ("orgId", hidden(html, "orgId")),
+            ("codeId", hidden(html, "codeId")),
+            ("code", hidden(html, "code")),
+            ("token", hidden(html, "token")),
+            ("credential", credential.to_string()),
+        ]
+    };
+    // A credential that does not verify keeps the code usable
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/passkey/set"))
+        .form(&form(&html, &json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("could not be verified"), "{html}");
+    let options_after: Value =
+        serde_json::from_str(&unescape(between(&html, "data-options=\"", "\""))).unwrap();
+    assert_ne!(options, options_after, "a new challenge");
+    // Without the CSRF token nothing happens
+    let mut no_csrf = form(&html, &json!({}));
+    no_csrf.retain(|(k, _)| *k != "csrf");
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/passkey/set"))
+        .form(&no_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // A valid credential registers the passkey
+    let mut key = SoftKey::default();
+    let cred = key.create(emu.issuer(), &options_after).await;
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/passkey/set"))
+        .form(&form(&html, &cred))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("Passkey registered"));
+    let (_, list) = send(
+        Client::new()
+            .post(api(
+                &emu,
+                &format!("/v2/users/{}/passkeys/_search", alice.user_id),
+            ))
+            .bearer_auth(lc(&emu))
+            .json(&json!({})),
+    )
+    .await;
+    let ready: Vec<&Value> = list["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["state"] == "AUTH_FACTOR_STATE_READY")
+        .collect();
+    assert_eq!(ready.len(), 1, "{list}");
+    // The link is spent; a wrong code is refused (here in German)
+    let resp = client.get(link.clone()).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("invalid, used or expired")
+    );
+    let mut wrong = link.clone();
+    let other = mailed_passkey_link(&emu, &alice.user_id).await;
+    wrong.set_query(Some(&format!(
+        "userId={}&codeId={}&code=WRONGCODE123",
+        alice.user_id,
+        query(&other, "codeId").unwrap()
+    )));
+    let resp = client
+        .get(wrong)
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.text().await.unwrap().contains("ungültig"));
+    // The other, unused link still works
+    let (_, _) = webauthn_page(&client, other).await;
+}

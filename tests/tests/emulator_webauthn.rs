@@ -284,3 +284,60 @@ async fn a_passkey_set_up_in_the_login_signs_in_without_a_password() {
     browser.close().await;
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passkey_registered_from_a_mailed_link_signs_in_without_a_password() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let user = alice(&emu);
+    let mut listener = CallbackListener::start().await.unwrap();
+
+    // The registration link is mailed (default URL template)
+    let resp = http_client()
+        .post(format!(
+            "{}/v2/users/{}/passkeys/registration_link",
+            emu.issuer(),
+            user.user_id
+        ))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .json(&json!({"sendLink": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{resp:?}");
+    let mail = emu
+        .outbox()
+        .into_iter()
+        .find(|m| m.subject == "Register a passkey")
+        .unwrap();
+    let link = mail
+        .text
+        .split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .unwrap()
+        .to_owned();
+
+    // Opening it outside any login registers a passkey
+    c.goto(&link).await.unwrap();
+    use_authenticator(c, "/ui/v2/login/passkey/set").await;
+    wait_for_page(c, "/ui/v2/login/passkey/set", "#result").await;
+    let text = snapshot(c).await.unwrap().text;
+    assert!(text.contains("Passkey registered"), "{text}");
+
+    // The link is spent
+    c.goto(&link).await.unwrap();
+    wait_for_page(c, "/ui/v2/login/passkey/set", "p.error").await;
+    assert!(c.find(Locator::Css("#webauthn-start")).await.is_err());
+
+    // Later: the passkey instead of the password
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce);
+    c.goto(&url).await.unwrap();
+    enter_login_name(c, &user.login_name).await;
+    click(c, "#passkey-login").await;
+    use_authenticator(c, "/ui/v2/login/passkey").await;
+    let amr = callback_amr(c, &emu, &mut listener, &state, &pkce).await;
+    assert_eq!(amr, json!(["user", "mfa"]));
+    browser.close().await;
+    emu.shutdown().await;
+}

@@ -251,6 +251,15 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
             "Enter the code we sent to your email address.",
             "Gib den Code ein, den wir an deine E-Mail-Adresse gesendet haben.",
         ),
+        "passkey_link.invalid" => (
+            "The passkey registration link is invalid, used or expired.",
+            "Der Link zur Passkey-Registrierung ist ungültig, bereits verwendet oder abgelaufen.",
+        ),
+        "passkey_link.done_title" => ("Passkey registered", "Passkey registriert"),
+        "passkey_link.done" => (
+            "Your passkey has been registered. You can now sign in with it.",
+            "Dein Passkey wurde registriert. Du kannst dich jetzt damit anmelden.",
+        ),
         "recovery.link" => (
             "Use a recovery code",
             "Einen Wiederherstellungscode verwenden",

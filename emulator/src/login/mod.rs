@@ -8,6 +8,7 @@
 mod i18n;
 mod idp;
 mod mfa_setup;
+mod passkey_link;
 mod recovery;
 mod register;
 mod reset;
@@ -126,8 +127,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(
             &format!("{BASE}/passkey/set"),
-            get(|s, h, q| webauthn::page(s, h, q, Purpose::SetPasskey))
-                .post(|s, h, b| webauthn::submit(s, h, b, Purpose::SetPasskey)),
+            get(passkey_link::set_page).post(passkey_link::set_submit),
         )
 }
 
