@@ -784,6 +784,23 @@ pub(crate) struct State {
     /// Custom org policies by org id.
     #[serde(default)]
     pub(crate) org_policies: HashMap<String, OrgPolicies>,
+    /// Pending username-less passkey logins of the hosted login.
+    #[serde(default)]
+    pub(crate) discoverable_logins: Vec<DiscoverableLogin>,
+}
+
+/// A username-less passkey login started in the hosted login: the
+/// webauthn-rs state, bound to the browser that started it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DiscoverableLogin {
+    /// Id of the ceremony (a form field).
+    pub(crate) id: String,
+    /// The browser's user-agent id.
+    pub(crate) agent: String,
+    /// webauthn-rs' `DiscoverableAuthentication` (JSON).
+    pub(crate) state: serde_json::Value,
+    /// Unix time after which it is void.
+    pub(crate) expires: i64,
 }
 
 impl State {

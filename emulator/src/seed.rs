@@ -449,6 +449,7 @@ pub(crate) fn build_state(
         login_policy: Default::default(),
         lockout_policy: Default::default(),
         org_policies: HashMap::new(),
+        discoverable_logins: Vec::new(),
         ids,
     };
     Ok((state, info))

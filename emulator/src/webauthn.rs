@@ -7,9 +7,10 @@
 
 use serde_json::Value;
 use webauthn_rs::prelude::{
-    AuthenticatorAttachment, CredentialID, Passkey, PasskeyAuthentication, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication,
-    SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
+    AuthenticatorAttachment, CredentialID, DiscoverableAuthentication, DiscoverableKey, Passkey,
+    PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, Webauthn,
+    WebauthnBuilder,
 };
 
 use crate::error::{ApiError, GrpcCode};
@@ -97,6 +98,16 @@ impl RelyingParty {
             // credProtect. The registration state does not enforce it.
             ext.remove("credentialProtectionPolicy");
             ext.remove("enforceCredentialProtectionPolicy");
+        }
+        if kind == WebAuthnKind::Passkey
+            && let Some(sel) = options
+                .pointer_mut("/publicKey/authenticatorSelection")
+                .and_then(Value::as_object_mut)
+        {
+            // As ZITADEL: passkeys are discoverable credentials, so that a
+            // username-less login can find them. The state does not check it.
+            sel.insert("residentKey".into(), Value::from("required"));
+            sel.insert("requireResidentKey".into(), Value::from(true));
         }
         if let Some(a) = attachment {
             let name = match a {
@@ -208,6 +219,79 @@ impl RelyingParty {
             user_verified: result.user_verified(),
             result,
         })
+    }
+}
+
+impl RelyingParty {
+    /// Starts a username-less passkey login (empty `allowCredentials`).
+    /// Returns the request options (`{"publicKey": …}`) and the state.
+    pub(crate) fn start_discoverable(&self) -> Result<(Value, Value), ApiError> {
+        let (rcr, state) = self
+            .webauthn
+            .start_discoverable_authentication()
+            .map_err(|_| internal("WEBAU-4G8sw", "Could not start the WebAuthn login"))?;
+        let mut options = to_value(&rcr)?;
+        if let Some(o) = options.as_object_mut() {
+            // The hosted page asks with a button, not through autofill.
+            o.remove("mediation");
+        }
+        Ok((options, to_value(&state)?))
+    }
+
+    /// Verifies a username-less passkey assertion: finds the user by the
+    /// assertion's user handle and checks it against that user's passkeys,
+    /// updating the credential's counter. Returns the user id and whether
+    /// the user was verified.
+    pub(crate) fn finish_discoverable(
+        &self,
+        model: &mut Model,
+        state: &Value,
+        assertion: &Value,
+    ) -> Result<(String, bool), ApiError> {
+        let failed = || internal("WEBAU-3M9si", "Could not validate the login credentials");
+        let cred: PublicKeyCredential = serde_json::from_value(assertion.clone())
+            .map_err(|_| internal("WEBAU-ADgv4", "Could not validate the login credentials"))?;
+        let (handle, _) = self
+            .webauthn
+            .identify_discoverable_authentication(&cred)
+            .map_err(|_| failed())?;
+        let user = model
+            .users
+            .iter_mut()
+            .find(|u| u.human().is_some() && user_uuid(&u.id) == handle)
+            .ok_or_else(failed)?;
+        let user_id = user.id.clone();
+        let UserKind::Human(h) = &mut user.kind else {
+            return Err(failed());
+        };
+        let keys: Vec<DiscoverableKey> = h
+            .webauthn_credentials(WebAuthnKind::Passkey)
+            .iter()
+            .filter_map(|c| from_value::<Passkey>(c).ok())
+            .map(|k| DiscoverableKey::from(&k))
+            .collect();
+        if keys.is_empty() {
+            return Err(failed());
+        }
+        let state: DiscoverableAuthentication = from_value(state)?;
+        let result = self
+            .webauthn
+            .finish_discoverable_authentication(&cred, state, &keys)
+            .map_err(|_| failed())?;
+        let verified = Assertion {
+            user_verified: result.user_verified(),
+            result,
+        };
+        let known = h
+            .webauthn
+            .iter_mut()
+            .filter(|t| t.kind == WebAuthnKind::Passkey)
+            .filter_map(|t| t.credential.as_mut())
+            .any(|c| verified.update(WebAuthnKind::Passkey, c));
+        if !known {
+            return Err(failed());
+        }
+        Ok((user_id, verified.user_verified))
     }
 }
 

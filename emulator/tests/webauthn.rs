@@ -933,3 +933,134 @@ async fn a_mailed_passkey_link_registers_a_passkey_once_without_a_login() {
     // The other, unused link still works
     let (_, _) = webauthn_page(&client, other).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_passkey_signs_in_without_a_login_name_found_by_its_user_handle() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].clone();
+    let mut key = SoftKey::default();
+    let (status, reg) = send(
+        Client::new()
+            .post(api(&emu, &format!("/v2/users/{}/passkeys", alice.user_id)))
+            .bearer_auth(lc(&emu))
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reg}");
+    let creation = &reg["publicKeyCredentialCreationOptions"]["publicKey"];
+    assert_eq!(
+        creation["authenticatorSelection"]["residentKey"],
+        "required"
+    );
+    let cred = key
+        .create(emu.issuer(), &reg["publicKeyCredentialCreationOptions"])
+        .await;
+    let (status, body) = send(
+        Client::new()
+            .post(api(
+                &emu,
+                &format!(
+                    "/v2/users/{}/passkeys/{}",
+                    alice.user_id,
+                    reg["passkeyId"].as_str().unwrap()
+                ),
+            ))
+            .bearer_auth(lc(&emu))
+            .json(&json!({"publicKeyCredential": cred, "passkeyName": "Soft"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The login-name page offers the passkey without a login name
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let (resp, _) = follow(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+    )
+    .await;
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("id=\"passkey-discover\""), "{html}");
+    let mut url = Url::parse(&api(&emu, "/ui/v2/login/passkey/discover")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("requestId", &hidden(&html, "requestId"));
+    let (html, options) = webauthn_page(&client, url).await;
+    assert_eq!(options["publicKey"]["allowCredentials"], json!([]));
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+    let form = |html: &str, credential: &Value| {
+        vec![
+            ("csrf", hidden(html, "csrf")),
+            ("requestId", hidden(html, "requestId")),
+            ("token", hidden(html, "token")),
+            ("credential", credential.to_string()),
+        ]
+    };
+    // A credential that does not verify shows the error and a new challenge
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/passkey/discover"))
+        .form(&form(&html, &json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("could not be verified"), "{html}");
+    let options: Value =
+        serde_json::from_str(&unescape(between(&html, "data-options=\"", "\""))).unwrap();
+    // Another browser cannot use this ceremony. (passkey-rs' memory store
+    // cannot discover credentials, so the test names the one to use; the
+    // server sees only the assertion with its user handle.)
+    let mut discoverable = options.clone();
+    discoverable["publicKey"]["allowCredentials"] =
+        json!([{"type": "public-key", "id": cred["rawId"]}]);
+    let assertion = key.get(emu.issuer(), &discoverable).await;
+    assert!(
+        !assertion["response"]["userHandle"].is_null(),
+        "{assertion}"
+    );
+    let other = browser();
+    let (resp, _) = follow(&emu, &other, authorize_url(&emu, &challenge, "openid", &[])).await;
+    let other_html = resp.text().await.unwrap();
+    let mut stolen = form(&html, &assertion);
+    stolen[0].1 = hidden(&other_html, "csrf");
+    let resp = other
+        .post(api(&emu, "/ui/v2/login/passkey/discover"))
+        .form(&stolen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // The assertion signs alice in
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/passkey/discover"))
+        .form(&form(&html, &assertion))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let callback = location(&emu, &resp);
+    let tokens = exchange(&emu, &query(&callback, "code").unwrap(), &verifier).await;
+    let payload: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(
+                tokens["id_token"]
+                    .as_str()
+                    .unwrap()
+                    .split('.')
+                    .nth(1)
+                    .unwrap(),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(payload["sub"], alice.user_id.as_str());
+    assert_eq!(payload["amr"], json!(["user", "mfa"]));
+    // The ceremony is used up
+    let resp = client
+        .post(api(&emu, "/ui/v2/login/passkey/discover"))
+        .form(&form(&html, &assertion))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}

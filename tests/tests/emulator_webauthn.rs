@@ -341,3 +341,34 @@ async fn a_passkey_registered_from_a_mailed_link_signs_in_without_a_password() {
     browser.close().await;
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passkey_signs_in_without_typing_a_login_name() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let user = alice(&emu);
+    let mut listener = CallbackListener::start().await.unwrap();
+
+    // Set up: password, then the MFA page's passkey choice
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce);
+    c.goto(&url).await.unwrap();
+    enter_login_name(c, &user.login_name).await;
+    enter_password(c, &user.password).await;
+    wait_for_page(c, "/ui/v2/login/mfa/set", "#mfa-passkey").await;
+    click(c, "#mfa-passkey").await;
+    use_authenticator(c, "/ui/v2/login/passkey/set").await;
+    callback_amr(c, &emu, &mut listener, &state, &pkce).await;
+
+    // Next login: "Sign in with a passkey" on the login-name page, no name typed
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce);
+    c.goto(&url).await.unwrap();
+    wait_for_page(c, "/ui/v2/login/loginname", "#passkey-discover").await;
+    click(c, "#passkey-discover").await;
+    use_authenticator(c, "/ui/v2/login/passkey/discover").await;
+    let amr = callback_amr(c, &emu, &mut listener, &state, &pkce).await;
+    assert_eq!(amr, json!(["user", "mfa"]));
+    browser.close().await;
+    emu.shutdown().await;
+}

@@ -5,6 +5,7 @@
 //! derived from that cookie and the instance secret; a POST without a
 //! matching token is rejected with 403.
 
+mod discover;
 mod i18n;
 mod idp;
 mod mfa_setup;
@@ -121,6 +122,10 @@ pub(crate) fn routes() -> Router<AppState> {
                 .post(|s, h, b| webauthn::submit(s, h, b, Purpose::Passwordless)),
         )
         .route(
+            &format!("{BASE}/passkey/discover"),
+            get(discover::discover_page).post(discover::discover_submit),
+        )
+        .route(
             &format!("{BASE}/u2f/set"),
             get(|s, h, q| webauthn::page(s, h, q, Purpose::SetU2f))
                 .post(|s, h, b| webauthn::submit(s, h, b, Purpose::SetU2f)),
@@ -225,6 +230,8 @@ struct Ctx {
     hide_password_reset: bool,
     /// External IdPs offered on the login page: (id, name).
     idp_buttons: Vec<(String, String)>,
+    /// Whether the org's login policy allows passwordless (passkey) logins.
+    passwordless: bool,
 }
 
 impl Ctx {
@@ -262,6 +269,7 @@ impl Ctx {
             allow_register: org.is_none_or(|o| model.login_policy_of(&o.id).0.allow_register),
             hide_password_reset: org
                 .is_some_and(|o| model.login_policy_of(&o.id).0.hide_password_reset),
+            passwordless: org.is_some_and(|o| model.login_policy_of(&o.id).0.passwordless_allowed),
             idp_buttons: if org.is_none_or(|o| model.login_policy_of(&o.id).0.allow_external_idp) {
                 model
                     .idps
@@ -540,7 +548,18 @@ fn render_loginname(ctx: &Ctx, rid: &str, value: &str, error: Option<&str>) -> R
          <label for=\"loginName\">{label}</label>\
          <input type=\"text\" id=\"loginName\" name=\"loginName\" value=\"{value}\" autocomplete=\"username\" autofocus required>\
          {err}<button type=\"submit\">{next}</button></form>\
-         {idp}{register}",
+         {passkey}{idp}{register}",
+        passkey = if ctx.passwordless {
+            format!(
+                "<form method=\"get\" action=\"{BASE}/passkey/discover\">\
+                 <input type=\"hidden\" name=\"requestId\" value=\"{}\">\
+                 <button type=\"submit\" id=\"passkey-discover\" class=\"secondary\">{}</button></form>",
+                html_escape(rid),
+                html_escape(ctx.t("passkey.start"))
+            )
+        } else {
+            String::new()
+        },
         idp = if ctx.idp_buttons.is_empty() {
             String::new()
         } else {
