@@ -82,6 +82,9 @@ pub(crate) struct Human {
     /// Failed password checks since the last success.
     #[serde(default)]
     pub(crate) password_failed_attempts: u32,
+    /// When the user last skipped the MFA set-up prompt.
+    #[serde(default)]
+    pub(crate) mfa_init_skipped_at: Option<i64>,
     /// Pending email verification code.
     #[serde(default)]
     pub(crate) email_code: Option<PendingCode>,
@@ -222,6 +225,9 @@ pub(crate) struct LoginPolicy {
     pub(crate) disable_login_with_email: bool,
     pub(crate) disable_login_with_phone: bool,
     pub(crate) default_redirect_uri: String,
+    /// How long skipping the MFA set-up prompt lasts (seconds; 0 = no prompt).
+    #[serde(default)]
+    pub(crate) mfa_init_skip_lifetime: i64,
 }
 
 impl Default for LoginPolicy {
@@ -239,6 +245,7 @@ impl Default for LoginPolicy {
             disable_login_with_email: false,
             disable_login_with_phone: false,
             default_redirect_uri: String::new(),
+            mfa_init_skip_lifetime: 0,
         }
     }
 }
@@ -513,6 +520,11 @@ pub(crate) struct Session {
     /// WebAuthn challenge and check.
     #[serde(default)]
     pub(crate) webauthn: SessionWebAuthn,
+    /// The login name typed for an unknown user when the login policy
+    /// ignores unknown usernames (the session has no user and never
+    /// authenticates).
+    #[serde(default)]
+    pub(crate) unknown_login_name: Option<String>,
 }
 
 /// The WebAuthn part of a session.

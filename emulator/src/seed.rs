@@ -330,6 +330,7 @@ pub(crate) fn build_state(
                 phone_verified: false,
                 password_hash: Some(hash_password(&h.password)),
                 password_failed_attempts: 0,
+                mfa_init_skipped_at: None,
                 email_code: None,
                 password_code: None,
                 totp: None,

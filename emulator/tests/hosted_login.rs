@@ -1066,3 +1066,218 @@ async fn a_recovery_code_replaces_the_second_factor_once_and_a_wrong_one_is_refu
     assert_eq!(again.status(), StatusCode::BAD_REQUEST, "single use");
     emu.shutdown().await;
 }
+
+/// Sets the login policy of the default org (as its manager).
+async fn set_login_policy(emu: &zitadel_emulator::RunningEmulator, policy: Value) {
+    let manager = emu.seed_info().users[1].clone();
+    let token = self_token(emu, &manager.login_name, &manager.password).await;
+    let resp = Client::new()
+        .post(format!("{}/management/v1/policies/login", emu.issuer()))
+        .bearer_auth(&token)
+        .json(&policy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// Posts `login_name` on the login-name page of a new login.
+async fn submit_login_name(
+    emu: &zitadel_emulator::RunningEmulator,
+    client: &Client,
+    login_name: &str,
+) -> reqwest::Response {
+    let (html, _) = login_page(emu, client, &[]).await;
+    post_form(
+        emu,
+        client,
+        "/ui/v2/login/loginname",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &hidden(&html, "requestId")),
+            ("loginName", login_name),
+        ],
+    )
+    .await
+}
+
+/// Posts `password` on the password page at `url`; returns status and page.
+async fn submit_password(
+    emu: &zitadel_emulator::RunningEmulator,
+    client: &Client,
+    url: url::Url,
+    password: &str,
+) -> (StatusCode, String, String) {
+    let html = client.get(url).send().await.unwrap().text().await.unwrap();
+    let resp = post_form(
+        emu,
+        client,
+        "/ui/v2/login/password",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &hidden(&html, "requestId")),
+            ("sessionId", &hidden(&html, "sessionId")),
+            ("password", password),
+        ],
+    )
+    .await;
+    let status = resp.status();
+    (status, html, resp.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_login_names_fail_on_the_password_page_like_a_wrong_password_when_ignored() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].clone();
+    // By default an unknown login name is reported at once
+    let resp = submit_login_name(&emu, &browser(), "nobody@acme.localhost").await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("User could not be found")
+    );
+
+    set_login_policy(
+        &emu,
+        serde_json::json!({"allowUsernamePassword": true, "ignoreUnknownUsernames": true}),
+    )
+    .await;
+    let client = browser();
+    let resp = submit_login_name(&emu, &client, "nobody@acme.localhost").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let unknown_url = location(&emu, &resp);
+    assert!(unknown_url.path().ends_with("/ui/v2/login/password"));
+    let (unknown_status, page, unknown_body) =
+        submit_password(&emu, &client, unknown_url, "Password1!").await;
+    assert!(page.contains("nobody@acme.localhost"), "{page}");
+
+    let client = browser();
+    let resp = submit_login_name(&emu, &client, &alice.login_name).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (known_status, _, known_body) =
+        submit_password(&emu, &client, location(&emu, &resp), "wrong-password").await;
+    assert_eq!(unknown_status, StatusCode::BAD_REQUEST);
+    assert_eq!(unknown_status, known_status);
+    let alert = |body: &str| {
+        body.split("role=\"alert\">")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(alert(&unknown_body), "Password is invalid");
+    assert_eq!(alert(&unknown_body), alert(&known_body));
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mfa_setup_is_offered_with_a_skip_that_lasts_for_the_skip_lifetime() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].clone();
+    set_login_policy(
+        &emu,
+        serde_json::json!({"allowUsernamePassword": true, "mfaInitSkipLifetime": "3600s"}),
+    )
+    .await;
+    let manager = emu.seed_info().users[1].clone();
+    let manager_token = self_token(&emu, &manager.login_name, &manager.password).await;
+    let policy: Value = Client::new()
+        .get(format!("{}/management/v1/policies/login", emu.issuer()))
+        .bearer_auth(&manager_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(policy["policy"]["mfaInitSkipLifetime"], "3600s", "{policy}");
+    // The first login offers the set-up, with a skip button
+    let client = browser();
+    let (verifier, challenge) = pkce();
+    let next = login_with_password(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    assert!(next.path().ends_with("/ui/v2/login/mfa/set"), "{next}");
+    let html = client.get(next).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"mfa-skip\""), "{html}");
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/mfa/set",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &hidden(&html, "requestId")),
+            ("sessionId", &hidden(&html, "sessionId")),
+            ("action", "skip"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let tokens = exchange(
+        &emu,
+        &query(&location(&emu, &resp), "code").unwrap(),
+        &verifier,
+    )
+    .await;
+    assert!(tokens["id_token"].is_string());
+    // The skip is remembered: the next login goes straight to the client
+    let client = browser();
+    let (_, challenge) = pkce();
+    let next = login_with_password(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    assert!(query(&next, "code").is_some(), "{next}");
+    // When MFA is forced there is no skip, and a forged skip is refused
+    let manager = emu.seed_info().users[1].clone();
+    let token = self_token(&emu, &manager.login_name, &manager.password).await;
+    let resp = Client::new()
+        .put(format!("{}/management/v1/policies/login", emu.issuer()))
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"allowUsernamePassword": true, "forceMfa": true,
+                                   "mfaInitSkipLifetime": "3600s"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let client = browser();
+    let (_, challenge) = pkce();
+    let next = login_with_password(
+        &emu,
+        &client,
+        authorize_url(&emu, &challenge, "openid", &[]),
+        &alice.login_name,
+        &alice.password,
+    )
+    .await;
+    assert!(next.path().ends_with("/ui/v2/login/mfa/set"), "{next}");
+    let html = client.get(next).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("mfa-skip"), "{html}");
+    let resp = post_form(
+        &emu,
+        &client,
+        "/ui/v2/login/mfa/set",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &hidden(&html, "requestId")),
+            ("sessionId", &hidden(&html, "sessionId")),
+            ("action", "skip"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    emu.shutdown().await;
+}

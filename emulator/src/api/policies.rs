@@ -234,6 +234,11 @@ async fn write(
                         .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_owned(),
+                    mfa_init_skip_lifetime: duration_field(
+                        &v,
+                        "mfaInitSkipLifetime",
+                        "mfa_init_skip_lifetime",
+                    )?,
                 });
             }
             Kind::Password => {
@@ -280,4 +285,24 @@ async fn reset(State(shared): State<AppState>, headers: HeaderMap, kind: Kind) -
         }
         Ok(json!({"details": v1_object_details(&mut model, &org)}))
     })())
+}
+
+/// A `google.protobuf.Duration` field in JSON (`"3600s"`, fractions cut off)
+/// as whole seconds; absent = 0.
+fn duration_field(v: &Value, camel: &str, snake: &str) -> Result<i64, ApiError> {
+    let Some(raw) = v.get(camel).or_else(|| v.get(snake)) else {
+        return Ok(0);
+    };
+    raw.as_str()
+        .and_then(|s| s.strip_suffix('s'))
+        .and_then(|s| s.split('.').next())
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| {
+            ApiError::new(
+                GrpcCode::InvalidArgument,
+                "EMU-POL04",
+                format!("invalid {camel}: a duration like \"3600s\" is expected"),
+            )
+        })
 }

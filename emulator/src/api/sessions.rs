@@ -562,6 +562,7 @@ async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
         otp_sms_verified_at: None,
         intent_verified_at: None,
         recovery_code_verified_at: None,
+        unknown_login_name: None,
         webauthn: Default::default(),
     };
     if let Err(e) = apply_checks(

@@ -83,7 +83,7 @@ fn login_json(p: &crate::model::LoginPolicy) -> Value {
     let mut v = json!({
         "passwordCheckLifetime": "864000s",
         "externalLoginCheckLifetime": "864000s",
-        "mfaInitSkipLifetime": "2592000s",
+        "mfaInitSkipLifetime": format!("{}s", p.mfa_init_skip_lifetime),
         "secondFactorCheckLifetime": "64800s",
         "multiFactorCheckLifetime": "43200s",
         "secondFactors": ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"],
@@ -217,7 +217,7 @@ pub(crate) fn v1_login_policy(
         "passwordlessType": if p.passwordless_allowed { "PASSWORDLESS_TYPE_ALLOWED" } else { "PASSWORDLESS_TYPE_NOT_ALLOWED" },
         "passwordCheckLifetime": "864000s",
         "externalLoginCheckLifetime": "864000s",
-        "mfaInitSkipLifetime": "2592000s",
+        "mfaInitSkipLifetime": format!("{}s", p.mfa_init_skip_lifetime),
         "secondFactorCheckLifetime": "64800s",
         "multiFactorCheckLifetime": "43200s",
         "secondFactors": ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"],

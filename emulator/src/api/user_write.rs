@@ -217,6 +217,7 @@ pub(crate) fn add_human(
             phone_verified: false,
             password_hash: input.password.as_deref().map(hash_password),
             password_failed_attempts: 0,
+            mfa_init_skipped_at: None,
             email_code: None,
             password_code: None,
             totp: None,

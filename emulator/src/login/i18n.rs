@@ -191,6 +191,11 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
             "Your organization requires a second factor. Add this key to your authenticator app, then enter the code it shows.",
             "Deine Organisation verlangt einen zweiten Faktor. Füge diesen Schlüssel deiner Authenticator-App hinzu und gib den angezeigten Code ein.",
         ),
+        "mfa.description_optional" => (
+            "Protect your account with a second factor. Add this key to your authenticator app, then enter the code it shows.",
+            "Schütze dein Konto mit einem zweiten Faktor. Füge diesen Schlüssel deiner Authenticator-App hinzu und gib den angezeigten Code ein.",
+        ),
+        "mfa.skip" => ("Skip", "Überspringen"),
         "mfa.email" => (
             "Use codes by email instead",
             "Stattdessen Codes per E-Mail verwenden",

@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::{
-    BASE, Ctx, Flow, OtpChannel, check_csrf, complete, first_factor_done, own_session, page_url,
-    query, see_other, send_otp,
+    BASE, Ctx, Flow, OtpChannel, check_csrf, complete, first_factor_done, mfa_forced, own_session,
+    page_url, query, see_other, send_otp,
 };
 use crate::model::{State as Model, TotpFactor, UserKind};
 use crate::server::AppState;
@@ -36,6 +36,7 @@ fn render(
     secret: &str,
     uri: &str,
     email_option: bool,
+    skip: bool,
     error: Option<&str>,
 ) -> Response {
     let err = ctx.alert(error);
@@ -73,14 +74,28 @@ fn render(
         )
     })
     .collect();
+    let skip = if skip {
+        format!(
+            "<form method=\"post\" action=\"{BASE}/mfa/set\">{hidden}\
+             <input type=\"hidden\" name=\"action\" value=\"skip\">\
+             <button type=\"submit\" id=\"mfa-skip\" class=\"secondary\">{}</button></form>",
+            html_escape(ctx.t("mfa.skip"))
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "<p>{desc}</p><p><code id=\"totp-secret\">{secret}</code></p><p><small id=\"totp-uri\">{uri}</small></p>\
          <form method=\"post\" action=\"{BASE}/mfa/set\">{hidden}\
          <input type=\"hidden\" name=\"action\" value=\"totp\">\
          <label for=\"code\">{label}</label>\
          <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" autofocus required>\
-         {err}<button type=\"submit\">{next}</button></form>{email}{webauthn}",
-        desc = html_escape(ctx.t("mfa.description")),
+         {err}<button type=\"submit\">{next}</button></form>{email}{webauthn}{skip}",
+        desc = html_escape(ctx.t(if skip.is_empty() {
+            "mfa.description"
+        } else {
+            "mfa.description_optional"
+        })),
         secret = html_escape(secret),
         uri = html_escape(uri),
         label = html_escape(ctx.t("verify.label")),
@@ -140,6 +155,7 @@ pub(super) async fn mfa_set_page(
         &secret,
         &otpauth_uri(&shared, &login, &secret),
         email_option,
+        !mfa_forced(&model, &session.user_id, &sid),
         None,
     )
 }
@@ -167,6 +183,18 @@ pub(super) async fn mfa_set_submit(
     let Some(user) = model.user(&session.user_id).cloned() else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
+    if form_get(&form, "action") == Some("skip") {
+        // Only a prompt may be skipped, not MFA the policy forces.
+        if mfa_forced(&model, &user.id, &sid) {
+            return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+        }
+        if let Some(u) = model.users.iter_mut().find(|u| u.id == user.id)
+            && let UserKind::Human(h) = &mut u.kind
+        {
+            h.mfa_init_skipped_at = Some(now());
+        }
+        return complete(&shared, &mut model, &ctx, &flow, &sid);
+    }
     if form_get(&form, "action") == Some("email") {
         if !user.human().is_some_and(|h| h.email_verified) {
             return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
@@ -201,6 +229,7 @@ pub(super) async fn mfa_set_submit(
             &secret,
             &otpauth_uri(&shared, &login, &secret),
             email_option,
+            !mfa_forced(&model, &user.id, &sid),
             Some("error.code_invalid"),
         );
     }

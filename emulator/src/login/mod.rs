@@ -512,6 +512,7 @@ fn create_session(model: &mut Model, user_id: &str, agent: &str) -> String {
             otp_sms_verified_at: None,
             intent_verified_at: None,
             recovery_code_verified_at: None,
+            unknown_login_name: None,
             webauthn: Default::default(),
         },
     );
@@ -645,6 +646,22 @@ async fn loginname_submit(
         .filter(|u| u.human().is_some())
         .cloned();
     let Some(user) = user else {
+        let org = flow
+            .org_id()
+            .map(str::to_owned)
+            .unwrap_or_else(|| model.default_org_id.clone());
+        if model.login_policy_of(&org).0.ignore_unknown_usernames && !name.trim().is_empty() {
+            // No user enumeration: go on to the password page, which fails
+            // like a wrong password.
+            let sid = create_session(&mut model, "", &ctx.agent);
+            if let Some(s) = model.sessions.get_mut(&sid) {
+                s.unknown_login_name = Some(name.to_owned());
+            }
+            return see_other(&page_url(
+                "password",
+                &[("requestId", &rid), ("sessionId", &sid)],
+            ));
+        }
         return render_loginname(&ctx, &rid, name, Some("error.user_not_found"));
     };
     if user.state == UserState::Locked {
@@ -760,6 +777,7 @@ async fn password_page(
     let login = model
         .user(&session.user_id)
         .map(|u| model.login_name(u))
+        .or_else(|| session.unknown_login_name.clone())
         .unwrap_or_default();
     render_password(
         &ctx,
@@ -790,6 +808,16 @@ async fn password_submit(
     let Some(session) = own_session(&model, &ctx, sid) else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
+    if let Some(login) = &session.unknown_login_name {
+        return render_password(
+            &ctx,
+            &flow.request_id(),
+            sid,
+            login,
+            false,
+            Some("error.password_invalid"),
+        );
+    }
     let Some(user) = model.user(&session.user_id).cloned() else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
@@ -877,19 +905,42 @@ fn after_password(
             &[("requestId", &flow.request_id()), ("sessionId", sid)],
         ));
     }
-    // The login policy may force MFA: set up a second factor first.
-    let (policy, _) = model.login_policy_of(&user.org_id);
-    let via_idp = model
-        .sessions
-        .get(sid)
-        .is_some_and(|s| s.password_verified_at.is_none() && s.intent_verified_at.is_some());
-    if policy.force_mfa || (policy.force_mfa_local_only && !via_idp) {
+    // The login policy may force MFA, or prompt for it (with a skip button):
+    // set up a second factor first.
+    if mfa_forced(model, &user.id, sid) || mfa_prompt_due(model, user) {
         return see_other(&page_url(
             "mfa/set",
             &[("requestId", &flow.request_id()), ("sessionId", sid)],
         ));
     }
     complete(shared, model, ctx, flow, sid)
+}
+
+/// Whether the login policy forces MFA for this login (`forceMfa`, or
+/// `forceMfaLocalOnly` unless the session came through an external IdP).
+fn mfa_forced(model: &Model, user_id: &str, sid: &str) -> bool {
+    let Some(user) = model.user(user_id) else {
+        return false;
+    };
+    let (policy, _) = model.login_policy_of(&user.org_id);
+    let via_idp = model
+        .sessions
+        .get(sid)
+        .is_some_and(|s| s.password_verified_at.is_none() && s.intent_verified_at.is_some());
+    policy.force_mfa || (policy.force_mfa_local_only && !via_idp)
+}
+
+/// Whether a user without a second factor is to be offered the MFA set-up:
+/// the policy's `mfaInitSkipLifetime` is non-zero and the last skip is older.
+fn mfa_prompt_due(model: &Model, user: &crate::model::User) -> bool {
+    let lifetime = model.login_policy_of(&user.org_id).0.mfa_init_skip_lifetime;
+    lifetime > 0
+        && !user.has_second_factor()
+        && user.human().is_some_and(|h| {
+            !h.has_webauthn(crate::model::WebAuthnKind::Passkey)
+                && h.mfa_init_skipped_at
+                    .is_none_or(|t| now().saturating_sub(t) >= lifetime)
+        })
 }
 
 /// A one-time-code channel of the hosted login.
@@ -1480,11 +1531,10 @@ async fn logout_page(
     };
     let mut body = format!("<p>{}</p>", html_escape(ctx.t("logout.description")));
     for s in &sessions {
-        let login = model
-            .user(&s.user_id)
-            .map(|u| model.login_name(u))
-            .unwrap_or_default();
-        body.push_str(&form(&s.id, &login));
+        // Sessions of unknown login names (ignoreUnknownUsernames) have no user.
+        if let Some(u) = model.user(&s.user_id) {
+            body.push_str(&form(&s.id, &model.login_name(u)));
+        }
     }
     body.push_str(&form("", ctx.t("logout.all")));
     ctx.page(StatusCode::OK, ctx.t("logout.title"), &body)
