@@ -29,16 +29,28 @@ fn pending_secret(model: &mut Model, user_id: &str) -> Option<String> {
     h.totp.as_ref().map(|t| t.secret.clone())
 }
 
+/// The optional buttons of the set-up page.
+#[derive(Debug, Clone, Copy)]
+struct Choices {
+    /// One-time codes by email instead (the email is verified).
+    email: bool,
+    /// Skip the prompt (MFA is not forced).
+    skip: bool,
+}
+
 fn render(
     ctx: &Ctx,
     rid: &str,
     sid: &str,
     secret: &str,
     uri: &str,
-    email_option: bool,
-    skip: bool,
+    choices: Choices,
     error: Option<&str>,
 ) -> Response {
+    let Choices {
+        email: email_option,
+        skip,
+    } = choices;
     let err = ctx.alert(error);
     let hidden = format!(
         "{csrf}<input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
@@ -154,8 +166,10 @@ pub(super) async fn mfa_set_page(
         &sid,
         &secret,
         &otpauth_uri(&shared, &login, &secret),
-        email_option,
-        !mfa_forced(&model, &session.user_id, &sid),
+        Choices {
+            email: email_option,
+            skip: !mfa_forced(&model, &session.user_id, &sid),
+        },
         None,
     )
 }
@@ -228,8 +242,10 @@ pub(super) async fn mfa_set_submit(
             &sid,
             &secret,
             &otpauth_uri(&shared, &login, &secret),
-            email_option,
-            !mfa_forced(&model, &user.id, &sid),
+            Choices {
+                email: email_option,
+                skip: !mfa_forced(&model, &user.id, &sid),
+            },
             Some("error.code_invalid"),
         );
     }

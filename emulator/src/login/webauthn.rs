@@ -91,11 +91,11 @@ impl Purpose {
     }
 }
 
+/// Renders a WebAuthn page; `ids` are the request and session ids.
 fn render(
     ctx: &Ctx,
     purpose: Purpose,
-    rid: &str,
-    sid: &str,
+    (rid, sid): (&str, &str),
     token: &str,
     options: &Value,
     error: Option<&str>,
@@ -186,8 +186,7 @@ pub(super) async fn page(
     render(
         &ctx,
         purpose,
-        &flow.request_id(),
-        &sid,
+        (&flow.request_id(), &sid),
         &token,
         &options,
         None,
@@ -266,8 +265,7 @@ pub(super) async fn submit(
         return render(
             &ctx,
             purpose,
-            &flow.request_id(),
-            &sid,
+            (&flow.request_id(), &sid),
             &token,
             &options,
             Some("webauthn.failed"),
