@@ -823,70 +823,253 @@ async fn password_reset_by_email_code_in_the_hosted_login() {
     emu.shutdown().await;
 }
 
+/// Signs in with the test IdP as external user `sub` (profile `profile`:
+/// username, email, given name, family name) from a new authorize request;
+/// follows the redirects and returns the last response, its URL and the
+/// PKCE verifier.
+async fn test_idp_login(
+    emu: &zitadel_emulator::RunningEmulator,
+    client: &Client,
+    sub: &str,
+    profile: [&str; 4],
+) -> (reqwest::Response, url::Url, String) {
+    let (verifier, challenge) = pkce();
+    let (resp, _) = follow(
+        emu,
+        client,
+        authorize_url(emu, &challenge, "openid email profile", &[]),
+    )
+    .await;
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Sign in with Test IdP"));
+    // The IdP button starts an intent and leads to the test IdP's page
+    let resp = post_form(
+        emu,
+        client,
+        "/ui/v2/login/idp/start",
+        &[
+            ("csrf", &hidden(&html, "csrf")),
+            ("requestId", &hidden(&html, "requestId")),
+            ("idpId", &hidden(&html, "idpId")),
+        ],
+    )
+    .await;
+    let (resp, _) = follow(emu, client, location(emu, &resp)).await;
+    let page = resp.text().await.unwrap();
+    let resp = post_form(
+        emu,
+        client,
+        "/_emulator/test-idp/authorize",
+        &[
+            ("state", &hidden(&page, "state")),
+            ("sub", sub),
+            ("username", profile[0]),
+            ("email", profile[1]),
+            ("givenName", profile[2]),
+            ("familyName", profile[3]),
+            ("action", "login"),
+        ],
+    )
+    .await;
+    // /idps/callback → the login's success page
+    let (resp, url) = follow(emu, client, location(emu, &resp)).await;
+    (resp, url, verifier)
+}
+
+/// The userinfo of the tokens issued for the code in `callback`, and the
+/// ID token's claims.
+async fn userinfo_and_claims(
+    emu: &zitadel_emulator::RunningEmulator,
+    callback: &url::Url,
+    verifier: &str,
+) -> (Value, Value) {
+    let tokens = exchange(emu, &query(callback, "code").unwrap(), verifier).await;
+    let info: Value = Client::new()
+        .get(format!("{}/oidc/v1/userinfo", emu.issuer()))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            tokens["id_token"]
+                .as_str()
+                .unwrap()
+                .split('.')
+                .nth(1)
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    (info, claims)
+}
+
+fn choice_form(html: &str, fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> = ["csrf", "requestId", "intentId", "intentToken"]
+        .iter()
+        .map(|k| ((*k).to_owned(), hidden(html, k)))
+        .collect();
+    form.extend(
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    form
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn sign_in_with_the_test_idp_registers_then_recognises_the_user() {
+async fn an_unknown_idp_user_registers_with_the_prefilled_form_then_is_recognised() {
     let emu = start().await;
-    for round in 0..2 {
-        let client = browser();
-        let (verifier, challenge) = pkce();
-        let (resp, _) = follow(
-            &emu,
-            &client,
-            authorize_url(&emu, &challenge, "openid email", &[]),
-        )
-        .await;
-        let html = resp.text().await.unwrap();
-        assert!(html.contains("Sign in with Test IdP"));
-        // The IdP button starts an intent and leads to the test IdP's page
-        let resp = post_form(
-            &emu,
-            &client,
-            "/ui/v2/login/idp/start",
-            &[
-                ("csrf", &hidden(&html, "csrf")),
-                ("requestId", &hidden(&html, "requestId")),
-                ("idpId", &hidden(&html, "idpId")),
-            ],
-        )
-        .await;
-        let (resp, _) = follow(&emu, &client, location(&emu, &resp)).await;
-        let page = resp.text().await.unwrap();
-        let resp = post_form(
-            &emu,
-            &client,
-            "/_emulator/test-idp/authorize",
-            &[
-                ("state", &hidden(&page, "state")),
-                ("sub", "ext-7"),
-                ("username", "ext.seven"),
-                ("email", "seven@idp.example"),
-                ("givenName", "Sev"),
-                ("familyName", "En"),
-                ("action", "login"),
-            ],
-        )
-        .await;
-        // /idps/callback → the login's success page → the client
-        let (resp, url) = follow(&emu, &client, location(&emu, &resp)).await;
-        assert_eq!(
-            resp.status(),
-            StatusCode::FOUND,
-            "round {round} ended at {url}"
-        );
-        let callback = location(&emu, &resp);
-        let tokens = exchange(&emu, &query(&callback, "code").unwrap(), &verifier).await;
-        let info: Value = Client::new()
-            .get(format!("{}/oidc/v1/userinfo", emu.issuer()))
-            .bearer_auth(tokens["access_token"].as_str().unwrap())
+    let profile = ["ext.seven", "seven@idp.example", "Sev", "En"];
+    let client = browser();
+    let (resp, url, verifier) = test_idp_login(&emu, &client, "ext-7", profile).await;
+    // The choice page: registration prefilled from the IdP, and linking
+    assert_eq!(resp.status(), StatusCode::OK, "ended at {url}");
+    assert!(url.path().ends_with("/ui/v2/login/idp/success"), "{url}");
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("id=\"idp-register\""), "{html}");
+    assert!(html.contains("id=\"idp-link\""), "{html}");
+    assert!(html.contains("value=\"seven@idp.example\""), "{html}");
+    assert!(html.contains("value=\"ext.seven\""), "{html}");
+    assert!(html.contains("value=\"Sev\""), "{html}");
+    // Without accepting the terms nothing is created
+    let fields = [
+        ("givenName", "Seven"),
+        ("familyName", "En"),
+        ("email", "seven@idp.example"),
+        ("username", "seven.edited"),
+    ];
+    let resp = client
+        .post(format!("{}/ui/v2/login/idp/register", emu.issuer()))
+        .form(&choice_form(&html, &fields))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // Without the CSRF token neither
+    let mut no_csrf = choice_form(&html, &fields);
+    no_csrf.retain(|(k, _)| k != "csrf");
+    let resp = client
+        .post(format!("{}/ui/v2/login/idp/register", emu.issuer()))
+        .form(&no_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // With the (edited) values and the terms the user is created and linked
+    let mut accepted = fields.to_vec();
+    accepted.push(("acceptTerms", "true"));
+    let resp = client
+        .post(format!("{}/ui/v2/login/idp/register", emu.issuer()))
+        .form(&choice_form(&html, &accepted))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let (info, claims) = userinfo_and_claims(&emu, &location(&emu, &resp), &verifier).await;
+    assert_eq!(info["email"], "seven@idp.example");
+    assert_eq!(info["email_verified"], true);
+    assert_eq!(info["given_name"], "Seven");
+    assert_eq!(info["preferred_username"], "seven.edited@acme.localhost");
+    assert_eq!(claims["amr"], serde_json::json!(["fed"]));
+    let sub = claims["sub"].as_str().unwrap().to_owned();
+    // The finished login cannot register a second user
+    let resp = client
+        .post(format!("{}/ui/v2/login/idp/register", emu.issuer()))
+        .form(&choice_form(&html, &accepted))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // The next external login is recognised at once
+    let client = browser();
+    let (resp, url, verifier) = test_idp_login(&emu, &client, "ext-7", profile).await;
+    assert_eq!(resp.status(), StatusCode::FOUND, "ended at {url}");
+    let (_, claims) = userinfo_and_claims(&emu, &location(&emu, &resp), &verifier).await;
+    assert_eq!(claims["sub"], sub.as_str());
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_idp_user_is_linked_to_an_existing_account_after_its_password() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].clone();
+    let profile = ["al.ext", "alice@idp.example", "Al", "Ext"];
+    let client = browser();
+    let (resp, _, verifier) = test_idp_login(&emu, &client, "ext-alice", profile).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.unwrap();
+    // A wrong password and an unknown login name fail alike
+    for (login, password) in [
+        (alice.login_name.as_str(), "wrong"),
+        ("nobody@acme.localhost", alice.password.as_str()),
+    ] {
+        let resp = client
+            .post(format!("{}/ui/v2/login/idp/link", emu.issuer()))
+            .form(&choice_form(
+                &html,
+                &[("loginName", login), ("password", password)],
+            ))
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
             .unwrap();
-        assert_eq!(info["email"], "seven@idp.example");
-        assert_eq!(info["email_verified"], true);
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("Login name or password is invalid")
+        );
     }
+    let resp = client
+        .post(format!("{}/ui/v2/login/idp/link", emu.issuer()))
+        .form(&choice_form(
+            &html,
+            &[
+                ("loginName", alice.login_name.as_str()),
+                ("password", alice.password.as_str()),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let (_, claims) = userinfo_and_claims(&emu, &location(&emu, &resp), &verifier).await;
+    assert_eq!(claims["sub"], alice.user_id.as_str());
+    assert!(
+        claims["amr"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("fed")),
+        "{claims}"
+    );
+    // The link is listed and the next external login goes straight to alice
+    let token = self_token(&emu, &alice.login_name, &alice.password).await;
+    let links: Value = Client::new()
+        .post(format!(
+            "{}/v2/users/{}/links/_search",
+            emu.issuer(),
+            alice.user_id
+        ))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(links["result"][0]["userId"], "ext-alice", "{links}");
+    let client = browser();
+    let (resp, url, verifier) = test_idp_login(&emu, &client, "ext-alice", profile).await;
+    assert_eq!(resp.status(), StatusCode::FOUND, "ended at {url}");
+    let (_, claims) = userinfo_and_claims(&emu, &location(&emu, &resp), &verifier).await;
+    assert_eq!(claims["sub"], alice.user_id.as_str());
     emu.shutdown().await;
 }
 

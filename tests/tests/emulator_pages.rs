@@ -8,10 +8,11 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
 use fantoccini::{Client, Locator};
 use integration_tests::{Browser, CallbackListener, Pkce, http_client, random_token};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use url::Url;
 use zitadel_emulator::{Emulator, EmulatorConfig, RunningEmulator};
 
@@ -547,6 +548,134 @@ async fn logout_page_ends_the_session_and_redirects_to_the_registered_uri() {
         userinfo(&emu, access_token).await.status(),
         reqwest::StatusCode::UNAUTHORIZED
     );
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+/// Login-name page → "Sign in with Test IdP" → the test IdP's page, where
+/// the external user is typed in and signed in.
+async fn sign_in_at_the_test_idp(c: &Client, sub: &str, profile: [&str; 4]) {
+    wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="idpId"]"#).await;
+    submit_form_with(c, r#"input[name="idpId"]"#).await;
+    wait_for_page(c, "/_emulator/test-idp/authorize", r#"input[name="sub"]"#).await;
+    for (name, value) in [
+        ("sub", sub),
+        ("username", profile[0]),
+        ("email", profile[1]),
+        ("givenName", profile[2]),
+        ("familyName", profile[3]),
+    ] {
+        fill(c, name, value).await;
+    }
+    click(c, r#"button[value="login"]"#).await;
+}
+
+/// The value of the input named `name` on the current page.
+async fn input_value(c: &Client, name: &str) -> String {
+    c.find(Locator::Css(&format!(r#"input[name="{name}"]"#)))
+        .await
+        .unwrap_or_else(|e| panic!("no input {name}: {e}"))
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_idp_user_registers_with_a_prefilled_form() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(
+        &emu,
+        &listener.redirect_uri(),
+        &pkce,
+        "openid email profile",
+        &[],
+    );
+    c.goto(&url).await.unwrap();
+    sign_in_at_the_test_idp(c, "ext-9", ["nine", "nine@idp.example", "Ni", "Ne"]).await;
+    wait_for_page(c, "/ui/v2/login/idp/success", "#idp-register").await;
+    assert_eq!(input_value(c, "givenName").await, "Ni");
+    assert_eq!(input_value(c, "email").await, "nine@idp.example");
+    assert_eq!(input_value(c, "username").await, "nine");
+    fill(c, "givenName", "Nina").await;
+    click(c, r#"#idp-register input[name="acceptTerms"]"#).await;
+    click(c, "#idp-register-submit").await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    let info: Value = userinfo(&emu, tokens["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["given_name"], "Nina");
+    assert_eq!(info["email"], "nine@idp.example");
+    assert_eq!(info["email_verified"], true);
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_idp_user_links_an_existing_account_with_its_password() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let user = alice(&emu);
+    let mut listener = CallbackListener::start().await.unwrap();
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    sign_in_at_the_test_idp(c, "ext-al", ["al", "al@idp.example", "Al", "Ice"]).await;
+    wait_for_page(c, "/ui/v2/login/idp/success", "#idp-link").await;
+    fill(c, "loginName", &user.login_name).await;
+    fill(c, "password", &user.password).await;
+    click(c, "#idp-link-submit").await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    let payload = tokens["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["sub"], user.user_id.as_str());
+    assert!(
+        claims["amr"].as_array().unwrap().contains(&json!("fed")),
+        "{claims}"
+    );
+
+    // The next IdP login of that external user goes straight to alice
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(
+        &emu,
+        &listener.redirect_uri(),
+        &pkce,
+        "openid",
+        &[("prompt", "login")],
+    );
+    c.goto(&url).await.unwrap();
+    sign_in_at_the_test_idp(c, "ext-al", ["al", "al@idp.example", "Al", "Ice"]).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    let payload = tokens["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["sub"], user.user_id.as_str());
     browser.close().await;
     emu.shutdown().await;
 }

@@ -234,6 +234,27 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
             "The security key or passkey could not be verified. Try again.",
             "Der Sicherheitsschlüssel oder Passkey konnte nicht überprüft werden. Versuche es erneut.",
         ),
+        "idp.choice_title" => ("Complete your sign-in", "Anmeldung abschließen"),
+        "idp.choice_description" => (
+            "No account is linked to this identity yet. Create a new account or link an existing one.",
+            "Mit dieser Identität ist noch kein Konto verknüpft. Erstelle ein neues Konto oder verknüpfe ein bestehendes.",
+        ),
+        "idp.register_title" => ("Create a new account", "Neues Konto erstellen"),
+        "idp.link_title" => ("Link an existing account", "Bestehendes Konto verknüpfen"),
+        "idp.link_description" => (
+            "Sign in with your existing account to link it to this identity.",
+            "Melde dich mit deinem bestehenden Konto an, um es mit dieser Identität zu verknüpfen.",
+        ),
+        "idp.link_button" => ("Link account", "Konto verknüpfen"),
+        "idp.link_failed" => (
+            "Login name or password is invalid",
+            "Loginname oder Passwort ist ungültig",
+        ),
+        "idp.already_linked" => (
+            "This identity is already linked to an account.",
+            "Diese Identität ist bereits mit einem Konto verknüpft.",
+        ),
+        "register.username" => ("Username", "Benutzername"),
         "idp.sign_in_with" => ("Sign in with", "Anmelden mit"),
         "idp.failed" => (
             "The login at the identity provider failed or was cancelled.",

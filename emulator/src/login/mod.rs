@@ -90,6 +90,14 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(&format!("{BASE}/idp/start"), axum::routing::post(idp_start))
         .route(&format!("{BASE}/idp/success"), get(idp_success))
+        .route(
+            &format!("{BASE}/idp/register"),
+            axum::routing::post(idp::idp_register),
+        )
+        .route(
+            &format!("{BASE}/idp/link"),
+            axum::routing::post(idp::idp_link),
+        )
         .route(&format!("{BASE}/idp/failure"), get(idp_failure))
         .route(
             &format!("{BASE}/mfa/set"),
