@@ -26,6 +26,17 @@ pub(crate) struct Project {
     pub(crate) org_id: String,
     pub(crate) name: String,
     pub(crate) roles: Vec<String>,
+    /// Display name and group of roles added through the management API
+    /// (roles without an entry show their key as display name).
+    #[serde(default)]
+    pub(crate) role_info: HashMap<String, RoleInfo>,
+}
+
+/// Display name and group of a project role.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RoleInfo {
+    pub(crate) display_name: String,
+    pub(crate) group: String,
 }
 
 /// The OIDC application type.
@@ -228,6 +239,10 @@ pub(crate) struct LoginPolicy {
     /// How long skipping the MFA set-up prompt lasts (seconds; 0 = no prompt).
     #[serde(default)]
     pub(crate) mfa_init_skip_lifetime: i64,
+    /// IdPs activated in this policy (ids). The instance default policy
+    /// activates every instance IdP instead (the emulator has no admin API).
+    #[serde(default)]
+    pub(crate) idps: Vec<String>,
 }
 
 impl Default for LoginPolicy {
@@ -246,6 +261,7 @@ impl Default for LoginPolicy {
             disable_login_with_phone: false,
             default_redirect_uri: String::new(),
             mfa_init_skip_lifetime: 0,
+            idps: Vec::new(),
         }
     }
 }
@@ -310,7 +326,8 @@ pub(crate) struct Machine {
     pub(crate) secret_hash: Option<String>,
 }
 
-/// An identity provider (the emulator has a built-in test IdP).
+/// An identity provider: the built-in test IdP, or a generic OIDC / OAuth
+/// IdP template configured by a manager.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Idp {
     pub(crate) id: String,
@@ -319,6 +336,48 @@ pub(crate) struct Idp {
     pub(crate) creation_allowed: bool,
     pub(crate) auto_creation: bool,
     pub(crate) auto_update: bool,
+    /// `AUTO_LINKING_OPTION_*` name, empty for unspecified.
+    #[serde(default)]
+    pub(crate) auto_linking: String,
+    /// The owning org; `None` for an instance IdP.
+    #[serde(default)]
+    pub(crate) org_id: Option<String>,
+    #[serde(default)]
+    pub(crate) config: IdpConfig,
+    /// Creation and last change (Unix seconds; 0 for old snapshots).
+    #[serde(default)]
+    pub(crate) created: i64,
+    #[serde(default)]
+    pub(crate) changed: i64,
+}
+
+/// What kind of IdP and how it is reached.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) enum IdpConfig {
+    /// The emulator's own test IdP page.
+    #[default]
+    Test,
+    /// A generic OIDC provider.
+    Oidc {
+        issuer: String,
+        client_id: String,
+        /// SHA-256 hex of the client secret.
+        client_secret_hash: String,
+        scopes: Vec<String>,
+        is_id_token_mapping: bool,
+        use_pkce: bool,
+    },
+    /// A generic OAuth 2.0 provider.
+    OAuth {
+        client_id: String,
+        client_secret_hash: String,
+        authorization_endpoint: String,
+        token_endpoint: String,
+        user_endpoint: String,
+        scopes: Vec<String>,
+        id_attribute: String,
+        use_pkce: bool,
+    },
 }
 
 /// A link between a ZITADEL user and a user at an IdP.
@@ -960,6 +1019,19 @@ impl State {
         match self.org_policies.get(org).and_then(|p| p.login.clone()) {
             Some(p) => (p, false),
             None => (self.login_policy.clone(), true),
+        }
+    }
+
+    /// The IdPs active in the effective login policy of an org: those of its
+    /// custom policy, else every instance IdP (the default policy).
+    pub(crate) fn active_idps(&self, org: &str) -> Vec<&Idp> {
+        match self.org_policies.get(org).and_then(|p| p.login.as_ref()) {
+            Some(p) => p
+                .idps
+                .iter()
+                .filter_map(|id| self.idps.iter().find(|i| i.id == *id))
+                .collect(),
+            None => self.idps.iter().filter(|i| i.org_id.is_none()).collect(),
         }
     }
 

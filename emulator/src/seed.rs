@@ -253,12 +253,14 @@ pub(crate) fn build_state(
         org_id: org.id.clone(),
         name: "ZITADEL".to_owned(),
         roles: Vec::new(),
+        role_info: std::collections::HashMap::new(),
     };
     let project = Project {
         id: ids.next(),
         org_id: org.id.clone(),
         name: seed.project.name.clone(),
         roles: seed.project.roles.clone(),
+        role_info: std::collections::HashMap::new(),
     };
     let mut apps = Vec::new();
     let mut native_client = None;
@@ -420,6 +422,11 @@ pub(crate) fn build_state(
         creation_allowed: true,
         auto_creation: false,
         auto_update: false,
+        auto_linking: String::new(),
+        org_id: None,
+        config: crate::model::IdpConfig::Test,
+        created: crate::util::now(),
+        changed: crate::util::now(),
     }];
     let state = State {
         idps,

@@ -84,13 +84,18 @@ async fn start_intent(State(shared): State<AppState>, headers: HeaderMap, body: 
     respond((|| {
         authenticate(&model, &headers)?;
         let req: StartRequest = parse_body(&body, "StartIdentityProviderIntentRequest")?;
-        if !model.idps.iter().any(|i| i.id == req.idp_id) {
-            return Err(ApiError::new(
-                GrpcCode::NotFound,
-                "EMU-IDP01",
-                "Identity provider not found",
-            ));
-        }
+        let idp = model
+            .idps
+            .iter()
+            .find(|i| i.id == req.idp_id)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(
+                    GrpcCode::NotFound,
+                    "EMU-IDP01",
+                    "Identity provider not found",
+                )
+            })?;
         let urls = req.urls.ok_or_else(|| ApiError::new(GrpcCode::InvalidArgument, "", "invalid StartIdentityProviderIntentRequest: urls are required (LDAP is not supported)"))?;
         for u in [&urls.success_url, &urls.failure_url] {
             if url::Url::parse(u).is_err() {
@@ -102,6 +107,7 @@ async fn start_intent(State(shared): State<AppState>, headers: HeaderMap, body: 
             }
         }
         let id = model.ids.next();
+        let auth_url = crate::api::idp_mgmt::authorize_url(&issuer, &idp, &id)?;
         model.idp_intents.insert(
             id.clone(),
             IdpIntent {
@@ -117,7 +123,7 @@ async fn start_intent(State(shared): State<AppState>, headers: HeaderMap, body: 
         let seq = model.next_sequence();
         Ok(json!({
             "details": details(seq, now(), &model.instance_id),
-            "authUrl": with_query(&format!("{issuer}/_emulator/test-idp/authorize"), &[("state", &id)]),
+            "authUrl": auth_url,
         }))
     })())
 }
@@ -495,14 +501,33 @@ async fn remove_link(
     })())
 }
 
-async fn active_idps(State(shared): State<AppState>, headers: HeaderMap) -> Response {
+/// The IdPs active in the login policy of `ctx.orgId` (else the instance's).
+async fn active_idps(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = parse_form(q.unwrap_or_default().as_bytes());
     let model = shared.lock();
     respond((|| {
         let caller = authenticate(&model, &headers)?;
-        require(&model, &caller, "policy.read", None)?;
-        let idps: Vec<Value> = model
-            .idps
-            .iter()
+        let org = form_get(&q, "ctx.orgId").or_else(|| form_get(&q, "ctx.org_id"));
+        if let Some(org) = org
+            && model.org(org).is_none()
+        {
+            return Err(ApiError::new(
+                GrpcCode::NotFound,
+                "EMU-SET01",
+                "Organisation not found",
+            ));
+        }
+        require(&model, &caller, "policy.read", org)?;
+        let active = match org {
+            Some(org) => model.active_idps(org),
+            None => model.idps.iter().filter(|i| i.org_id.is_none()).collect(),
+        };
+        let idps: Vec<Value> = active
+            .into_iter()
             .map(|i| {
                 let mut options = json!({});
                 for (on, key) in [
@@ -515,7 +540,7 @@ async fn active_idps(State(shared): State<AppState>, headers: HeaderMap) -> Resp
                         options[key] = json!(true);
                     }
                 }
-                json!({"id": i.id, "name": i.name, "type": "IDENTITY_PROVIDER_TYPE_OAUTH", "options": options})
+                json!({"id": i.id, "name": i.name, "type": crate::api::idp_mgmt::settings_type(i), "options": options})
             })
             .collect();
         let mut v = json!({"details": {"timestamp": rfc3339(now())}});

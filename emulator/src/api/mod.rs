@@ -4,6 +4,7 @@
 
 mod grants;
 pub(crate) mod idp;
+pub(crate) mod idp_mgmt;
 mod machine;
 mod me;
 mod mfa;
@@ -11,6 +12,7 @@ mod oidc;
 pub(crate) mod orgs;
 pub(crate) mod phone;
 mod policies;
+mod roles;
 mod sessions;
 pub(crate) mod settings;
 pub(crate) mod user_write;
@@ -132,6 +134,27 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/v2/users/{user_id}/passkeys/registration_link"),
     ("POST", "/v2/users/{user_id}/passkeys/_search"),
     ("POST", "/v2/users/{user_id}/authentication_factors/_search"),
+    ("POST", "/management/v1/idps/generic_oidc"),
+    ("PUT", "/management/v1/idps/generic_oidc/{id}"),
+    ("POST", "/management/v1/idps/oauth"),
+    ("PUT", "/management/v1/idps/oauth/{id}"),
+    ("GET", "/management/v1/idps/templates/{id}"),
+    ("DELETE", "/management/v1/idps/templates/{id}"),
+    ("POST", "/management/v1/idps/templates/_search"),
+    ("POST", "/management/v1/policies/login/idps"),
+    ("POST", "/management/v1/policies/login/idps/_search"),
+    ("DELETE", "/management/v1/policies/login/idps/{idp_id}"),
+    ("POST", "/management/v1/projects/{project_id}/roles"),
+    ("POST", "/management/v1/projects/{project_id}/roles/_bulk"),
+    ("POST", "/management/v1/projects/{project_id}/roles/_search"),
+    (
+        "PUT",
+        "/management/v1/projects/{project_id}/roles/{role_key}",
+    ),
+    (
+        "DELETE",
+        "/management/v1/projects/{project_id}/roles/{role_key}",
+    ),
 ];
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -150,6 +173,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(idp::routes())
         .merge(me::routes())
         .merge(webauthn::routes())
+        .merge(idp_mgmt::routes())
+        .merge(roles::routes())
 }
 
 /// The authenticated caller of an API request.

@@ -75,7 +75,11 @@ impl Kind {
 }
 
 /// The org of a management call: `x-zitadel-orgid`, else the caller's org.
-fn org_context(model: &Model, headers: &HeaderMap, permission: &str) -> Result<String, ApiError> {
+pub(super) fn org_context(
+    model: &Model,
+    headers: &HeaderMap,
+    permission: &str,
+) -> Result<String, ApiError> {
     let caller = authenticate(model, headers)?;
     let org = headers
         .get("x-zitadel-orgid")
@@ -92,12 +96,12 @@ fn org_context(model: &Model, headers: &HeaderMap, permission: &str) -> Result<S
     Ok(org)
 }
 
-fn v1_object_details(model: &mut Model, org: &str) -> Value {
+pub(super) fn v1_object_details(model: &mut Model, org: &str) -> Value {
     let seq = model.next_sequence();
     json!({"sequence": seq.to_string(), "changeDate": rfc3339(now()), "resourceOwner": org})
 }
 
-fn respond(result: Result<Value, ApiError>) -> Response {
+pub(super) fn respond(result: Result<Value, ApiError>) -> Response {
     match result {
         Ok(v) => axum::Json(v).into_response(),
         Err(e) => e.into_response(),
@@ -186,10 +190,29 @@ async fn write(
             }
             _ => {}
         }
+        // PUT keeps the activated IdPs; POST takes `idps[].idpId` (known IdPs only).
+        let idps: Vec<String> = match op {
+            Op::Update => model
+                .org_policies
+                .get(&org)
+                .and_then(|p| p.login.as_ref())
+                .map(|p| p.idps.clone())
+                .unwrap_or_default(),
+            Op::Add => v
+                .get("idps")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i.get("idpId").or_else(|| i.get("idp_id"))?.as_str())
+                .filter(|id| crate::api::idp_mgmt::usable_by(&model, id, &org))
+                .map(str::to_owned)
+                .collect(),
+        };
         let entry = model.org_policies.entry(org.clone()).or_default();
         match kind {
             Kind::Login => {
                 entry.login = Some(LoginPolicy {
+                    idps,
                     allow_username_password: bool_field(
                         &v,
                         "allowUsernamePassword",

@@ -45,7 +45,13 @@ pub(super) async fn idp_start(
             encode_query(&[("requestId", &rid)])
         ))
     };
+    let Some(idp) = model.idps.iter().find(|i| i.id == idp_id).cloned() else {
+        return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
+    };
     let id = model.ids.next();
+    let Ok(auth_url) = crate::api::idp_mgmt::authorize_url(&shared.issuer, &idp, &id) else {
+        return ctx.error(StatusCode::BAD_REQUEST, "idp.failed");
+    };
     model.idp_intents.insert(
         id.clone(),
         IdpIntent {
@@ -58,10 +64,7 @@ pub(super) async fn idp_start(
             callback_code: None,
         },
     );
-    see_other(&format!(
-        "/_emulator/test-idp/authorize?{}",
-        encode_query(&[("state", &id)])
-    ))
+    see_other(&auth_url)
 }
 
 pub(super) async fn idp_success(

@@ -278,14 +278,19 @@ impl Ctx {
             hide_password_reset: org
                 .is_some_and(|o| model.login_policy_of(&o.id).0.hide_password_reset),
             passwordless: org.is_some_and(|o| model.login_policy_of(&o.id).0.passwordless_allowed),
-            idp_buttons: if org.is_none_or(|o| model.login_policy_of(&o.id).0.allow_external_idp) {
-                model
+            idp_buttons: match org {
+                Some(o) if model.login_policy_of(&o.id).0.allow_external_idp => model
+                    .active_idps(&o.id)
+                    .into_iter()
+                    .map(|i| (i.id.clone(), i.name.clone()))
+                    .collect(),
+                Some(_) => Vec::new(),
+                None => model
                     .idps
                     .iter()
+                    .filter(|i| i.org_id.is_none())
                     .map(|i| (i.id.clone(), i.name.clone()))
-                    .collect()
-            } else {
-                Vec::new()
+                    .collect(),
             },
         }
     }
