@@ -52,6 +52,7 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
         "expiresin",
         "lifetime",
         "method",
+        "attempts",
     ]
     .iter()
     .any(|suffix| k.ends_with(suffix))
@@ -200,8 +201,10 @@ mod tests {
         assert_eq!(v["userId"], json!("1"));
         assert_eq!(v["expires_in"], json!(5));
         let mut v = json!({"token_type": "Bearer", "grant_type": "refresh_token", "code_challenge_method": "S256",
-                           "hasSecret": true, "factors": {"password": {"verifiedAt": "2030-01-01T00:00:00Z"}}});
+                           "hasSecret": true, "factors": {"password": {"verifiedAt": "2030-01-01T00:00:00Z"}},
+                           "maxPasswordAttempts": 5});
         redact(&mut v);
+        assert_eq!(v["maxPasswordAttempts"], json!(5));
         assert_eq!(v["token_type"], json!("Bearer"));
         assert_eq!(v["grant_type"], json!("refresh_token"));
         assert_eq!(v["hasSecret"], json!(true));

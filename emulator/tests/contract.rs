@@ -170,8 +170,30 @@ fn proto_schema_knows_messages_and_response_types() {
     assert!(schema.enums.contains("zitadel.user.v2.UserState"));
 }
 
+#[test]
+fn request_checks_find_unknown_fields_numeric_int64_and_unknown_enum_names() {
+    let schema = proto_schema::load();
+    let rule = schema.rule_for("POST", "/v2/users").unwrap();
+    assert_eq!(rule.request, "zitadel.user.v2.ListUsersRequest");
+    assert_eq!(rule.body.as_deref(), Some("*"));
+    let mut problems = Vec::new();
+    let ok = serde_json::json!({"query": {"offset": "0", "limit": 10, "asc": false},
+        "sortingColumn": "USER_FIELD_NAME_USER_NAME"});
+    schema.check_request_body(rule, &ok, "ok", &mut problems);
+    assert!(problems.is_empty(), "{problems:?}");
+    let bad = serde_json::json!({"query": {"offset": 5}, "sortingColumn": "USER_NAME", "bogus": 1});
+    schema.check_request_body(rule, &bad, "bad", &mut problems);
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    let rule = schema.rule_for("GET", "/v2/users/1").unwrap();
+    assert_eq!(rule.body, None);
+    problems.clear();
+    schema.check_request_body(rule, &serde_json::json!({"a": 1}), "get", &mut problems);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+}
+
 /// Runs many API calls with the request log on, then checks every 2xx JSON
-/// response of a REST route against the response message of its proto rule.
+/// response of a REST route against the response message of its proto rule,
+/// and the JSON body the scenario sent against the rule's request message.
 #[tokio::test(flavor = "multi_thread")]
 async fn api_responses_match_the_proto_messages() {
     use serde_json::json;
@@ -686,6 +708,7 @@ async fn api_responses_match_the_proto_messages() {
         Some(json!({})),
     )
     .await;
+    management_calls(&emu, &at).await;
     emu.shutdown().await;
 
     let schema = proto_schema::load();
@@ -709,6 +732,12 @@ async fn api_responses_match_the_proto_messages() {
             &format!("{method} {path}"),
             &mut problems,
         );
+        schema.check_request_body(
+            rule,
+            &entry["request_body"],
+            &format!("{method} {path} (request)"),
+            &mut problems,
+        );
         checked.insert(rule.response.clone());
     }
     assert!(
@@ -722,4 +751,92 @@ async fn api_responses_match_the_proto_messages() {
         problems.len(),
         problems.join("\n")
     );
+}
+
+/// Management v1 IdP templates, login-policy IdPs and project roles (the
+/// request log of the scenario records them).
+async fn management_calls(emu: &zitadel_emulator::RunningEmulator, token: &str) {
+    use serde_json::json;
+    let http = Client::new();
+    let call = |m: Method, p: String, body: Option<Value>| {
+        let req = http
+            .request(m, format!("{}{p}", emu.issuer()))
+            .bearer_auth(token);
+        let req = match body {
+            Some(b) => req.json(&b),
+            None => req,
+        };
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status();
+            let v: Value = resp.json().await.unwrap_or(Value::Null);
+            assert!(status.is_success(), "{p}: {status} {v}");
+            v
+        }
+    };
+    let options = json!({"isLinkingAllowed": true, "autoLinking": "AUTO_LINKING_OPTION_USERNAME"});
+    let oidc = call(Method::POST, "/management/v1/idps/generic_oidc".into(), Some(json!({"name": "OIDC", "issuer": format!("{}/_emulator/test-idp", emu.issuer()), "clientId": "c", "clientSecret": "s", "scopes": ["openid"], "providerOptions": options, "isIdTokenMapping": true}))).await;
+    let oidc_id = oidc["id"].as_str().unwrap().to_owned();
+    call(Method::PUT, format!("/management/v1/idps/generic_oidc/{oidc_id}"), Some(json!({"name": "OIDC 2", "issuer": "https://idp.example.com", "clientId": "c", "usePkce": true}))).await;
+    let oauth = call(Method::POST, "/management/v1/idps/oauth".into(), Some(json!({"name": "OAuth", "clientId": "c", "clientSecret": "s", "authorizationEndpoint": "https://o.example.com/a", "tokenEndpoint": "https://o.example.com/t", "userEndpoint": "https://o.example.com/u", "scopes": ["read"], "idAttribute": "id", "providerOptions": options}))).await;
+    let oauth_id = oauth["id"].as_str().unwrap().to_owned();
+    call(Method::PUT, format!("/management/v1/idps/oauth/{oauth_id}"), Some(json!({"name": "OAuth 2", "clientId": "c", "authorizationEndpoint": "https://o.example.com/a", "tokenEndpoint": "https://o.example.com/t", "userEndpoint": "https://o.example.com/u", "idAttribute": "sub"}))).await;
+    call(
+        Method::GET,
+        format!("/management/v1/idps/templates/{oauth_id}"),
+        None,
+    )
+    .await;
+    call(Method::POST, "/management/v1/idps/templates/_search".into(), Some(json!({"query": {"limit": 10}, "queries": [{"idpNameQuery": {"name": "o", "method": "TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE"}}]}))).await;
+    // The scenario created the org's custom lockout policy only; add a login policy
+    call(Method::POST, "/management/v1/policies/login".into(), Some(json!({"allowUsernamePassword": true, "allowExternalIdp": true, "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED", "idps": [{"idpId": oidc_id, "ownerType": "IDP_OWNER_TYPE_ORG"}]}))).await;
+    call(
+        Method::POST,
+        "/management/v1/policies/login/idps".into(),
+        Some(json!({"idpId": oauth_id, "ownerType": "IDP_OWNER_TYPE_ORG"})),
+    )
+    .await;
+    call(
+        Method::POST,
+        "/management/v1/policies/login/idps/_search".into(),
+        Some(json!({"query": {"offset": "0", "limit": 10}})),
+    )
+    .await;
+    call(
+        Method::DELETE,
+        format!("/management/v1/policies/login/idps/{oauth_id}"),
+        None,
+    )
+    .await;
+    call(
+        Method::DELETE,
+        format!("/management/v1/idps/templates/{oauth_id}"),
+        None,
+    )
+    .await;
+    // Project roles
+    let roles = format!(
+        "/management/v1/projects/{}/roles",
+        emu.seed_info().project_id
+    );
+    call(
+        Method::POST,
+        roles.clone(),
+        Some(json!({"roleKey": "editor", "displayName": "Editor", "group": "g"})),
+    )
+    .await;
+    call(
+        Method::POST,
+        format!("{roles}/_bulk"),
+        Some(json!({"roles": [{"key": "viewer", "displayName": "Viewer"}]})),
+    )
+    .await;
+    call(
+        Method::PUT,
+        format!("{roles}/editor"),
+        Some(json!({"displayName": "Editor 2"})),
+    )
+    .await;
+    call(Method::POST, format!("{roles}/_search"), Some(json!({"queries": [{"keyQuery": {"key": "e", "method": "TEXT_QUERY_METHOD_CONTAINS"}}]}))).await;
+    call(Method::DELETE, format!("{roles}/viewer"), None).await;
 }

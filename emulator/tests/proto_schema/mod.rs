@@ -1,6 +1,7 @@
 //! A small `.proto` reader for contract tests: messages (with nested types,
-//! oneofs and maps), enums, and the `google.api.http` rules of RPCs with
-//! their response types. Written for ZITADEL's protos; not a general parser.
+//! oneofs and maps), enums with their values, and the `google.api.http`
+//! rules of RPCs with their request type, body and response type. Written
+//! for ZITADEL's protos; not a general parser.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,11 +19,22 @@ pub struct Field {
     pub map_value: Option<String>,
 }
 
+/// Whether a JSON value is a request (zero values allowed) or a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Request,
+    Response,
+}
+
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub method: String,
     /// Path template with `{}` for parameters.
     pub path: String,
+    /// Fully qualified request message.
+    pub request: String,
+    /// The rule's `body`: `"*"`, a field name of the request, or `None`.
+    pub body: Option<String>,
     /// Fully qualified response message.
     pub response: String,
 }
@@ -31,6 +43,8 @@ pub struct Rule {
 pub struct Schema {
     pub messages: BTreeMap<String, Vec<Field>>,
     pub enums: BTreeSet<String>,
+    /// Value names of each enum.
+    pub enum_values: BTreeMap<String, BTreeSet<String>>,
     pub rules: Vec<Rule>,
 }
 
@@ -177,7 +191,24 @@ struct Raw {
     package: String,
     /// Unresolved fields by message full name, with the scope to resolve in.
     messages: Vec<(String, Vec<Field>)>,
-    rpcs: Vec<(String, String, String, String)>, // method, path, response type, scope
+    rpcs: Vec<RawRpc>,
+}
+
+struct RawRpc {
+    method: String,
+    path: String,
+    request: String,
+    body: Option<String>,
+    response: String,
+}
+
+/// Qualifies a type named in an `rpc` line with the file's package.
+fn qualify(ty: &str, package: &str) -> String {
+    if ty.contains('.') {
+        ty.trim_start_matches('.').to_owned()
+    } else {
+        format!("{package}.{ty}")
+    }
 }
 
 fn parse_file(text: &str, prefix: &str, schema: &mut Schema) -> Raw {
@@ -190,7 +221,7 @@ fn parse_file(text: &str, prefix: &str, schema: &mut Schema) -> Raw {
     let mut i = 0;
     // Stack of (kind, full name); kind: "message" | "enum" | "oneof" | "service" | "rpc" | "other".
     let mut stack: Vec<(&str, String)> = Vec::new();
-    let mut current_rpc: Option<String> = None; // response type
+    let mut current_rpc: Option<(String, String)> = None; // request and response type
     while i < t.len() {
         let tok = t[i].as_str();
         let top = stack.last().map(|(k, _)| *k);
@@ -210,19 +241,23 @@ fn parse_file(text: &str, prefix: &str, schema: &mut Schema) -> Raw {
                 if top == Some("rpc") {
                     // Look for http rules inside this option.
                     let end = skip_statement(&t, i);
+                    let body = (i..end.saturating_sub(2))
+                        .find(|&j| t[j] == "body" && t[j + 1] == ":" && t[j + 2].starts_with('"'))
+                        .map(|j| t[j + 2][1..].to_owned());
                     let mut j = i;
                     while j + 2 < end {
                         if ["get", "post", "put", "patch", "delete"].contains(&t[j].as_str())
                             && t[j + 1] == ":"
                             && t[j + 2].starts_with("\"/")
-                            && let Some(resp) = &current_rpc
+                            && let Some((req, resp)) = &current_rpc
                         {
-                            raw.rpcs.push((
-                                t[j].to_uppercase(),
-                                normalize(&format!("{prefix}{}", &t[j + 2][1..])),
-                                resp.clone(),
-                                raw.package.clone(),
-                            ));
+                            raw.rpcs.push(RawRpc {
+                                method: t[j].to_uppercase(),
+                                path: normalize(&format!("{prefix}{}", &t[j + 2][1..])),
+                                request: req.clone(),
+                                body: body.clone(),
+                                response: resp.clone(),
+                            });
                         }
                         j += 1;
                     }
@@ -234,8 +269,15 @@ fn parse_file(text: &str, prefix: &str, schema: &mut Schema) -> Raw {
             "message" | "enum" | "service" if t.get(i + 2).map(String::as_str) == Some("{") => {
                 let name = format!("{scope}.{}", t[i + 1]);
                 if tok == "enum" {
-                    schema.enums.insert(name.clone());
-                    i = skip_block(&t, i + 2);
+                    let end = skip_block(&t, i + 2);
+                    let values = (i + 3..end.saturating_sub(1))
+                        .filter(|&j| t.get(j + 1).map(String::as_str) == Some("="))
+                        .filter(|&j| t[j - 1] == "{" || t[j - 1] == ";")
+                        .map(|j| t[j].clone())
+                        .collect();
+                    schema.enum_values.insert(name.clone(), values);
+                    schema.enums.insert(name);
+                    i = end;
                     continue;
                 }
                 if tok == "message" {
@@ -257,6 +299,11 @@ fn parse_file(text: &str, prefix: &str, schema: &mut Schema) -> Raw {
             }
             "rpc" => {
                 // rpc Name ( [stream] Req ) returns ( [stream] Resp ) { ... } | ;
+                let mut r = i + 3;
+                if t[r] == "stream" {
+                    r += 1;
+                }
+                let request = qualify(&t[r], &raw.package);
                 let mut j = i + 1;
                 while j < t.len() && t[j] != "returns" {
                     j += 1;
@@ -265,13 +312,7 @@ fn parse_file(text: &str, prefix: &str, schema: &mut Schema) -> Raw {
                 if t[k] == "stream" {
                     k += 1;
                 }
-                let resp = t[k].clone();
-                let resp = if resp.contains('.') {
-                    resp
-                } else {
-                    format!("{}.{resp}", raw.package)
-                };
-                current_rpc = Some(resp.trim_start_matches('.').to_owned());
+                current_rpc = Some((request, qualify(&t[k], &raw.package)));
                 let mut m = k + 1;
                 while m < t.len() && t[m] != "{" && t[m] != ";" {
                     m += 1;
@@ -400,11 +441,13 @@ pub fn load() -> Schema {
         schema.messages.insert(name, fields);
     }
     for raw in raws {
-        for (method, path, response, _) in raw.rpcs {
+        for rpc in raw.rpcs {
             schema.rules.push(Rule {
-                method,
-                path,
-                response,
+                method: rpc.method,
+                path: rpc.path,
+                request: rpc.request,
+                body: rpc.body,
+                response: rpc.response,
             });
         }
     }
@@ -425,9 +468,68 @@ impl Schema {
             .min_by_key(|r| r.path.matches("{}").count())
     }
 
-    /// Checks a JSON value against a message: unknown keys, wrong JSON types
-    /// (int64 as strings, enums as names) and zero values that protojson omits.
+    /// Checks a response JSON value against a message: unknown keys, wrong
+    /// JSON types (int64 as strings, enums as names) and zero values that
+    /// protojson omits.
     pub fn check(&self, message: &str, value: &Value, at: &str, problems: &mut Vec<String>) {
+        self.check_message(message, value, at, Mode::Response, problems);
+    }
+
+    /// Checks a request JSON value against a message: unknown keys, wrong
+    /// JSON types (int64 as strings, enums as known names). Zero values are
+    /// allowed in requests.
+    pub fn check_request(
+        &self,
+        message: &str,
+        value: &Value,
+        at: &str,
+        problems: &mut Vec<String>,
+    ) {
+        self.check_message(message, value, at, Mode::Request, problems);
+    }
+
+    /// Checks the body of a request to `rule` (the body rule decides which
+    /// message or field it is).
+    pub fn check_request_body(
+        &self,
+        rule: &Rule,
+        body: &Value,
+        at: &str,
+        problems: &mut Vec<String>,
+    ) {
+        let empty = body.is_null() || body.as_object().is_some_and(|o| o.is_empty());
+        match rule.body.as_deref() {
+            // No body at all is fine for any rule (the gateway accepts EOF).
+            _ if body.is_null() => {}
+            None if empty => {}
+            None => problems.push(format!("{at}: a body was sent but the rule has none")),
+            Some("*") => self.check_request(&rule.request, body, at, problems),
+            Some(field) => {
+                let f = self
+                    .messages
+                    .get(&rule.request)
+                    .and_then(|fs| fs.iter().find(|f| f.name == field));
+                match f {
+                    Some(f) => {
+                        let f = f.clone();
+                        self.check_field(&f, &rule.request, body, at, Mode::Request, problems);
+                    }
+                    None => {
+                        problems.push(format!("{at}: body field {field} not in {}", rule.request))
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_message(
+        &self,
+        message: &str,
+        value: &Value,
+        at: &str,
+        mode: Mode,
+        problems: &mut Vec<String>,
+    ) {
         let Some(fields) = self.messages.get(message) else {
             if !message.starts_with("google.protobuf.") {
                 problems.push(format!("{at}: unknown message {message}"));
@@ -447,38 +549,63 @@ impl Schema {
                 problems.push(format!("{path}: no field {key} in {message}"));
                 continue;
             };
-            if let Some(value_type) = &f.map_value {
-                match v.as_object() {
-                    Some(m) => {
-                        for (mk, mv) in m {
-                            self.check_value(value_type, mv, &format!("{path}[{mk}]"), problems);
-                        }
+            self.check_field(f, message, v, &path, mode, problems);
+        }
+    }
+
+    fn check_field(
+        &self,
+        f: &Field,
+        message: &str,
+        v: &Value,
+        path: &str,
+        mode: Mode,
+        problems: &mut Vec<String>,
+    ) {
+        if let Some(value_type) = &f.map_value {
+            match v.as_object() {
+                Some(m) => {
+                    for (mk, mv) in m {
+                        self.check_value(value_type, mv, &format!("{path}[{mk}]"), mode, problems);
                     }
-                    None => problems.push(format!("{path}: expected a map")),
                 }
-            } else if f.repeated {
-                match v.as_array() {
-                    Some(items) if items.is_empty() => {
-                        problems.push(format!("{path}: empty list should be omitted"))
+                None => problems.push(format!("{path}: expected a map")),
+            }
+        } else if f.repeated {
+            match v.as_array() {
+                Some(items) if items.is_empty() && mode == Mode::Response => {
+                    problems.push(format!("{path}: empty list should be omitted"))
+                }
+                Some(items) => {
+                    for (n, item) in items.iter().enumerate() {
+                        self.check_value(
+                            &f.type_name,
+                            item,
+                            &format!("{path}[{n}]"),
+                            mode,
+                            problems,
+                        );
                     }
-                    Some(items) => {
-                        for (n, item) in items.iter().enumerate() {
-                            self.check_value(&f.type_name, item, &format!("{path}[{n}]"), problems);
-                        }
-                    }
-                    None => problems.push(format!("{path}: expected a list")),
                 }
-            } else {
-                self.check_value(&f.type_name, v, &path, problems);
-                let zero = matches!(v, Value::Bool(false)) || v == "" || v == "0" || v == 0;
-                if zero && !message.starts_with("google.protobuf.") {
-                    problems.push(format!("{path}: zero value {v} should be omitted"));
-                }
+                None => problems.push(format!("{path}: expected a list")),
+            }
+        } else {
+            self.check_value(&f.type_name, v, path, mode, problems);
+            let zero = matches!(v, Value::Bool(false)) || v == "" || v == "0" || v == 0;
+            if zero && mode == Mode::Response && !message.starts_with("google.protobuf.") {
+                problems.push(format!("{path}: zero value {v} should be omitted"));
             }
         }
     }
 
-    fn check_value(&self, type_name: &str, v: &Value, at: &str, problems: &mut Vec<String>) {
+    fn check_value(
+        &self,
+        type_name: &str,
+        v: &Value,
+        at: &str,
+        mode: Mode,
+        problems: &mut Vec<String>,
+    ) {
         let ok = match type_name {
             "int64" | "uint64" | "sint64" | "fixed64" | "sfixed64" => v.is_string(),
             "int32" | "uint32" | "sint32" | "fixed32" | "sfixed32" | "double" | "float" => {
@@ -491,9 +618,11 @@ impl Schema {
             | "google.protobuf.Value"
             | "google.protobuf.ListValue"
             | "google.protobuf.Any" => true,
-            t if self.enums.contains(t) => v.is_string(),
+            t if self.enums.contains(t) => v
+                .as_str()
+                .is_some_and(|name| self.enum_values.get(t).is_none_or(|vs| vs.contains(name))),
             t => {
-                self.check(t, v, at, problems);
+                self.check_message(t, v, at, mode, problems);
                 true
             }
         };
