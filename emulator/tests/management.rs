@@ -610,7 +610,7 @@ async fn project_roles_are_managed_by_org_owners_and_removal_strips_them_from_gr
     let alice_id = emu.seed_info().users[2].user_id.clone();
     let roles = format!("/management/v1/projects/{project}/roles");
     let role = json!({"roleKey": "editor", "displayName": "Editor", "group": "content"});
-    // 401, 403 code 7, 404 for an unknown project, 400 without a display name
+    // 401, 403 code 7, 400 (precondition) for an unknown project, 400 without a display name
     let (status, _) = call(&emu, None, Method::POST, &roles, Some(role.clone())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, body) = call(&emu, Some(&alice), Method::POST, &roles, Some(role.clone())).await;
@@ -626,7 +626,7 @@ async fn project_roles_are_managed_by_org_owners_and_removal_strips_them_from_gr
         Some(role.clone()),
     )
     .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = call(
         &emu,
         Some(&manager),
@@ -650,6 +650,7 @@ async fn project_roles_are_managed_by_org_owners_and_removal_strips_them_from_gr
     let (status, body) = call(&emu, Some(&manager), Method::POST, &roles, Some(role)).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], 6);
+    assert_eq!(error_id(&body), "V3-DKcYh");
     // Bulk: all or nothing
     let (status, _) = call(&emu, Some(&manager), Method::POST, &format!("{roles}/_bulk"),
         Some(json!({"roles": [{"key": "viewer", "displayName": "Viewer"}, {"key": "user", "displayName": "User"}]}))).await;
@@ -703,7 +704,7 @@ async fn project_roles_are_managed_by_org_owners_and_removal_strips_them_from_gr
         Some(json!({"queries": [{"displayNameQuery": {"displayName": "content editor", "method": "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE"}}]}))).await;
     assert_eq!(list["result"][0]["key"], "editor");
     assert!(list["result"][0].get("group").is_none());
-    let (status, _) = call(
+    let (status, body) = call(
         &emu,
         Some(&manager),
         Method::PUT,
@@ -712,6 +713,18 @@ async fn project_roles_are_managed_by_org_owners_and_removal_strips_them_from_gr
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_id(&body), "COMMAND-vv8M9");
+    // An update without a change is refused, as in ZITADEL
+    let (status, body) = call(
+        &emu,
+        Some(&manager),
+        Method::PUT,
+        &format!("{roles}/editor"),
+        Some(json!({"displayName": "Content editor"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_id(&body), "COMMAND-5M0cs");
     // User grants validate against the roles, including new ones
     let (_, grants) = call(
         &emu,
@@ -732,7 +745,7 @@ async fn project_roles_are_managed_by_org_owners_and_removal_strips_them_from_gr
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = call(
+    let (status, body) = call(
         &emu,
         Some(&manager),
         Method::PUT,
@@ -741,6 +754,7 @@ async fn project_roles_are_managed_by_org_owners_and_removal_strips_them_from_gr
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_id(&body), "COMMAND-mm9F4");
     // Removing a role removes it from the grants that hold it
     let (status, _) = call(
         &emu,
@@ -762,7 +776,7 @@ async fn project_roles_are_managed_by_org_owners_and_removal_strips_them_from_gr
     assert_eq!(status, StatusCode::OK);
     let (_, got) = call(&emu, Some(&manager), Method::GET, &grant, None).await;
     assert_eq!(got["userGrant"]["roleKeys"], json!(["user"]));
-    let (status, _) = call(
+    let (status, body) = call(
         &emu,
         Some(&manager),
         Method::DELETE,
@@ -771,6 +785,7 @@ async fn project_roles_are_managed_by_org_owners_and_removal_strips_them_from_gr
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_id(&body), "COMMAND-m9vMf");
     let (status, _) = call(
         &emu,
         Some(&manager),

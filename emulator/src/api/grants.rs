@@ -130,11 +130,12 @@ fn check_roles(model: &Model, project_id: &str, roles: &[String]) -> Result<(), 
     let project = model
         .project(project_id)
         .ok_or_else(|| ApiError::new(GrpcCode::NotFound, "EMU-GRANT01", "Project not found"))?;
-    if let Some(r) = roles.iter().find(|r| !project.roles.contains(r)) {
+    if roles.iter().any(|r| !project.roles.contains(r)) {
+        // ZITADEL has no translation for this key and returns it as is.
         return Err(ApiError::new(
             GrpcCode::FailedPrecondition,
-            "EMU-GRANT02",
-            format!("Role {r} does not exist on the project"),
+            "COMMAND-mm9F4",
+            "Errors.Project.Role.NotFound",
         ));
     }
     Ok(())
@@ -159,7 +160,7 @@ async fn add_grant(
         {
             return Err(ApiError::new(
                 GrpcCode::AlreadyExists,
-                "EMU-GRANT03",
+                "V3-DKcYh",
                 "User grant already exists",
             ));
         }
@@ -190,7 +191,7 @@ async fn update_grant(
             .find(|g| g.id == grant_id && g.user_id == user_id)
             .map(|g| g.project_id.clone())
             .ok_or_else(|| {
-                ApiError::new(GrpcCode::NotFound, "EMU-GRANT04", "User grant not found")
+                ApiError::new(GrpcCode::NotFound, "COMMAND-3M9sd", "User grant not found")
             })?;
         check_roles(&model, &project, &req.role_keys)?;
         if let Some(g) = model.grants.iter_mut().find(|g| g.id == grant_id) {
@@ -236,7 +237,7 @@ async fn get_grant(
             .iter()
             .find(|g| g.id == grant_id && g.user_id == user_id)
             .ok_or_else(|| {
-                ApiError::new(GrpcCode::NotFound, "EMU-GRANT04", "User grant not found")
+                ApiError::new(GrpcCode::NotFound, "QUERY-wIPkA", "User grant not found")
             })?;
         Ok(json!({"userGrant": grant_json(&model, g)}))
     })())

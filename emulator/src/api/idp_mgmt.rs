@@ -294,11 +294,12 @@ impl Input {
     }
 }
 
+/// An unknown IdP on a write (the emulator's own id).
 fn idp_not_found() -> ApiError {
     ApiError::new(
         GrpcCode::NotFound,
         "EMU-IDP08",
-        "IDP configuration does not exist",
+        "Identity Provider Configuration doesn't exist",
     )
 }
 
@@ -486,7 +487,13 @@ async fn get_provider(
             .idps
             .iter()
             .find(|i| i.id == id && usable_by(&model, &i.id, &org))
-            .ok_or_else(idp_not_found)?;
+            .ok_or_else(|| {
+                ApiError::new(
+                    GrpcCode::NotFound,
+                    "QUERY-rhR2o",
+                    "Identity Provider Configuration doesn't exist",
+                )
+            })?;
         Ok(json!({"idp": provider_json(&model, &shared.issuer, idp)}))
     })())
 }
@@ -647,7 +654,7 @@ struct AddToPolicyRequest {
 }
 
 fn policy_not_found(id: &'static str) -> ApiError {
-    ApiError::new(GrpcCode::NotFound, id, "Login policy not found")
+    ApiError::new(GrpcCode::NotFound, id, "Login Policy not found")
 }
 
 async fn add_to_policy(
@@ -686,7 +693,7 @@ async fn add_to_policy(
             return Err(ApiError::new(
                 GrpcCode::FailedPrecondition,
                 "Org-3N9fs",
-                "IDP configuration does not exist",
+                "Identity Provider Configuration doesn't exist",
             ));
         }
         let login = model
@@ -698,7 +705,8 @@ async fn add_to_policy(
             return Err(ApiError::new(
                 GrpcCode::AlreadyExists,
                 "Org-2B0ps",
-                "Identity Provider already exists in login policy",
+                // No translation in ZITADEL: the key is the message.
+                "Errors.Org.LoginPolicy.IDP.AlreadyExists",
             ));
         }
         login.idps.push(req.idp_id);
@@ -725,7 +733,7 @@ async fn remove_from_policy(
             return Err(ApiError::new(
                 GrpcCode::NotFound,
                 "Org-39fjs",
-                "Identity Provider not found in login policy",
+                "Errors.Org.LoginPolicy.IDP.NotExisting",
             ));
         }
         Ok(json!({"details": v1_object_details(&mut model, &org)}))

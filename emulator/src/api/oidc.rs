@@ -28,12 +28,9 @@ pub(super) fn routes() -> Router<AppState> {
         )
 }
 
-fn auth_request_not_found() -> ApiError {
-    ApiError::new(
-        GrpcCode::NotFound,
-        "EMU-OIDC01",
-        "Auth request does not exist",
-    )
+/// ZITADEL's ids: `QUERY-Thee9` when reading, `COMMAND-jae5P` when linking.
+fn auth_request_not_found(id: &'static str) -> ApiError {
+    ApiError::new(GrpcCode::NotFound, id, "Auth Request does not exist")
 }
 
 async fn get_auth_request(
@@ -48,7 +45,7 @@ async fn get_auth_request(
         let ar = model
             .auth_requests
             .get(&id)
-            .ok_or_else(auth_request_not_found)?;
+            .ok_or_else(|| auth_request_not_found("QUERY-Thee9"))?;
         let prompt: Vec<&str> = ar
             .prompt
             .iter()
@@ -168,7 +165,7 @@ async fn create_callback(
         let ar = model
             .auth_requests
             .get(&id)
-            .ok_or_else(auth_request_not_found)?;
+            .ok_or_else(|| auth_request_not_found("COMMAND-jae5P"))?;
         if ar.handled {
             // ZITADEL raises this with different ids on its two paths.
             let err_id = if req.error.is_some() {
@@ -210,7 +207,7 @@ async fn create_callback(
                 let ar = model
                     .auth_requests
                     .get_mut(&id)
-                    .ok_or_else(auth_request_not_found)?;
+                    .ok_or_else(|| auth_request_not_found("COMMAND-jae5P"))?;
                 ar.handled = true;
                 let mut params = vec![("error", code.to_owned())];
                 if let Some(d) = e.error_description {

@@ -65,6 +65,39 @@ impl Kind {
         }
     }
 
+    /// ZITADEL's error when the org already has this custom policy.
+    fn already_exists(self) -> ApiError {
+        match self {
+            Self::Login => ApiError::new(
+                GrpcCode::AlreadyExists,
+                "Org-Dgfb2",
+                "Login Policy already exists",
+            ),
+            _ => ApiError::new(
+                GrpcCode::AlreadyExists,
+                "EMU-POL02",
+                format!("{} already exists", self.name()),
+            ),
+        }
+    }
+
+    /// ZITADEL's error when the org has no custom policy to change (`op`
+    /// `Update`) or to remove (`None`).
+    fn not_found(self, update: bool) -> ApiError {
+        let (id, message) = match (self, update) {
+            (Self::Login, true) => ("Org-M0sif", "Login Policy not found"),
+            (Self::Login, false) => ("Org-GHB37", "Login Policy not found"),
+            (Self::Password, true) => ("ORG-Dgs3g", "Password Complexity Policy not found"),
+            (Self::Lockout, true) => ("ORG-ADfs1", "Errors.Org.LockoutPolicy.NotFound"),
+            _ => ("EMU-POL03", ""),
+        };
+        if message.is_empty() {
+            ApiError::new(GrpcCode::NotFound, id, format!("{} not found", self.name()))
+        } else {
+            ApiError::new(GrpcCode::NotFound, id, message)
+        }
+    }
+
     fn is_custom(self, p: &OrgPolicies) -> bool {
         match self {
             Self::Login => p.login.is_some(),
@@ -174,20 +207,8 @@ async fn write(
             .get(&org)
             .is_some_and(|p| kind.is_custom(p));
         match (op, exists) {
-            (Op::Add, true) => {
-                return Err(ApiError::new(
-                    GrpcCode::AlreadyExists,
-                    "EMU-POL02",
-                    format!("{} already exists", kind.name()),
-                ));
-            }
-            (Op::Update, false) => {
-                return Err(ApiError::new(
-                    GrpcCode::NotFound,
-                    "EMU-POL03",
-                    format!("{} not found", kind.name()),
-                ));
-            }
+            (Op::Add, true) => return Err(kind.already_exists()),
+            (Op::Update, false) => return Err(kind.not_found(true)),
             _ => {}
         }
         // PUT keeps the activated IdPs; POST takes `idps[].idpId` (known IdPs only).
@@ -300,11 +321,7 @@ async fn reset(State(shared): State<AppState>, headers: HeaderMap, kind: Kind) -
             Kind::Lockout => entry.lockout.take().is_some(),
         };
         if !removed {
-            return Err(ApiError::new(
-                GrpcCode::NotFound,
-                "EMU-POL03",
-                format!("{} not found", kind.name()),
-            ));
+            return Err(kind.not_found(false));
         }
         Ok(json!({"details": v1_object_details(&mut model, &org)}))
     })())

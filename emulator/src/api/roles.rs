@@ -35,12 +35,18 @@ pub(super) fn routes() -> Router<AppState> {
         )
 }
 
+/// ZITADEL checks the project before writing roles: FAILED_PRECONDITION.
 fn project_not_found() -> ApiError {
-    ApiError::new(GrpcCode::NotFound, "EMU-PROJ01", "Project not found")
+    ApiError::new(
+        GrpcCode::FailedPrecondition,
+        "COMMAND-EbFMN",
+        "Project not found",
+    )
 }
 
-fn role_not_found() -> ApiError {
-    ApiError::new(GrpcCode::NotFound, "EMU-PROJ02", "Role does not exist")
+/// `id`: `COMMAND-vv8M9` for a change, `COMMAND-m9vMf` for a removal.
+fn role_not_found(id: &'static str) -> ApiError {
+    ApiError::new(GrpcCode::NotFound, id, "Role doesn't exist")
 }
 
 /// The index of the project `id` owned by the org of the call.
@@ -87,9 +93,10 @@ fn add_roles(
         check_len(message, "Group", &info.group, 0)?;
         let duplicate = roles[..i].iter().any(|(k, _)| k == key);
         if duplicate || model.projects[project].roles.contains(key) {
+            // ZITADEL's unique-constraint error.
             return Err(ApiError::new(
                 GrpcCode::AlreadyExists,
-                "EMU-PROJ03",
+                "V3-DKcYh",
                 "Role already exists",
             ));
         }
@@ -190,15 +197,28 @@ async fn update_role(
         let p = project_index(&model, &project_id, &org)?;
         let project = &mut model.projects[p];
         if !project.roles.contains(&role_key) {
-            return Err(role_not_found());
+            return Err(role_not_found("COMMAND-vv8M9"));
         }
-        project.role_info.insert(
-            role_key,
-            RoleInfo {
-                display_name: req.display_name,
-                group: req.group,
-            },
-        );
+        let info = RoleInfo {
+            display_name: req.display_name,
+            group: req.group,
+        };
+        let old = project
+            .role_info
+            .get(&role_key)
+            .cloned()
+            .unwrap_or(RoleInfo {
+                display_name: role_key.clone(),
+                group: String::new(),
+            });
+        if old == info {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "COMMAND-5M0cs",
+                "No changes",
+            ));
+        }
+        project.role_info.insert(role_key, info);
         Ok(json!({"details": v1_object_details(&mut model, &org)}))
     })())
 }
@@ -211,10 +231,11 @@ async fn remove_role(
     let mut model = shared.lock();
     respond((|| {
         let org = org_context(&model, &headers, "project.role.delete")?;
-        let p = project_index(&model, &project_id, &org)?;
+        let p = project_index(&model, &project_id, &org)
+            .map_err(|_| role_not_found("COMMAND-m9vMf"))?;
         let project = &mut model.projects[p];
         if !project.roles.contains(&role_key) {
-            return Err(role_not_found());
+            return Err(role_not_found("COMMAND-m9vMf"));
         }
         project.roles.retain(|r| *r != role_key);
         project.role_info.remove(&role_key);

@@ -734,7 +734,9 @@ async fn get(
             .sessions
             .get(&id)
             .filter(|s| s.is_active(now()))
-            .ok_or_else(session_not_found)?;
+            .ok_or_else(|| {
+                ApiError::new(GrpcCode::NotFound, "QUERY-SFeaa", "Session does not exist")
+            })?;
         if !token_matches(session, form_get(&query, "sessionToken"))
             && !may_access(&model, &caller, session, "session.read")
         {
