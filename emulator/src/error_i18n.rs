@@ -9,20 +9,24 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::Value;
 
-/// German text for an error id.
-fn german(id: &str) -> Option<&'static str> {
+/// German text for an error id (and, for ZITADEL's shared unique-constraint
+/// id, its English message).
+fn german(id: &str, message: &str) -> Option<&'static str> {
     Some(match id {
+        "V3-DKcYh" if message == "User already exists" => "Benutzer existiert bereits",
         "QUERY-Dfbg2" => "Benutzer konnte nicht gefunden werden",
         "COMMAND-3M0fs" => "Passwort ist ungültig",
-        "COMMAND-jae5P" => "AuthRequest existiert nicht",
+        "COMMAND-jae5P" | "QUERY-Thee9" => "AuthRequest existiert nicht",
         "COMMAND-Sx208nt" | "COMMAND-Sx202nt" => "AuthRequest wurde bereits verarbeitet",
         "COMMAND-Aesh5" => "Passwort wurde nicht geändert",
-        "COMMAND-QRkNTBwF8q" | "PHONE-5xrra88eq8" | "EMU-USER06" => "Code ist leer",
+        "COMMAND-QRkNTBwF8q" | "PHONE-5xrra88eq8" | "EMU-USER06" | "COMMAND-Fia4a"
+        | "EMAIL-5w5ilin4yt" => "Code ist leer",
         "EMAIL-599BI" => "E-Mail ist ungültig",
         "EMU-USER02" => "Benutzer existiert bereits",
-        "EMU-USER03" => "Passwort erfüllt die Komplexitätsanforderungen nicht",
-        "EMU-USER07" | "EMU-SESS07" | "EMU-MFA04" => "Code ist ungültig",
-        "EMU-SESS01" => "Session existiert nicht",
+        "EMU-USER03" | "COMMA-HuJf6" | "COMMA-co3Xw" | "COMMA-VoaRj" | "COMMA-ZBv4H"
+        | "COMMA-ZDLwA" => "Passwort erfüllt die Komplexitätsanforderungen nicht",
+        "EMU-USER07" | "EMU-SESS07" | "EMU-MFA04" | "COMMAND-eis9R" => "Code ist ungültig",
+        "EMU-SESS01" | "QUERY-SFeaa" => "Session existiert nicht",
         "EMU-SESS03" => "Benutzer ist nicht aktiv",
         "EMU-SESS08" => "Benutzer ist gesperrt",
         _ => return None,
@@ -67,7 +71,9 @@ pub(crate) async fn translate(request: Request, next: Next) -> Response {
     let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    let text = v["details"][0]["id"].as_str().and_then(german);
+    let text = v["details"][0]["id"]
+        .as_str()
+        .and_then(|id| german(id, v["details"][0]["message"].as_str().unwrap_or_default()));
     let (Some(text), Some(id)) = (text, v["details"][0]["id"].as_str().map(str::to_owned)) else {
         return Response::from_parts(parts, Body::from(bytes));
     };

@@ -300,12 +300,13 @@ impl Default for PasswordComplexity {
 impl PasswordComplexity {
     /// The i18n key of the first rule the password breaks.
     pub(crate) fn violation(&self, pw: &str) -> Option<&'static str> {
+        // ZITADEL's order: length, lower, upper, number, symbol.
         if pw.chars().count() < self.min_length {
             Some("password.too_short")
-        } else if self.has_uppercase && !pw.chars().any(char::is_uppercase) {
-            Some("password.no_upper")
         } else if self.has_lowercase && !pw.chars().any(char::is_lowercase) {
             Some("password.no_lower")
+        } else if self.has_uppercase && !pw.chars().any(char::is_uppercase) {
+            Some("password.no_upper")
         } else if self.has_number && !pw.chars().any(|c| c.is_ascii_digit()) {
             Some("password.no_number")
         } else if self.has_symbol && pw.chars().all(char::is_alphanumeric) {

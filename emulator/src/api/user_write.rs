@@ -163,11 +163,13 @@ pub(crate) fn add_human(
     if username.is_empty() || username.len() > 200 {
         return Err(invalid("invalid username"));
     }
-    if model.username_taken(&input.org_id, &username)
-        || input
-            .user_id
-            .as_deref()
-            .is_some_and(|id| model.user(id).is_some())
+    if model.username_taken(&input.org_id, &username) {
+        return Err(username_taken());
+    }
+    if input
+        .user_id
+        .as_deref()
+        .is_some_and(|id| model.user(id).is_some())
     {
         return Err(ApiError::new(
             GrpcCode::AlreadyExists,
@@ -178,11 +180,7 @@ pub(crate) fn add_human(
     if let Some(pw) = &input.password
         && let Some(rule) = model.password_policy(&input.org_id).0.violation(pw)
     {
-        return Err(ApiError::new(
-            GrpcCode::InvalidArgument,
-            "EMU-USER03",
-            complexity_message(rule),
-        ));
+        return Err(complexity_error(rule));
     }
     for link in &input.idp_links {
         if !model.idps.iter().any(|i| i.id == link.idp_id) {
@@ -249,15 +247,21 @@ pub(crate) fn add_human(
     Ok((id, code))
 }
 
-/// English message for a password complexity violation.
-pub(crate) fn complexity_message(rule: &str) -> &'static str {
-    match rule {
-        "password.too_short" => "Password is too short",
-        "password.no_upper" => "Password must contain an upper case letter",
-        "password.no_lower" => "Password must contain a lower case letter",
-        "password.no_number" => "Password must contain a number",
-        _ => "Password must contain a symbol",
-    }
+/// ZITADEL's error for a password complexity violation (its id and text).
+pub(crate) fn complexity_error(rule: &str) -> ApiError {
+    let (id, text) = match rule {
+        "password.too_short" => ("COMMA-HuJf6", "Password is too short"),
+        "password.no_lower" => ("COMMA-co3Xw", "Password must contain lower case"),
+        "password.no_upper" => ("COMMA-VoaRj", "Password must contain upper case"),
+        "password.no_number" => ("COMMA-ZBv4H", "Password must contain number"),
+        _ => ("COMMA-ZDLwA", "Password must contain symbol"),
+    };
+    ApiError::new(GrpcCode::InvalidArgument, id, text)
+}
+
+/// ZITADEL's unique-constraint error for a taken username.
+fn username_taken() -> ApiError {
+    ApiError::new(GrpcCode::AlreadyExists, "V3-DKcYh", "User already exists")
 }
 
 fn run(result: Result<Value, ApiError>, status: StatusCode) -> Response {
@@ -322,11 +326,7 @@ async fn create_user(State(shared): State<AppState>, headers: HeaderMap, body: B
                     .unwrap_or_else(|| m.name.clone())
                     .to_ascii_lowercase();
                 if model.username_taken(&req.organization_id, &username) {
-                    return Err(ApiError::new(
-                        GrpcCode::AlreadyExists,
-                        "EMU-USER02",
-                        "User already exists",
-                    ));
+                    return Err(username_taken());
                 }
                 let id = req.user_id.unwrap_or_else(|| model.ids.next());
                 model.users.push(User {
@@ -451,13 +451,22 @@ async fn verify_email(
                 "Email is already verified",
             ));
         }
-        let pending = h.email_code.as_ref().ok_or_else(|| {
-            ApiError::new(GrpcCode::FailedPrecondition, "EMU-USER06", "Code is empty")
-        })?;
-        if !pending.matches(&req.verification_code) {
+        // ZITADEL (user v2 email): an empty code, then a wrong or missing one.
+        if req.verification_code.is_empty() {
             return Err(ApiError::new(
                 GrpcCode::InvalidArgument,
-                "EMU-USER07",
+                "COMMAND-Fia4a",
+                "Code is empty",
+            ));
+        }
+        if !h
+            .email_code
+            .as_ref()
+            .is_some_and(|pending| pending.matches(&req.verification_code))
+        {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "COMMAND-eis9R",
                 "Code is invalid",
             ));
         }
@@ -493,7 +502,7 @@ fn email_code(
         if need_pending && !pending {
             return Err(ApiError::new(
                 GrpcCode::FailedPrecondition,
-                "EMU-USER06",
+                "EMAIL-5w5ilin4yt",
                 "Code is empty",
             ));
         }
@@ -622,11 +631,7 @@ fn set_password(
         ));
     }
     if let Some(rule) = model.password_policy(&user.org_id).0.violation(new) {
-        return Err(ApiError::new(
-            GrpcCode::InvalidArgument,
-            "EMU-USER03",
-            complexity_message(rule),
-        ));
+        return Err(complexity_error(rule));
     }
     let h = human_mut(model, id)?;
     h.password_hash = Some(hash_password(new));
@@ -652,11 +657,7 @@ async fn update_user(
                 return Err(invalid("invalid UpdateUserRequest.Username"));
             }
             if username != user.username && model.username_taken(&user.org_id, &username) {
-                return Err(ApiError::new(
-                    GrpcCode::AlreadyExists,
-                    "EMU-USER02",
-                    "User already exists",
-                ));
+                return Err(username_taken());
             }
             if let Some(u) = model.users.iter_mut().find(|u| u.id == id) {
                 u.username = username;
@@ -851,33 +852,41 @@ async fn change_state(
     let mut model = shared.lock();
     let result = (|| -> Result<Value, ApiError> {
         let caller = authenticate(&model, &headers)?;
+        // ZITADEL's user v2 state commands: their ids for "not found" and
+        // for a state the change does not apply to.
+        let not_found = match change {
+            StateChange::Lock => "COMMAND-450yxuqrh1",
+            StateChange::Unlock => "COMMAND-x377t913pw",
+            StateChange::Deactivate => "COMMAND-5gp2p62iin",
+            StateChange::Reactivate => "COMMAND-9hy5kzbuk6",
+        };
         let user = model.user(&id).cloned().ok_or_else(|| {
-            ApiError::new(GrpcCode::NotFound, "QUERY-Dfbg2", "User could not be found")
+            ApiError::new(GrpcCode::NotFound, not_found, "User could not be found")
         })?;
         require(&model, &caller, "user.write", Some(&user.org_id))?;
         let (from_ok, to, id_err, msg) = match change {
             StateChange::Lock => (
                 user.state == UserState::Active,
                 UserState::Locked,
-                "EMU-STATE01",
-                "User is not active",
+                "COMMAND-lgws8wtsqf",
+                "User is not active or initial",
             ),
             StateChange::Unlock => (
                 user.state == UserState::Locked,
                 UserState::Active,
-                "EMU-STATE02",
+                "COMMAND-olb9vb0oca",
                 "User is not locked",
             ),
             StateChange::Deactivate => (
                 user.state != UserState::Inactive,
                 UserState::Inactive,
-                "EMU-STATE03",
-                "User is already inactive",
+                "COMMAND-5gunjw0cd7",
+                "User already inactive",
             ),
             StateChange::Reactivate => (
                 user.state == UserState::Inactive,
                 UserState::Active,
-                "EMU-STATE04",
+                "COMMAND-s5qqcz97hf",
                 "User is not inactive",
             ),
         };

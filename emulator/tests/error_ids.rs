@@ -1,0 +1,333 @@
+//! Error bodies that carry ZITADEL's own error ids and texts (see the list
+//! in the README): users v2, sessions, auth requests and org policies.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use common::*;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use zitadel_emulator::RunningEmulator;
+
+/// Sends a request with the login-client token; returns status, error id and message.
+async fn call(
+    emu: &RunningEmulator,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, String, String) {
+    call_as(
+        emu,
+        &emu.seed_info().login_client_token,
+        method,
+        path,
+        body,
+        None,
+    )
+    .await
+}
+
+async fn call_as(
+    emu: &RunningEmulator,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    language: Option<&str>,
+) -> (StatusCode, String, String) {
+    let mut req = Client::new()
+        .request(method, format!("{}{path}", emu.issuer()))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    if let Some(l) = language {
+        req = req.header("Accept-Language", l);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let v: Value = resp.json().await.unwrap_or(Value::Null);
+    (
+        status,
+        v["details"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        v["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+fn new_user(org: &str, username: &str, password: &str) -> Value {
+    json!({"organizationId": org, "username": username, "human": {
+        "profile": {"givenName": "E", "familyName": "Ids"},
+        "email": {"email": format!("{username}@example.com"), "isVerified": true},
+        "password": {"password": password}}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_errors_carry_zitadel_ids_and_texts() {
+    let emu = start().await;
+    let org = emu.seed_info().org_id.clone();
+    // Password complexity, in ZITADEL's order of checks
+    for (password, id, text) in [
+        (
+            "Sh0rt!",
+            "COMMA-HuJf6",
+            "Password is too short (COMMA-HuJf6)",
+        ),
+        (
+            "NOLOWER1!",
+            "COMMA-co3Xw",
+            "Password must contain lower case (COMMA-co3Xw)",
+        ),
+        (
+            "noupper1!",
+            "COMMA-VoaRj",
+            "Password must contain upper case (COMMA-VoaRj)",
+        ),
+        (
+            "NoNumber!",
+            "COMMA-ZBv4H",
+            "Password must contain number (COMMA-ZBv4H)",
+        ),
+        (
+            "NoSymbol1",
+            "COMMA-ZDLwA",
+            "Password must contain symbol (COMMA-ZDLwA)",
+        ),
+    ] {
+        let (status, got, message) = call(
+            &emu,
+            Method::POST,
+            "/v2/users/new",
+            Some(new_user(&org, "eve", password)),
+        )
+        .await;
+        assert_eq!(
+            (status, got.as_str(), message.as_str()),
+            (StatusCode::BAD_REQUEST, id, text)
+        );
+    }
+    let (status, _, _) = call(
+        &emu,
+        Method::POST,
+        "/v2/users/new",
+        Some(new_user(&org, "eve", "Passw0rd!x")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // A taken username: ZITADEL's unique-constraint error, German on request
+    let (status, id, message) = call(
+        &emu,
+        Method::POST,
+        "/v2/users/new",
+        Some(new_user(&org, "eve", "Passw0rd!x")),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::CONFLICT,
+            "V3-DKcYh",
+            "User already exists (V3-DKcYh)"
+        )
+    );
+    let lc = emu.seed_info().login_client_token.clone();
+    let (_, _, message) = call_as(
+        &emu,
+        &lc,
+        Method::POST,
+        "/v2/users/new",
+        Some(new_user(&org, "eve", "Passw0rd!x")),
+        Some("de"),
+    )
+    .await;
+    assert_eq!(message, "Benutzer existiert bereits (V3-DKcYh)");
+    // State changes (user v2 commands)
+    let users: Value = Client::new()
+        .post(format!("{}/v2/users", emu.issuer()))
+        .bearer_auth(&lc)
+        .json(&json!({"queries": [{"userNameQuery": {"userName": "eve"}}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let eve = users["result"][0]["userId"].as_str().unwrap().to_owned();
+    let state = |action: &'static str| {
+        let (emu, eve) = (&emu, eve.clone());
+        async move {
+            call(
+                emu,
+                Method::POST,
+                &format!("/v2/users/{eve}/{action}"),
+                Some(json!({})),
+            )
+            .await
+        }
+    };
+    assert_eq!(state("unlock").await.1, "COMMAND-olb9vb0oca");
+    assert_eq!(state("reactivate").await.1, "COMMAND-s5qqcz97hf");
+    assert_eq!(state("lock").await.0, StatusCode::OK);
+    let (status, id, message) = state("lock").await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "COMMAND-lgws8wtsqf",
+            "User is not active or initial (COMMAND-lgws8wtsqf)"
+        )
+    );
+    assert_eq!(state("unlock").await.0, StatusCode::OK);
+    assert_eq!(state("deactivate").await.0, StatusCode::OK);
+    assert_eq!(state("deactivate").await.1, "COMMAND-5gunjw0cd7");
+    assert_eq!(state("reactivate").await.0, StatusCode::OK);
+    let (status, id, _) = call(&emu, Method::POST, "/v2/users/404/lock", Some(json!({}))).await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::NOT_FOUND, "COMMAND-450yxuqrh1")
+    );
+    // Email codes: resend without a pending code, then an empty and a wrong code
+    let (status, id, _) = call(
+        &emu,
+        Method::POST,
+        &format!("/v2/users/{eve}/email/resend"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "EMAIL-5w5ilin4yt")
+    );
+    let patch = json!({"human": {"email": {"email": "eve2@example.com", "returnCode": {}}}});
+    let (status, _, _) = call(
+        &emu,
+        Method::PATCH,
+        &format!("/v2/users/{eve}"),
+        Some(patch),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, id, _) = call(
+        &emu,
+        Method::POST,
+        &format!("/v2/users/{eve}/email/verify"),
+        Some(json!({"verificationCode": ""})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "COMMAND-Fia4a")
+    );
+    let (status, id, message) = call(
+        &emu,
+        Method::POST,
+        &format!("/v2/users/{eve}/email/verify"),
+        Some(json!({"verificationCode": "WRONG1"})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "COMMAND-eis9R",
+            "Code is invalid (COMMAND-eis9R)"
+        )
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn session_auth_request_and_policy_errors_carry_zitadel_ids() {
+    let emu = start().await;
+    let (status, id, message) = call(&emu, Method::GET, "/v2/sessions/404", None).await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            "QUERY-SFeaa",
+            "Session does not exist (QUERY-SFeaa)"
+        )
+    );
+    let (status, id, _) = call(&emu, Method::GET, "/v2/oidc/auth_requests/V2_404", None).await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::NOT_FOUND, "QUERY-Thee9")
+    );
+    let (status, id, _) = call(
+        &emu,
+        Method::POST,
+        "/v2/oidc/auth_requests/V2_404",
+        Some(json!({"session": {"sessionId": "1", "sessionToken": "t"}})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::NOT_FOUND, "COMMAND-jae5P")
+    );
+    // Org login policy: update and reset without a custom policy, add twice
+    let admin = &emu.seed_info().users[0];
+    let s: Value = Client::new()
+        .post(format!("{}/v2/sessions", emu.issuer()))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .json(&json!({"checks": {"user": {"loginName": admin.login_name}, "password": {"password": admin.password}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let at = s["sessionToken"].as_str().unwrap().to_owned();
+    let policy = json!({"allowUsernamePassword": true});
+    let login = "/management/v1/policies/login";
+    let (status, id, message) =
+        call_as(&emu, &at, Method::PUT, login, Some(policy.clone()), None).await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            "Org-M0sif",
+            "Login Policy not found (Org-M0sif)"
+        )
+    );
+    assert_eq!(
+        call_as(&emu, &at, Method::DELETE, login, None, None)
+            .await
+            .1,
+        "Org-GHB37"
+    );
+    assert_eq!(
+        call_as(&emu, &at, Method::POST, login, Some(policy.clone()), None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call_as(&emu, &at, Method::POST, login, Some(policy), None)
+            .await
+            .1,
+        "Org-Dgfb2"
+    );
+    let (status, id, _) = call_as(
+        &emu,
+        &at,
+        Method::PUT,
+        "/management/v1/policies/password/complexity",
+        Some(json!({"minLength": "8"})),
+        None,
+    )
+    .await;
+    assert_eq!((status, id.as_str()), (StatusCode::NOT_FOUND, "ORG-Dgs3g"));
+    let (status, id, _) = call_as(
+        &emu,
+        &at,
+        Method::PUT,
+        "/management/v1/policies/lockout",
+        Some(json!({"maxPasswordAttempts": 3})),
+        None,
+    )
+    .await;
+    assert_eq!((status, id.as_str()), (StatusCode::NOT_FOUND, "ORG-ADfs1"));
+    emu.shutdown().await;
+}
