@@ -1206,20 +1206,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snapshots_without_idp_templates_or_role_info_still_load() {
+    fn snapshots_without_idp_templates_or_role_info_still_load() -> Result<(), serde_json::Error> {
         let idp: Idp = serde_json::from_value(serde_json::json!({"id": "1", "name": "Test IdP",
-            "linking_allowed": true, "creation_allowed": true, "auto_creation": false, "auto_update": false}))
-        .unwrap();
+            "linking_allowed": true, "creation_allowed": true, "auto_creation": false, "auto_update": false}))?;
         assert!(matches!(idp.config, IdpConfig::Test));
         assert!(idp.org_id.is_none());
         let project: Project = serde_json::from_value(
             serde_json::json!({"id": "2", "org_id": "3", "name": "Demo", "roles": ["admin"]}),
-        )
-        .unwrap();
+        )?;
         assert!(project.role_info.is_empty());
-        let mut policy = serde_json::to_value(LoginPolicy::default()).unwrap();
-        policy.as_object_mut().unwrap().remove("idps");
-        let policy: LoginPolicy = serde_json::from_value(policy).unwrap();
+        let mut policy = serde_json::to_value(LoginPolicy::default())?;
+        if let Some(map) = policy.as_object_mut() {
+            map.remove("idps");
+        }
+        let policy: LoginPolicy = serde_json::from_value(policy)?;
         assert!(policy.idps.is_empty());
+        Ok(())
     }
 }
