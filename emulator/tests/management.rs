@@ -207,8 +207,21 @@ async fn org_owners_create_read_list_update_and_delete_org_idp_templates() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    // The instance IdP cannot be deleted through the org; the org's can, once
+    // The instance IdP is listed but neither read by id nor deleted through
+    // the org (as in ZITADEL); the org's can be deleted, once
     let test_idp = list_test_idp(&emu, &manager).await;
+    let (status, body) = call(
+        &emu,
+        Some(&manager),
+        Method::GET,
+        &format!("/management/v1/idps/templates/{test_idp}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, error_id(&body)),
+        (StatusCode::NOT_FOUND, "QUERY-rhR2o")
+    );
     let (status, _) = call(
         &emu,
         Some(&manager),

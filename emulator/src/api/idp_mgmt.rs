@@ -483,10 +483,12 @@ async fn get_provider(
     let model = shared.lock();
     respond((|| {
         let org = org_context(&model, &headers, "org.idp.read")?;
+        // As in ZITADEL, GetProviderByID finds only the org's own IdPs
+        // (ListProviders also lists the instance's).
         let idp = model
             .idps
             .iter()
-            .find(|i| i.id == id && usable_by(&model, &i.id, &org))
+            .find(|i| i.id == id && i.org_id.as_deref() == Some(org.as_str()))
             .ok_or_else(|| {
                 ApiError::new(
                     GrpcCode::NotFound,
