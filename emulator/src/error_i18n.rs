@@ -27,8 +27,7 @@ fn german(id: &str, message: &str) -> Option<&'static str> {
         | "COMMA-ZDLwA" => "Passwort erfüllt die Komplexitätsanforderungen nicht",
         "EMU-USER07" | "EMU-SESS07" | "EMU-MFA04" | "COMMAND-eis9R" => "Code ist ungültig",
         "EMU-SESS01" | "QUERY-SFeaa" => "Session existiert nicht",
-        "EMU-SESS03" => "Benutzer ist nicht aktiv",
-        "EMU-SESS08" => "Benutzer ist gesperrt",
+        "COMMAND-JLK35" | "COMMAND-SF3fg" => "Benutzer ist gesperrt",
         _ => return None,
     })
 }

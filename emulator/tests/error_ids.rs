@@ -235,6 +235,42 @@ async fn user_errors_carry_zitadel_ids_and_texts() {
             "Code is invalid (COMMAND-eis9R)"
         )
     );
+    // A locked user: the session user check refuses her (untranslated key),
+    // a password check on her existing session says she is locked
+    let checks = json!({"checks": {"user": {"loginName": "eve@acme.localhost"}, "password": {"password": "Passw0rd!x"}}});
+    let s: Value = Client::new()
+        .post(format!("{}/v2/sessions", emu.issuer()))
+        .bearer_auth(&lc)
+        .json(&checks)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sid = s["sessionId"].as_str().unwrap().to_owned();
+    assert_eq!(state("lock").await.0, StatusCode::OK);
+    let (status, id, message) = call(&emu, Method::POST, "/v2/sessions", Some(checks)).await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "SESSION-Gj4ko",
+            "Errors.User.NotActive (SESSION-Gj4ko)"
+        )
+    );
+    let password = json!({"checks": {"password": {"password": "Passw0rd!x"}}});
+    let (status, id, _) = call(
+        &emu,
+        Method::PATCH,
+        &format!("/v2/sessions/{sid}"),
+        Some(password),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "COMMAND-JLK35")
+    );
     emu.shutdown().await;
 }
 

@@ -161,16 +161,13 @@ fn apply_checks(
                 "The user of a session cannot be changed",
             ));
         }
-        if user.state == UserState::Locked {
-            return Err(locked_error(
-                user.human().map_or(0, |h| h.password_failed_attempts),
-            ));
-        }
+        // ZITADEL's session service refuses every user that is not enabled
+        // (also a locked one) in the user check; the key has no translation.
         if user.state != UserState::Active {
             return Err(ApiError::new(
                 GrpcCode::FailedPrecondition,
-                "EMU-SESS03",
-                "User is not active",
+                "SESSION-Gj4ko",
+                "Errors.User.NotActive",
             ));
         }
         session.user_id = user.id;
@@ -182,6 +179,7 @@ fn apply_checks(
         && user.state == UserState::Locked
     {
         return Err(locked_error(
+            OTP_LOCKED,
             user.human().map_or(0, |h| h.otp_failed_attempts),
         ));
     }
@@ -224,6 +222,7 @@ fn apply_checks(
         let user = model.user(&uid).cloned().ok_or_else(user_not_found)?;
         if user.state == UserState::Locked {
             return Err(locked_error(
+                PASSWORD_LOCKED,
                 user.human().map_or(0, |h| h.password_failed_attempts),
             ));
         }
@@ -237,7 +236,7 @@ fn apply_checks(
         if !user.password_matches(&cp.password) {
             let (attempts, locked) = model.record_password_failure(&uid);
             return Err(if locked {
-                locked_error(attempts)
+                locked_error(PASSWORD_LOCKED, attempts)
             } else {
                 credentials_error(attempts)
             });
@@ -478,7 +477,7 @@ fn webauthn_challenge(
 fn otp_failure(model: &mut Model, user_id: &str) -> ApiError {
     let (attempts, locked) = model.record_otp_failure(user_id);
     if locked {
-        locked_error(attempts)
+        locked_error(OTP_LOCKED, attempts)
     } else {
         ApiError::credentials(
             GrpcCode::InvalidArgument,
@@ -489,14 +488,14 @@ fn otp_failure(model: &mut Model, user_id: &str) -> ApiError {
     }
 }
 
-/// The error for a locked user (with `CredentialsCheckError`).
-fn locked_error(failed: u32) -> ApiError {
-    ApiError::credentials(
-        GrpcCode::FailedPrecondition,
-        "EMU-SESS08",
-        "User is locked",
-        failed,
-    )
+/// ZITADEL's id for a password check of a locked user.
+const PASSWORD_LOCKED: &str = "COMMAND-JLK35";
+/// ZITADEL's id for a one-time code check of a locked user.
+const OTP_LOCKED: &str = "COMMAND-SF3fg";
+
+/// The error for a locked user (with the emulator's `CredentialsCheckError`).
+fn locked_error(id: &'static str, failed: u32) -> ApiError {
+    ApiError::credentials(GrpcCode::FailedPrecondition, id, "User is locked", failed)
 }
 
 /// ZITADEL's wrong-password error with `zitadel.v1.CredentialsCheckError`.
