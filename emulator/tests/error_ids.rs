@@ -367,3 +367,109 @@ async fn session_auth_request_and_policy_errors_carry_zitadel_ids() {
     assert_eq!((status, id.as_str()), (StatusCode::NOT_FOUND, "ORG-ADfs1"));
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idp_intent_and_link_errors_carry_zitadel_ids() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].user_id.clone();
+    let urls =
+        json!({"successUrl": "http://localhost:7777/ok", "failureUrl": "http://localhost:7777/no"});
+    let (status, id, _) = call(
+        &emu,
+        Method::POST,
+        "/v2/idp_intents",
+        Some(json!({"idpId": "404", "urls": urls})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "COMMAND-39n221fs")
+    );
+    let (status, id, _) = call(
+        &emu,
+        Method::POST,
+        &format!("/v2/users/{alice}/links"),
+        Some(json!({"idpLink": {"idpId": "404", "userId": "ext", "userName": "ext"}})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "COMMAND-39nfs")
+    );
+    // The token is checked before the intent: unknown intents and wrong or
+    // empty tokens are PERMISSION_DENIED
+    let (status, id, message) = call(
+        &emu,
+        Method::POST,
+        "/v2/idp_intents/404",
+        Some(json!({"idpIntentToken": "x"})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::FORBIDDEN,
+            "CRYPTO-Sf4gt",
+            "Intent Token is invalid (CRYPTO-Sf4gt)"
+        )
+    );
+    let (status, id, _) = call(
+        &emu,
+        Method::POST,
+        "/v2/idp_intents/404",
+        Some(json!({"idpIntentToken": ""})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::FORBIDDEN, "CRYPTO-Sfefs")
+    );
+    // An intent that has not succeeded (started, not finished at the IdP)
+    let idps: Value = Client::new()
+        .get(format!("{}/v2/settings/login/idps", emu.issuer()))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let idp = idps["identityProviders"][0]["id"].as_str().unwrap();
+    let started: Value = Client::new()
+        .post(format!("{}/v2/idp_intents", emu.issuer()))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .json(&json!({"idpId": idp, "urls": urls}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let intent = query(
+        &url::Url::parse(started["authUrl"].as_str().unwrap()).unwrap(),
+        "state",
+    )
+    .unwrap();
+    let (status, id, message) = call(
+        &emu,
+        Method::POST,
+        &format!("/v2/idp_intents/{intent}"),
+        Some(json!({"idpIntentToken": "t"})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "IDP-nme4gszsvx",
+            "Intent has not succeeded (IDP-nme4gszsvx)"
+        )
+    );
+    let check = json!({"checks": {"user": {"userId": alice}, "idpIntent": {"idpIntentId": intent, "idpIntentToken": "t"}}});
+    let (status, id, _) = call(&emu, Method::POST, "/v2/sessions", Some(check)).await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "COMMAND-Df4bw")
+    );
+    emu.shutdown().await;
+}

@@ -91,9 +91,9 @@ async fn start_intent(State(shared): State<AppState>, headers: HeaderMap, body: 
             .cloned()
             .ok_or_else(|| {
                 ApiError::new(
-                    GrpcCode::NotFound,
-                    "EMU-IDP01",
-                    "Identity provider not found",
+                    GrpcCode::FailedPrecondition,
+                    "COMMAND-39n221fs",
+                    "Identity Provider Configuration doesn't exist",
                 )
             })?;
         let urls = req.urls.ok_or_else(|| ApiError::new(GrpcCode::InvalidArgument, "", "invalid StartIdentityProviderIntentRequest: urls are required (LDAP is not supported)"))?;
@@ -144,28 +144,34 @@ struct RetrieveRequest {
 }
 
 /// Checks an intent id and token; returns the external user.
+///
+/// ZITADEL checks the token first (it encrypts the intent id, so a wrong
+/// token or an unknown intent is PERMISSION_DENIED), then the state;
+/// `not_succeeded` is the id for that (`IDP-nme4gszsvx` when retrieving,
+/// `COMMAND-Df4bw` in a session check).
 pub(crate) fn succeeded_intent(
     model: &Model,
     id: &str,
     token: &str,
+    not_succeeded: &'static str,
 ) -> Result<(String, ExternalUser), ApiError> {
+    let invalid = |id| ApiError::new(GrpcCode::PermissionDenied, id, "Intent Token is invalid");
+    if token.is_empty() {
+        return Err(invalid("CRYPTO-Sfefs"));
+    }
     let intent = model
         .idp_intents
         .get(id)
-        .ok_or_else(|| ApiError::new(GrpcCode::NotFound, "EMU-IDP02", "IdP intent not found"))?;
+        .ok_or_else(|| invalid("CRYPTO-Sf4gt"))?;
     match &intent.state {
         IntentState::Succeeded { user, token_hash } if ct_eq(token_hash, &sha256_hex(token)) => {
             Ok((intent.idp_id.clone(), user.clone()))
         }
-        IntentState::Succeeded { .. } => Err(ApiError::new(
-            GrpcCode::PermissionDenied,
-            "EMU-IDP03",
-            "IdP intent token is invalid",
-        )),
+        IntentState::Succeeded { .. } => Err(invalid("CRYPTO-Sf4gt")),
         _ => Err(ApiError::new(
             GrpcCode::FailedPrecondition,
-            "EMU-IDP04",
-            "IdP intent has not succeeded",
+            not_succeeded,
+            "Intent has not succeeded",
         )),
     }
 }
@@ -180,7 +186,8 @@ async fn retrieve_intent(
     respond((|| {
         authenticate(&model, &headers)?;
         let req: RetrieveRequest = parse_body(&body, "RetrieveIdentityProviderIntentRequest")?;
-        let (idp_id, user) = succeeded_intent(&model, &id, &req.idp_intent_token)?;
+        let (idp_id, user) =
+            succeeded_intent(&model, &id, &req.idp_intent_token, "IDP-nme4gszsvx")?;
         let raw = json!({
             "sub": user.id, "email": user.email, "email_verified": true,
             "given_name": user.given_name, "family_name": user.family_name,
@@ -374,9 +381,9 @@ pub(crate) fn add_link_to(
 ) -> Result<(), ApiError> {
     if !model.idps.iter().any(|i| i.id == link.idp_id) {
         return Err(ApiError::new(
-            GrpcCode::NotFound,
-            "EMU-IDP01",
-            "Identity provider not found",
+            GrpcCode::FailedPrecondition,
+            "COMMAND-39nfs",
+            "Identity Provider Configuration doesn't exist",
         ));
     }
     if link.user_id.is_empty() {

@@ -184,8 +184,12 @@ fn apply_checks(
         ));
     }
     if let Some(ci) = checks.idp_intent {
-        let (idp_id, external) =
-            crate::api::idp::succeeded_intent(model, &ci.idp_intent_id, &ci.idp_intent_token)?;
+        let (idp_id, external) = crate::api::idp::succeeded_intent(
+            model,
+            &ci.idp_intent_id,
+            &ci.idp_intent_token,
+            "COMMAND-Df4bw",
+        )?;
         let linked = model
             .idp_links
             .iter()

@@ -185,9 +185,9 @@ pub(crate) fn add_human(
     for link in &input.idp_links {
         if !model.idps.iter().any(|i| i.id == link.idp_id) {
             return Err(ApiError::new(
-                GrpcCode::NotFound,
-                "EMU-IDP01",
-                "Identity provider not found",
+                GrpcCode::FailedPrecondition,
+                "COMMAND-39nf2",
+                "Identity Provider Configuration doesn't exist",
             ));
         }
     }

@@ -84,7 +84,9 @@ pub(super) async fn idp_success(
         id: form_get(&q, "id").unwrap_or_default().to_owned(),
         token: form_get(&q, "token").unwrap_or_default().to_owned(),
     };
-    let Ok((idp_id, external)) = succeeded_intent(&model, &intent.id, &intent.token) else {
+    let Ok((idp_id, external)) =
+        succeeded_intent(&model, &intent.id, &intent.token, "COMMAND-Df4bw")
+    else {
         return ctx.error(StatusCode::BAD_REQUEST, "idp.failed");
     };
     if let Some(uid) = linked_user(&model, &idp_id, &external.id) {
@@ -351,7 +353,7 @@ fn choice_form(
     let flow = Flow::resolve(model, form_get(form, "requestId").unwrap_or_default())
         .ok_or_else(|| Box::new(ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid")))?;
     let intent = Intent::from_form(form);
-    let (idp_id, external) = succeeded_intent(model, &intent.id, &intent.token)
+    let (idp_id, external) = succeeded_intent(model, &intent.id, &intent.token, "COMMAND-Df4bw")
         .map_err(|_| Box::new(ctx.error(StatusCode::BAD_REQUEST, "idp.failed")))?;
     if linked_user(model, &idp_id, &external.id).is_some() {
         return Err(Box::new(
