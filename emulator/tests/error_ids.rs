@@ -473,3 +473,92 @@ async fn idp_intent_and_link_errors_carry_zitadel_ids() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn second_factor_errors_carry_zitadel_ids() {
+    let emu = start().await;
+    let alice = emu.seed_info().users[2].clone();
+    let uid = alice.user_id.clone();
+    let totp = format!("/v2/users/{uid}/totp");
+    let (status, id, _) = call(&emu, Method::DELETE, &totp, None).await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::NOT_FOUND, "COMMAND-Hd9sd")
+    );
+    let (status, id, _) = call(
+        &emu,
+        Method::POST,
+        &format!("{totp}/verify"),
+        Some(json!({"code": "123456"})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::NOT_FOUND, "COMMAND-3Mif9s")
+    );
+    assert_eq!(
+        call(&emu, Method::POST, &totp, Some(json!({}))).await.0,
+        StatusCode::OK
+    );
+    let (status, id, message) = call(
+        &emu,
+        Method::POST,
+        &format!("{totp}/verify"),
+        Some(json!({"code": "abcdef"})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "EVENT-8isk2",
+            "Invalid code (EVENT-8isk2)"
+        )
+    );
+    // A session TOTP check before the TOTP is ready
+    let s =
+        json!({"checks": {"user": {"loginName": alice.login_name}, "totp": {"code": "123456"}}});
+    let (status, id, _) = call(&emu, Method::POST, "/v2/sessions", Some(s)).await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "COMMAND-3Mif9s")
+    );
+    // OTP email: added twice, removed twice
+    let otp_email = format!("/v2/users/{uid}/otp_email");
+    assert_eq!(
+        call(&emu, Method::POST, &otp_email, Some(json!({})))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, id, message) = call(&emu, Method::POST, &otp_email, Some(json!({}))).await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::CONFLICT,
+            "COMMAND-MKL2s",
+            "Multifactor OTP (OneTimePassword) is already set up (COMMAND-MKL2s)"
+        )
+    );
+    assert_eq!(
+        call(&emu, Method::DELETE, &otp_email, None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&emu, Method::DELETE, &otp_email, None).await.1,
+        "COMMAND-b312D"
+    );
+    // OTP SMS without a verified phone
+    let otp_sms = format!("/v2/users/{uid}/otp_sms");
+    let (status, id, _) = call(&emu, Method::POST, &otp_sms, Some(json!({}))).await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "COMMAND-Q54j2")
+    );
+    let (status, id, _) = call(&emu, Method::DELETE, &otp_sms, None).await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::NOT_FOUND, "COMMAND-Sr3h3")
+    );
+    emu.shutdown().await;
+}

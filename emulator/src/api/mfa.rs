@@ -92,8 +92,8 @@ async fn register_totp(
         if slot.as_ref().is_some_and(|t| t.ready) {
             return Err(ApiError::new(
                 GrpcCode::AlreadyExists,
-                "EMU-MFA01",
-                "TOTP is already set up",
+                "COMMAND-do9se",
+                "Multifactor OTP (OneTimePassword) is already set up",
             ));
         }
         let secret = crate::totp::new_secret();
@@ -131,22 +131,23 @@ async fn verify_totp(
         let slot = totp_mut(&mut model, &id)?;
         let Some(totp) = slot.as_mut() else {
             return Err(ApiError::new(
-                GrpcCode::FailedPrecondition,
-                "EMU-MFA02",
-                "TOTP is not registered",
+                GrpcCode::NotFound,
+                "COMMAND-3Mif9s",
+                "Multifactor OTP (OneTimePassword) doesn't exist",
             ));
         };
         if totp.ready {
             return Err(ApiError::new(
                 GrpcCode::FailedPrecondition,
-                "EMU-MFA03",
-                "TOTP is already verified",
+                "COMMAND-qx4ls",
+                // ZITADEL's key has a typo ("Users") and so no translation.
+                "Errors.Users.MFA.OTP.AlreadyReady",
             ));
         }
         if !crate::totp::verify(&totp.secret, &req.code, now()) {
             return Err(ApiError::new(
                 GrpcCode::InvalidArgument,
-                "EMU-MFA04",
+                "EVENT-8isk2",
                 "Invalid code",
             ));
         }
@@ -168,8 +169,8 @@ async fn remove_totp(
         if slot.take().is_none() {
             return Err(ApiError::new(
                 GrpcCode::NotFound,
-                "EMU-MFA05",
-                "TOTP not found",
+                "COMMAND-Hd9sd",
+                "Multifactor OTP (OneTimePassword) doesn't exist",
             ));
         }
         let seq = model.next_sequence();
@@ -195,18 +196,18 @@ async fn add_otp_email(
                 "User is not human",
             ));
         };
-        if !h.email_verified {
-            return Err(ApiError::new(
-                GrpcCode::FailedPrecondition,
-                "EMU-MFA06",
-                "Email is not verified",
-            ));
-        }
         if h.otp_email {
             return Err(ApiError::new(
                 GrpcCode::AlreadyExists,
-                "EMU-MFA07",
-                "OTP email is already set up",
+                "COMMAND-MKL2s",
+                "Multifactor OTP (OneTimePassword) is already set up",
+            ));
+        }
+        if !h.email_verified {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "COMMAND-KLJ2d",
+                "Multifactor OTP (OneTimePassword) isn't ready",
             ));
         }
         h.otp_email = true;
@@ -237,8 +238,8 @@ async fn remove_otp_email(
         if !h.otp_email {
             return Err(ApiError::new(
                 GrpcCode::NotFound,
-                "EMU-MFA08",
-                "OTP email not found",
+                "COMMAND-b312D",
+                "Multifactor OTP (OneTimePassword) doesn't exist",
             ));
         }
         h.otp_email = false;

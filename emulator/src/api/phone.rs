@@ -233,18 +233,19 @@ async fn add_otp_sms(
     respond((|| {
         let (_, org) = check(&model, &headers, &id, "user.credential.write")?;
         let h = human_mut(&mut model, &id)?;
-        if h.phone.is_empty() || !h.phone_verified {
-            return Err(ApiError::new(
-                GrpcCode::FailedPrecondition,
-                "EMU-MFA09",
-                "OTP SMS is not ready: the phone must be verified",
-            ));
-        }
+        // ZITADEL checks "already added" before "phone verified".
         if h.otp_sms {
             return Err(ApiError::new(
                 GrpcCode::AlreadyExists,
-                "EMU-MFA10",
-                "OTP SMS is already set up",
+                "COMMAND-Ad3g2",
+                "Multifactor OTP (OneTimePassword) is already set up",
+            ));
+        }
+        if h.phone.is_empty() || !h.phone_verified {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "COMMAND-Q54j2",
+                "Multifactor OTP (OneTimePassword) isn't ready",
             ));
         }
         h.otp_sms = true;
@@ -265,8 +266,8 @@ async fn remove_otp_sms(
         if !h.otp_sms {
             return Err(ApiError::new(
                 GrpcCode::NotFound,
-                "EMU-MFA11",
-                "OTP SMS not found",
+                "COMMAND-Sr3h3",
+                "Multifactor OTP (OneTimePassword) doesn't exist",
             ));
         }
         h.otp_sms = false;

@@ -179,7 +179,11 @@ fn apply_checks(
         && user.state == UserState::Locked
     {
         return Err(locked_error(
-            OTP_LOCKED,
+            if checks.totp.is_some() {
+                TOTP_LOCKED
+            } else {
+                CODE_LOCKED
+            },
             user.human().map_or(0, |h| h.otp_failed_attempts),
         ));
     }
@@ -272,12 +276,17 @@ fn apply_checks(
             .ok_or_else(|| {
                 ApiError::new(
                     GrpcCode::FailedPrecondition,
-                    "EMU-SESS06",
-                    "TOTP is not set up",
+                    "COMMAND-3Mif9s",
+                    "Multifactor OTP (OneTimePassword) isn't ready",
                 )
             })?;
         if !crate::totp::verify(&secret, &ct.code, t) {
-            return Err(otp_failure(model, &session.user_id));
+            return Err(otp_failure(
+                model,
+                &session.user_id,
+                TOTP_INVALID,
+                TOTP_LOCKED,
+            ));
         }
         session.totp_verified_at = Some(t);
         model.reset_otp_failures(&session.user_id);
@@ -295,7 +304,12 @@ fn apply_checks(
             ));
         }
         if !ok {
-            return Err(otp_failure(model, &session.user_id));
+            return Err(otp_failure(
+                model,
+                &session.user_id,
+                "EMU-SESS07",
+                CODE_LOCKED,
+            ));
         }
         session.otp_email_challenge = None;
         session.otp_email_verified_at = Some(t);
@@ -344,7 +358,12 @@ fn apply_checks(
             ));
         };
         if !challenge.matches(&co.code) {
-            return Err(otp_failure(model, &session.user_id));
+            return Err(otp_failure(
+                model,
+                &session.user_id,
+                "EMU-SESS07",
+                CODE_LOCKED,
+            ));
         }
         session.otp_sms_challenge = None;
         session.otp_sms_verified_at = Some(t);
@@ -478,24 +497,28 @@ fn webauthn_challenge(
 
 /// Records a failed one-time code; the error carries the failed attempts and
 /// turns into the locked error at the lockout limit.
-fn otp_failure(model: &mut Model, user_id: &str) -> ApiError {
+fn otp_failure(
+    model: &mut Model,
+    user_id: &str,
+    invalid: &'static str,
+    locked_id: &'static str,
+) -> ApiError {
     let (attempts, locked) = model.record_otp_failure(user_id);
     if locked {
-        locked_error(OTP_LOCKED, attempts)
+        locked_error(locked_id, attempts)
     } else {
-        ApiError::credentials(
-            GrpcCode::InvalidArgument,
-            "EMU-SESS07",
-            "Invalid code",
-            attempts,
-        )
+        ApiError::credentials(GrpcCode::InvalidArgument, invalid, "Invalid code", attempts)
     }
 }
 
 /// ZITADEL's id for a password check of a locked user.
 const PASSWORD_LOCKED: &str = "COMMAND-JLK35";
-/// ZITADEL's id for a one-time code check of a locked user.
-const OTP_LOCKED: &str = "COMMAND-SF3fg";
+/// ZITADEL's id for a TOTP check of a locked user.
+const TOTP_LOCKED: &str = "COMMAND-SF3fg";
+/// ZITADEL's id for an OTP email or SMS check of a locked user.
+const CODE_LOCKED: &str = "COMMAND-S6h4R";
+/// ZITADEL's id for a wrong TOTP code.
+const TOTP_INVALID: &str = "EVENT-8isk2";
 
 /// The error for a locked user (with the emulator's `CredentialsCheckError`).
 fn locked_error(id: &'static str, failed: u32) -> ApiError {
