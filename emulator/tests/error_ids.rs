@@ -562,3 +562,140 @@ async fn second_factor_errors_carry_zitadel_ids() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_member_errors_carry_zitadel_ids() {
+    let emu = start().await;
+    let manager = &emu.seed_info().users[1];
+    let s: Value = Client::new()
+        .post(format!("{}/v2/sessions", emu.issuer()))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .json(&json!({"checks": {"user": {"loginName": manager.login_name}, "password": {"password": manager.password}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mt = s["sessionToken"].as_str().unwrap().to_owned();
+    let alice = emu.seed_info().users[2].user_id.clone();
+    let members = "/management/v1/orgs/me/members";
+    let add = |user: &str, roles: Value| json!({"userId": user, "roles": roles});
+    let (status, id, _) = call_as(
+        &emu,
+        &mt,
+        Method::POST,
+        members,
+        Some(add(&alice, json!([]))),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "ORG-4Mlfs")
+    );
+    let (status, id, message) = call_as(
+        &emu,
+        &mt,
+        Method::POST,
+        members,
+        Some(add(&alice, json!(["IAM_OWNER"]))),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "Org-4N8es",
+            "Errors.Org.MemberInvalid (Org-4N8es)"
+        )
+    );
+    let (status, id, _) = call_as(
+        &emu,
+        &mt,
+        Method::POST,
+        members,
+        Some(add("404", json!(["ORG_OWNER"]))),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "ORG-GoXOn")
+    );
+    assert_eq!(
+        call_as(
+            &emu,
+            &mt,
+            Method::POST,
+            members,
+            Some(add(&alice, json!(["ORG_OWNER"]))),
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let (status, id, _) = call_as(
+        &emu,
+        &mt,
+        Method::POST,
+        members,
+        Some(add(&alice, json!(["ORG_OWNER"]))),
+        None,
+    )
+    .await;
+    assert_eq!((status, id.as_str()), (StatusCode::CONFLICT, "ORG-poWwe"));
+    let (status, id, _) = call_as(
+        &emu,
+        &mt,
+        Method::PUT,
+        &format!("{members}/{alice}"),
+        Some(json!({"roles": ["PROJECT_OWNER"]})),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "IAM-m9fG8")
+    );
+    let (status, id, _) = call_as(
+        &emu,
+        &mt,
+        Method::PUT,
+        &format!("{members}/404"),
+        Some(json!({"roles": ["ORG_OWNER"]})),
+        None,
+    )
+    .await;
+    assert_eq!((status, id.as_str()), (StatusCode::NOT_FOUND, "Org-D8JxR"));
+    // Removing is idempotent
+    assert_eq!(
+        call_as(
+            &emu,
+            &mt,
+            Method::DELETE,
+            &format!("{members}/{alice}"),
+            None,
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call_as(
+            &emu,
+            &mt,
+            Method::DELETE,
+            &format!("{members}/{alice}"),
+            None,
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    emu.shutdown().await;
+}

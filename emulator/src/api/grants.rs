@@ -316,12 +316,22 @@ struct MemberRequest {
     roles: Vec<String>,
 }
 
-fn check_member_roles(roles: &[String]) -> Result<(), ApiError> {
-    if roles.is_empty() || roles.iter().any(|r| !r.starts_with("ORG_")) {
+/// ZITADEL's checks of member roles: `(id if empty, id if not ORG_*)`; the
+/// message keys have no translation in ZITADEL.
+fn check_member_roles(roles: &[String], ids: (&'static str, &'static str)) -> Result<(), ApiError> {
+    if roles.is_empty() {
+        let message = if ids.0 == "ORG-4Mlfs" {
+            "Errors.Invalid.Argument"
+        } else {
+            "Errors.Org.MemberInvalid"
+        };
+        return Err(ApiError::new(GrpcCode::InvalidArgument, ids.0, message));
+    }
+    if roles.iter().any(|r| !r.starts_with("ORG_")) {
         return Err(ApiError::new(
             GrpcCode::InvalidArgument,
-            "EMU-MEMBER01",
-            "Invalid org member roles",
+            ids.1,
+            "Errors.Org.MemberInvalid",
         ));
     }
     Ok(())
@@ -332,8 +342,14 @@ async fn add_member(State(shared): State<AppState>, headers: HeaderMap, body: By
     respond((|| {
         let org = org_of_call(&model, &headers, "org.member.write")?;
         let req: MemberRequest = parse_body(&body, "AddOrgMemberRequest")?;
-        check_member_roles(&req.roles)?;
-        model.user(&req.user_id).ok_or_else(user_not_found)?;
+        check_member_roles(&req.roles, ("ORG-4Mlfs", "Org-4N8es"))?;
+        model.user(&req.user_id).ok_or_else(|| {
+            ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "ORG-GoXOn",
+                "User could not be found",
+            )
+        })?;
         let resource = MemberResource::Org(org.clone());
         if model
             .memberships
@@ -342,8 +358,8 @@ async fn add_member(State(shared): State<AppState>, headers: HeaderMap, body: By
         {
             return Err(ApiError::new(
                 GrpcCode::AlreadyExists,
-                "EMU-MEMBER02",
-                "Member already exists",
+                "ORG-poWwe",
+                "Errors.Org.Member.AlreadyExists",
             ));
         }
         model.memberships.push(Membership {
@@ -365,13 +381,13 @@ async fn update_member(
     respond((|| {
         let org = org_of_call(&model, &headers, "org.member.write")?;
         let req: MemberRequest = parse_body(&body, "UpdateOrgMemberRequest")?;
-        check_member_roles(&req.roles)?;
+        check_member_roles(&req.roles, ("Org-LiaZi", "IAM-m9fG8"))?;
         let resource = MemberResource::Org(org.clone());
         let m = model
             .memberships
             .iter_mut()
             .find(|m| m.user_id == user_id && m.resource == resource)
-            .ok_or_else(|| ApiError::new(GrpcCode::NotFound, "EMU-MEMBER03", "Member not found"))?;
+            .ok_or_else(|| ApiError::new(GrpcCode::NotFound, "Org-D8JxR", "Errors.NotFound"))?;
         m.roles = req.roles;
         Ok(json!({"details": object_details(&mut model, &org)}))
     })())
@@ -386,17 +402,10 @@ async fn remove_member(
     respond((|| {
         let org = org_of_call(&model, &headers, "org.member.delete")?;
         let resource = MemberResource::Org(org.clone());
-        let before = model.memberships.len();
+        // As in ZITADEL, removing a member who is none succeeds.
         model
             .memberships
             .retain(|m| !(m.user_id == user_id && m.resource == resource));
-        if model.memberships.len() == before {
-            return Err(ApiError::new(
-                GrpcCode::NotFound,
-                "EMU-MEMBER03",
-                "Member not found",
-            ));
-        }
         Ok(json!({"details": object_details(&mut model, &org)}))
     })())
 }
