@@ -699,3 +699,69 @@ async fn org_member_errors_carry_zitadel_ids() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_user_errors_carry_zitadel_ids() {
+    let emu = start().await;
+    let org = emu.seed_info().org_id.clone();
+    let created: Value = Client::new()
+        .post(format!("{}/v2/users/new", emu.issuer()))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .json(&json!({"organizationId": org, "username": "svc-ids", "machine": {"name": "svc"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let secret = format!("/v2/users/{id}/secret");
+    let (status, err, message) = call(&emu, Method::DELETE, &secret, None).await;
+    assert_eq!(
+        (status, err.as_str(), message.as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            "COMMAND-coi82n",
+            "Secret doesn't exist (COMMAND-coi82n)"
+        )
+    );
+    assert_eq!(
+        call(&emu, Method::POST, &secret, Some(json!({}))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&emu, Method::DELETE, &secret, None).await.0,
+        StatusCode::OK
+    );
+    let (status, err, message) = call(
+        &emu,
+        Method::DELETE,
+        &format!("/v2/users/{id}/pats/404"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, err.as_str(), message.as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            "COMMAND-4m77G",
+            "Personal Access Token not found (COMMAND-4m77G)"
+        )
+    );
+    let (status, err, message) = call(
+        &emu,
+        Method::DELETE,
+        &format!("/v2/users/{id}/keys/404"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, err.as_str(), message.as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            "COMMAND-4m77G",
+            "Machine key not found (COMMAND-4m77G)"
+        )
+    );
+    emu.shutdown().await;
+}

@@ -87,6 +87,16 @@ async fn remove_secret(
     let mut model = shared.lock();
     respond((|| {
         machine_org(&model, &headers, &id)?;
+        let has_secret = model
+            .user(&id)
+            .is_some_and(|u| matches!(&u.kind, UserKind::Machine(m) if m.secret_hash.is_some()));
+        if !has_secret {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "COMMAND-coi82n",
+                "Secret doesn't exist",
+            ));
+        }
         set_secret(&mut model, &id, None);
         Ok(json!({"deletionDate": rfc3339(now())}))
     })())
@@ -156,8 +166,8 @@ async fn remove_pat(
         if model.pats.len() == before {
             return Err(ApiError::new(
                 GrpcCode::NotFound,
-                "EMU-MACH03",
-                "Personal access token not found",
+                "COMMAND-4m77G",
+                "Personal Access Token not found",
             ));
         }
         model.next_sequence();
@@ -247,8 +257,8 @@ async fn remove_key(
         if model.machine_keys.len() == before {
             return Err(ApiError::new(
                 GrpcCode::NotFound,
-                "EMU-MACH06",
-                "Key not found",
+                "COMMAND-4m77G",
+                "Machine key not found",
             ));
         }
         model.next_sequence();
