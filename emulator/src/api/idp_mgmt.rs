@@ -216,7 +216,7 @@ enum Input {
 }
 
 impl Input {
-    fn parse(body: &[u8], oidc: bool, update: bool) -> Result<(Self, String), ApiError> {
+    fn parse(body: &[u8], oidc: bool, update: bool) -> Result<Self, ApiError> {
         let verb = if update { "Update" } else { "Add" };
         if oidc {
             let msg = format!("{verb}GenericOIDCProviderRequest");
@@ -227,7 +227,7 @@ impl Input {
             if !update {
                 required(&msg, "ClientSecret", &r.client_secret)?;
             }
-            Ok((Self::Oidc(r), msg))
+            Ok(Self::Oidc(r))
         } else {
             let msg = format!("{verb}GenericOAuthProviderRequest");
             let r: OAuthRequest = parse_body(body, &msg)?;
@@ -240,7 +240,7 @@ impl Input {
             required(&msg, "TokenEndpoint", &r.token_endpoint)?;
             required(&msg, "UserEndpoint", &r.user_endpoint)?;
             required(&msg, "IdAttribute", &r.id_attribute)?;
-            Ok((Self::OAuth(r), msg))
+            Ok(Self::OAuth(r))
         }
     }
 
@@ -307,7 +307,7 @@ async fn add(shared: AppState, headers: HeaderMap, body: Bytes, oidc: bool) -> R
     let mut model = shared.lock();
     respond((|| {
         let org = org_context(&model, &headers, "org.idp.write")?;
-        let (input, _) = Input::parse(&body, oidc, false)?;
+        let input = Input::parse(&body, oidc, false)?;
         let t = now();
         let mut idp = Idp {
             id: model.ids.next(),
@@ -339,7 +339,7 @@ async fn update(
     let mut model = shared.lock();
     respond((|| {
         let org = org_context(&model, &headers, "org.idp.write")?;
-        let (input, _) = Input::parse(&body, oidc, true)?;
+        let input = Input::parse(&body, oidc, true)?;
         let idp = model
             .idps
             .iter_mut()
