@@ -333,6 +333,12 @@ async fn session_auth_request_and_policy_errors_carry_zitadel_ids() {
             .1,
         "Org-GHB37"
     );
+    let unknown_idp = json!({"allowUsernamePassword": true, "idps": [{"idpId": "404", "ownerType": "IDP_OWNER_TYPE_ORG"}]});
+    let (status, id, _) = call_as(&emu, &at, Method::POST, login, Some(unknown_idp), None).await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "Org-FEd32")
+    );
     assert_eq!(
         call_as(&emu, &at, Method::POST, login, Some(policy.clone()), None)
             .await

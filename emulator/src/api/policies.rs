@@ -211,7 +211,8 @@ async fn write(
             (Op::Update, false) => return Err(kind.not_found(true)),
             _ => {}
         }
-        // PUT keeps the activated IdPs; POST takes `idps[].idpId` (known IdPs only).
+        // PUT keeps the activated IdPs; POST takes `idps[].idpId`, which must
+        // be IdPs of the org or the instance (ZITADEL: Org-FEd32).
         let idps: Vec<String> = match op {
             Op::Update => model
                 .org_policies
@@ -224,10 +225,21 @@ async fn write(
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter_map(|i| i.get("idpId").or_else(|| i.get("idp_id"))?.as_str())
-                .filter(|id| crate::api::idp_mgmt::usable_by(&model, id, &org))
-                .map(str::to_owned)
-                .collect(),
+                .map(|i| {
+                    i.get("idpId")
+                        .or_else(|| i.get("idp_id"))
+                        .and_then(Value::as_str)
+                        .filter(|id| crate::api::idp_mgmt::usable_by(&model, id, &org))
+                        .map(str::to_owned)
+                        .ok_or_else(|| {
+                            ApiError::new(
+                                GrpcCode::FailedPrecondition,
+                                "Org-FEd32",
+                                "Identity Provider Configuration doesn't exist",
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?,
         };
         let entry = model.org_policies.entry(org.clone()).or_default();
         match kind {
