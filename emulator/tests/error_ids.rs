@@ -771,3 +771,73 @@ async fn service_user_errors_carry_zitadel_ids() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn device_authorization_errors_carry_zitadel_ids() {
+    let emu = start().await;
+    let (status, id, message) = call(
+        &emu,
+        Method::GET,
+        "/v2/oidc/device_authorization/NOPE-NOPE",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str(), message.as_str()),
+        (
+            StatusCode::NOT_FOUND,
+            "QUERY-Sah9a",
+            "Device Authorization Request does not exist (QUERY-Sah9a)"
+        )
+    );
+    let (status, id, _) = call(
+        &emu,
+        Method::POST,
+        "/v2/oidc/device_authorization/404",
+        Some(json!({"deny": {}})),
+    )
+    .await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::NOT_FOUND, "COMMAND-Hief9")
+    );
+    // Denied once, a second answer is refused
+    let dev: Value = Client::new()
+        .post(format!("{}/oauth/v2/device_authorization", emu.issuer()))
+        .form(&[("client_id", "native-app"), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got: Value = Client::new()
+        .get(format!(
+            "{}/v2/oidc/device_authorization/{}",
+            emu.issuer(),
+            dev["user_code"].as_str().unwrap()
+        ))
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = format!(
+        "/v2/oidc/device_authorization/{}",
+        got["deviceAuthorizationRequest"]["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        call(&emu, Method::POST, &path, Some(json!({"deny": {}})))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, id, _) = call(&emu, Method::POST, &path, Some(json!({"deny": {}}))).await;
+    assert_eq!(
+        (status, id.as_str()),
+        (StatusCode::BAD_REQUEST, "COMMAND-GEJL3")
+    );
+    emu.shutdown().await;
+}

@@ -245,11 +245,14 @@ async fn create_callback(
     }
 }
 
-fn device_not_found() -> ApiError {
+/// An unknown device authorization: ZITADEL's `QUERY-Sah9a` when reading,
+/// `COMMAND-Hief9` when authorizing or denying (the emulator's own for a
+/// missing session).
+fn device_not_found(id: &'static str) -> ApiError {
     ApiError::new(
         GrpcCode::NotFound,
-        "EMU-OIDC04",
-        "Device authorization does not exist",
+        id,
+        "Device Authorization Request does not exist",
     )
 }
 
@@ -266,7 +269,7 @@ async fn get_device(
             .device_requests
             .iter()
             .find(|d| d.user_code == code && d.state == DeviceState::Pending && d.expires > now())
-            .ok_or_else(device_not_found)?;
+            .ok_or_else(|| device_not_found("QUERY-Sah9a"))?;
         let app = model.app_by_client_id(&d.client_id);
         let project = app.and_then(|a| model.project(&a.project_id));
         Ok(json!({"deviceAuthorizationRequest": {
@@ -308,7 +311,7 @@ async fn authorize_device(
                 let session = model
                     .sessions
                     .get(&s.session_id)
-                    .ok_or_else(device_not_found)?;
+                    .ok_or_else(|| device_not_found("EMU-OIDC04"))?;
                 let auth_time = session.auth_time().ok_or_else(|| {
                     ApiError::new(
                         GrpcCode::FailedPrecondition,
@@ -335,8 +338,15 @@ async fn authorize_device(
         let d = model
             .device_requests
             .iter_mut()
-            .find(|d| d.id == id && d.state == DeviceState::Pending && d.expires > now())
-            .ok_or_else(device_not_found)?;
+            .find(|d| d.id == id && d.expires > now())
+            .ok_or_else(|| device_not_found("COMMAND-Hief9"))?;
+        if d.state != DeviceState::Pending {
+            return Err(ApiError::new(
+                GrpcCode::FailedPrecondition,
+                "COMMAND-GEJL3",
+                "Device Authorization Request has already been handled",
+            ));
+        }
         d.state = new_state;
         Ok(json!({}))
     })();
