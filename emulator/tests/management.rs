@@ -288,7 +288,7 @@ async fn idps_activated_in_the_org_login_policy_reach_the_settings_the_intents_a
         "authorizationEndpoint": format!("{}/_emulator/test-idp/authorize", emu.issuer()),
         "tokenEndpoint": format!("{}/_emulator/test-idp/token", emu.issuer()),
         "userEndpoint": format!("{}/_emulator/test-idp/user", emu.issuer()), "idAttribute": "sub",
-        "providerOptions": {"isLinkingAllowed": true, "isCreationAllowed": true}});
+        "providerOptions": {"isLinkingAllowed": true, "isCreationAllowed": true, "isAutoCreation": true}});
     let (_, created) = call(
         &emu,
         Some(&manager),
