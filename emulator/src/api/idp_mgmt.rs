@@ -576,6 +576,7 @@ fn owner_type(v: &Value) -> Option<u8> {
     }
 }
 
+/// `zitadel.v1.ListDetails` for `total` results (zero omitted).
 pub(super) fn list_details(total: usize) -> Value {
     let mut d = json!({"viewTimestamp": rfc3339(now())});
     if total > 0 {
