@@ -81,6 +81,17 @@ async fn user_input_is_escaped() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn login_hint_opens_the_password_page_in_a_browser_without_cookies() {
+    let emu = start().await;
+    // A browser that has never seen the emulator (no zemu_ua cookie yet)
+    let (html, url) = login_page(&emu, &browser(), &[("login_hint", "alice@acme.localhost")]).await;
+    assert!(url.path().ends_with("/ui/v2/login/password"), "{url}");
+    assert!(html.contains("alice@acme.localhost"), "{html}");
+    assert!(html.contains("name=\"password\""), "{html}");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn forms_without_a_matching_csrf_token_are_rejected() {
     let emu = start().await;
     let client = browser();

@@ -379,13 +379,18 @@ impl Ctx {
         if let Ok(v) = HeaderValue::from_str(&csp) {
             headers.insert("content-security-policy", v);
         }
+        self.with_agent_cookie(resp)
+    }
+
+    /// Sets the user-agent cookie on a response if the browser had none.
+    fn with_agent_cookie(&self, mut resp: Response) -> Response {
         if self.new_agent
             && let Ok(v) = HeaderValue::from_str(&format!(
                 "{UA_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax",
                 self.agent
             ))
         {
-            headers.insert(header::SET_COOKIE, v);
+            resp.headers_mut().insert(header::SET_COOKIE, v);
         }
         resp
     }
@@ -484,11 +489,13 @@ async fn entry(
         if let Some(s) = usable.iter().find(|s| s.user_id == user.id) {
             return complete(&shared, &mut model, &ctx, &flow, &s.id);
         }
+        // The session is bound to this browser: a new one gets its cookie
+        // with the redirect, or the password page would not find the session.
         let sid = create_session(&mut model, &user.id, &ctx.agent);
-        return see_other(&page_url(
+        return ctx.with_agent_cookie(see_other(&page_url(
             "password",
             &[("requestId", &rid), ("sessionId", &sid)],
-        ));
+        )));
     }
     match usable.as_slice() {
         [only] => {
