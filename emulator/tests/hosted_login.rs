@@ -635,8 +635,13 @@ async fn registration_with_prompt_create_verifies_the_email_code_and_logs_in() {
     let page = resp.text().await.unwrap();
     assert!(page.contains("The passwords do not match."));
     assert!(page.contains("&lt;b&gt;Zoe&lt;/b&gt;") && !page.contains("<b>Zoe</b>"));
+    // The accepted terms stay ticked on the page with the error
+    assert!(page.contains("name=\"acceptTerms\" value=\"true\" required checked>"));
     let resp = register(form("Sup3r-secret", "")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("Please accept the terms of service"));
+    assert!(page.contains("name=\"acceptTerms\" value=\"true\" required>"));
     // When the form is complete
     let resp = register(form("Sup3r-secret", "true")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);

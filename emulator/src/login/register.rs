@@ -19,6 +19,8 @@ struct Values<'a> {
     given: &'a str,
     family: &'a str,
     email: &'a str,
+    /// Whether the terms were accepted (kept when another field is wrong).
+    terms: bool,
 }
 
 fn rules(ctx: &Ctx, model: &Model, org: &str) -> String {
@@ -69,7 +71,7 @@ fn render_register(
         "<p>{desc}</p><form method=\"post\" action=\"{BASE}/register\">{csrf}\
          <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
          {given}{family}{email}{password}{confirm}{rules}\
-         <label><input type=\"checkbox\" name=\"acceptTerms\" value=\"true\" required> {accept} \
+         <label><input type=\"checkbox\" name=\"acceptTerms\" value=\"true\" required{checked}> {accept} \
          <a href=\"{tos_link}\" target=\"_blank\" rel=\"noopener\">{tos}</a> {and} \
          <a href=\"{privacy_link}\" target=\"_blank\" rel=\"noopener\">{privacy}</a></label>\
          {err}<button type=\"submit\">{submit}</button></form>",
@@ -100,6 +102,7 @@ fn render_register(
             "new-password"
         ),
         rules = rules(ctx, model, &org),
+        checked = if v.terms { " checked" } else { "" },
         accept = html_escape(ctx.t("register.accept")),
         tos_link = TOS_LINK,
         tos = html_escape(ctx.t("register.tos")),
@@ -135,6 +138,7 @@ pub(super) async fn register_page(
         given: "",
         family: "",
         email: "",
+        terms: false,
     };
     render_register(&ctx, &model, &flow, &empty, None)
 }
@@ -163,6 +167,7 @@ pub(super) async fn register_submit(
         given: get("givenName"),
         family: get("familyName"),
         email: get("email"),
+        terms: form_get(&form, "acceptTerms") == Some("true"),
     };
     let password = form_get(&form, "password").unwrap_or_default();
     let fail = |model: &Model, key: &str| render_register(&ctx, model, &flow, &v, Some(key));
@@ -181,7 +186,7 @@ pub(super) async fn register_submit(
     if let Some(rule) = model.password_policy(&org_id).0.violation(password) {
         return fail(&model, rule);
     }
-    if form_get(&form, "acceptTerms") != Some("true") {
+    if !v.terms {
         return fail(&model, "error.terms");
     }
     if model.username_taken(&org_id, v.email) {
