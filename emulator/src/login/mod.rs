@@ -356,6 +356,7 @@ impl Ctx {
              label{{display:block;margin:16px 0 4px}}input[type=text],input[type=password]{{width:100%;padding:8px;box-sizing:border-box}}\
              button{{margin-top:16px;padding:8px 16px;background:{color};color:#fff;border:0;border-radius:6px;cursor:pointer}}\
              button.secondary{{background:#888}}.error{{color:#b00020;margin-top:12px}}\
+             code,small{{overflow-wrap:anywhere}}code{{font-size:1.1em;background:#f0f0f3;padding:2px 6px;border-radius:4px}}\
              </style></head><body><main><div class=\"org\">{org}</div><h1>{title}</h1>{body}</main></body></html>",
             lang = self.lang.code(),
             title = html_escape(title),
