@@ -1,221 +1,27 @@
 //! The emulator's hosted pages driven in headless Chromium (issue 3 §6): the
-//! login (in English and German), registration with the email code, password
-//! reset, device-code entry and approval, and the logout page.
+//! login (in English and German), registration with the email code and its
+//! error paths, password reset, device-code entry and approval, the logout
+//! page, "Sign in with Test IdP", the account picker with `prompt` and
+//! `login_hint`, and a login after a restart on the same data directory.
+//! The second-factor pages are in `emulator_pages_mfa.rs`.
 //!
 //! Each test starts its own emulator and browser; every wait is bounded by
 //! [`integration_tests::timeout`]; everything happens on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod pages;
+
 use std::time::Duration;
 
 use base64::Engine as _;
-use fantoccini::{Client, Locator};
-use integration_tests::{Browser, CallbackListener, Pkce, http_client, random_token};
-use serde::Deserialize;
+use fantoccini::Client;
+
+use integration_tests::Browser;
+use integration_tests::{CallbackListener, Pkce, http_client, random_token};
+use pages::*;
 use serde_json::{Value, json};
 use url::Url;
-use zitadel_emulator::{Emulator, EmulatorConfig, RunningEmulator};
-
-const POLL: Duration = Duration::from_millis(100);
-
-/// What the browser shows, read in one round trip.
-#[derive(Debug, Default, Deserialize)]
-struct Snapshot {
-    url: String,
-    lang: String,
-    text: String,
-}
-
-impl Snapshot {
-    fn path(&self) -> String {
-        Url::parse(&self.url)
-            .map(|u| u.path().to_owned())
-            .unwrap_or_default()
-    }
-}
-
-const SNAPSHOT_JS: &str = r#"
-return {
-  url: location.href,
-  lang: document.documentElement ? (document.documentElement.lang || '') : '',
-  text: document.body ? document.body.innerText : '',
-};
-"#;
-
-async fn snapshot(c: &Client) -> Option<Snapshot> {
-    let value = c.execute(SNAPSHOT_JS, vec![]).await.ok()?;
-    serde_json::from_value(value).ok()
-}
-
-/// Waits (bounded) until the page satisfies `ready`, and returns it.
-async fn wait_for(c: &Client, what: &str, ready: impl Fn(&Snapshot) -> bool) -> Snapshot {
-    let deadline = tokio::time::Instant::now() + integration_tests::timeout();
-    let mut last = Snapshot::default();
-    loop {
-        if let Some(s) = snapshot(c).await {
-            if ready(&s) {
-                return s;
-            }
-            last = s;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}; the browser shows {} (lang {:?}): {}",
-            last.url,
-            last.lang,
-            last.text.split_whitespace().collect::<Vec<_>>().join(" ")
-        );
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-/// Waits until the browser shows the page at `path` with an element matching `css`.
-async fn wait_for_page(c: &Client, path: &str, css: &str) -> Snapshot {
-    let deadline = tokio::time::Instant::now() + integration_tests::timeout();
-    let mut last = Snapshot::default();
-    loop {
-        if let Some(s) = snapshot(c).await {
-            if s.path() == path && c.find(Locator::Css(css)).await.is_ok() {
-                return s;
-            }
-            last = s;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for the page {path} with {css}; the browser shows {} (lang {:?}): {}",
-            last.url,
-            last.lang,
-            last.text.split_whitespace().collect::<Vec<_>>().join(" ")
-        );
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-/// Waits until the page's text contains `text`.
-async fn wait_for_text(c: &Client, text: &str) -> Snapshot {
-    wait_for(c, &format!("the text {text:?}"), |s| s.text.contains(text)).await
-}
-
-/// Types `value` into the (visible) input named `name`.
-async fn fill(c: &Client, name: &str, value: &str) {
-    let css = format!(r#"input[name="{name}"]:not([type="hidden"])"#);
-    let input = c
-        .find(Locator::Css(&css))
-        .await
-        .unwrap_or_else(|e| panic!("no input {css}: {e}"));
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
-}
-
-/// Clicks the element matching `css`.
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
-}
-
-/// Clicks the submit button of the form that has a field matching `field`
-/// (a CSS selector for an element inside the form).
-async fn submit_form_with(c: &Client, field: &str) {
-    click(c, &format!(r#"form:has({field}) button[type="submit"]"#)).await;
-}
-
-/// An authorization URL of the seeded native app with PKCE, plus its state.
-fn authorize_url(
-    emu: &RunningEmulator,
-    redirect_uri: &str,
-    pkce: &Pkce,
-    scope: &str,
-    extra: &[(&str, &str)],
-) -> (String, String) {
-    let state = random_token(12);
-    let mut url = Url::parse(&format!("{}/oauth/v2/authorize", emu.issuer())).unwrap();
-    url.query_pairs_mut()
-        .append_pair("client_id", &emu.seed_info().client_id)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("response_type", "code")
-        .append_pair("scope", scope)
-        .append_pair("state", &state)
-        .append_pair("code_challenge", &pkce.challenge)
-        .append_pair("code_challenge_method", pkce.method())
-        .extend_pairs(extra);
-    (url.to_string(), state)
-}
-
-/// Waits for the redirect to the listener's `/callback`, checks `state` and
-/// `iss`, and redeems the code; returns the token response.
-async fn callback_tokens(
-    emu: &RunningEmulator,
-    listener: &mut CallbackListener,
-    state: &str,
-    pkce: &Pkce,
-) -> Value {
-    let request = listener
-        .next_request_to("/callback", integration_tests::timeout())
-        .await
-        .unwrap();
-    assert_eq!(request.query_param("state").as_deref(), Some(state));
-    assert_eq!(
-        request.query_param("iss").as_deref(),
-        Some(emu.issuer()),
-        "{}",
-        request.target
-    );
-    let code = request
-        .query_param("code")
-        .unwrap_or_else(|| panic!("no code in {}", request.target));
-    let resp = http_client()
-        .post(format!("{}/oauth/v2/token", emu.issuer()))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &listener.redirect_uri()),
-            ("client_id", &emu.seed_info().client_id),
-            ("code_verifier", &pkce.verifier),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "token exchange: {resp:?}");
-    resp.json().await.unwrap()
-}
-
-async fn userinfo(emu: &RunningEmulator, access_token: &str) -> reqwest::Response {
-    http_client()
-        .get(format!("{}/oidc/v1/userinfo", emu.issuer()))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Login name page → password page, in the browser as it is.
-async fn enter_login_and_password(c: &Client, login_name: &str, password: &str) {
-    wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
-    fill(c, "loginName", login_name).await;
-    submit_form_with(c, r#"input[name="loginName"]"#).await;
-    wait_for_page(c, "/ui/v2/login/password", r#"input[name="password"]"#).await;
-    fill(c, "password", password).await;
-    submit_form_with(c, r#"input[name="password"]"#).await;
-}
-
-async fn start() -> (RunningEmulator, Browser) {
-    let emu = Emulator::start(EmulatorConfig::ephemeral()).await.unwrap();
-    let browser = Browser::start().await.unwrap();
-    (emu, browser)
-}
-
-fn alice(emu: &RunningEmulator) -> zitadel_emulator::SeedUserInfo {
-    emu.seed_info()
-        .users
-        .iter()
-        .find(|u| u.login_name.starts_with("alice@"))
-        .cloned()
-        .unwrap()
-}
+use zitadel_emulator::{Emulator, EmulatorConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_name_then_password_redirects_with_code_and_state() {
@@ -282,30 +88,6 @@ async fn login_pages_are_german_with_ui_locales_de() {
     callback_tokens(&emu, &mut listener, &state, &pkce).await;
     browser.close().await;
     emu.shutdown().await;
-}
-
-/// The code of the newest message to `to` in the outbox, once one arrives
-/// with an id not in `seen` (bounded wait).
-async fn outbox_code(emu: &RunningEmulator, to: &str, seen: &[String]) -> String {
-    let deadline = tokio::time::Instant::now() + integration_tests::timeout();
-    loop {
-        let message = emu
-            .outbox()
-            .into_iter()
-            .rev()
-            .find(|m| m.to == to && !seen.contains(&m.id));
-        if let Some(message) = message {
-            return message
-                .code
-                .unwrap_or_else(|| panic!("a message without a code: {}", message.text));
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no message to {to} in the outbox: {:?}",
-            emu.outbox()
-        );
-        tokio::time::sleep(POLL).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -570,17 +352,6 @@ async fn sign_in_at_the_test_idp(c: &Client, sub: &str, profile: [&str; 4]) {
     click(c, r#"button[value="login"]"#).await;
 }
 
-/// The value of the input named `name` on the current page.
-async fn input_value(c: &Client, name: &str) -> String {
-    c.find(Locator::Css(&format!(r#"input[name="{name}"]"#)))
-        .await
-        .unwrap_or_else(|e| panic!("no input {name}: {e}"))
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_idp_user_registers_with_a_prefilled_form() {
     let (emu, browser) = start().await;
@@ -676,6 +447,350 @@ async fn an_unknown_idp_user_links_an_existing_account_with_its_password() {
     )
     .unwrap();
     assert_eq!(claims["sub"], user.user_id.as_str());
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+/// Clicks the "Sign in with Test IdP" button on the login name page.
+async fn click_test_idp_button(c: &fantoccini::Client) {
+    let page = wait_for_page(c, "/ui/v2/login/loginname", r#"form[action$="/idp/start"]"#).await;
+    assert!(page.text.contains("Sign in with Test IdP"), "{}", page.text);
+    click(c, r#"form[action$="/idp/start"] button[type="submit"]"#).await;
+}
+
+/// Fills the test IdP's page with an external user and signs in there.
+async fn sign_in_at_test_idp(c: &fantoccini::Client, sub: &str, username: &str, email: &str) {
+    wait_for_page(c, "/_emulator/test-idp/authorize", r#"input[name="sub"]"#).await;
+    fill(c, "sub", sub).await;
+    fill(c, "username", username).await;
+    fill(c, "email", email).await;
+    fill(c, "givenName", "Erin").await;
+    fill(c, "familyName", "External").await;
+    click(c, r#"button[name="action"][value="login"]"#).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_idp_registers_an_unknown_external_user_and_signs_in_the_same_user_again() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+
+    // First login: an unknown external subject becomes a new, linked user.
+    let pkce = Pkce::new();
+    let scope = "openid email profile";
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, scope, &[]);
+    c.goto(&url).await.unwrap();
+    click_test_idp_button(c).await;
+    sign_in_at_test_idp(c, "ext-4711", "erin.external", "erin@idp.example").await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    let amr = amr(&tokens);
+    assert!(amr.iter().any(|a| a == "fed"), "amr {amr:?}");
+    assert!(!amr.iter().any(|a| a == "pwd"), "amr {amr:?}");
+    let info: Value = userinfo(&emu, tokens["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["email"], "erin@idp.example");
+    assert_eq!(info["given_name"], "Erin");
+    assert_eq!(info["family_name"], "External");
+    let sub = info["sub"].as_str().unwrap().to_owned();
+    assert!(emu.seed_info().users.iter().all(|u| u.user_id != sub));
+
+    // Second login in a fresh browser session, same subject: the same user.
+    forget_browser_sessions(&emu, &browser).await;
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, scope, &[]);
+    c.goto(&url).await.unwrap();
+    click_test_idp_button(c).await;
+    sign_in_at_test_idp(c, "ext-4711", "erin.external", "erin@idp.example").await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], sub.as_str());
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_at_the_test_idp_shows_an_error_and_does_not_redirect() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let pkce = Pkce::new();
+    let (url, _state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    click_test_idp_button(c).await;
+    wait_for_page(c, "/_emulator/test-idp/authorize", r#"input[name="sub"]"#).await;
+    click(c, r#"button[name="action"][value="cancel"]"#).await;
+    let page = wait_for_text(c, "failed or was cancelled").await;
+    assert_eq!(page.path(), "/ui/v2/login/idp/failure");
+    assert!(!page.url.contains("code="), "{}", page.url);
+    assert_no_callback(&mut listener).await;
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+/// Opens `url` and waits for the account picker.
+async fn open_account_picker(c: &fantoccini::Client, url: &str) -> Snapshot {
+    c.goto(url).await.unwrap();
+    wait_for_page(c, "/ui/v2/login/accounts", "button.account").await
+}
+
+/// Clicks the picker's button of the account whose login name starts with `name@`.
+async fn pick_account(c: &fantoccini::Client, name: &str) {
+    c.find(fantoccini::Locator::XPath(&format!(
+        "//button[contains(@class, 'account') and contains(., '<{name}@')]"
+    )))
+    .await
+    .unwrap_or_else(|e| panic!("no account button for {name}: {e}"))
+    .click()
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_picker_with_select_account_and_two_sessions_and_prompt_login_asks_again() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let alice = alice(&emu);
+    let manager = seed_user(&emu, "manager");
+    let redirect = listener.redirect_uri();
+
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &redirect, &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    enter_login_and_password(c, &alice.login_name, &alice.password).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], alice.user_id.as_str());
+
+    // One session and prompt=select_account: the picker, not single sign-on.
+    let pkce = Pkce::new();
+    let extra = [("prompt", "select_account")];
+    let (url, state) = authorize_url(&emu, &redirect, &pkce, "openid", &extra);
+    let page = open_account_picker(c, &url).await;
+    assert!(page.text.contains("Select account"), "{}", page.text);
+    assert!(page.text.contains(&alice.login_name), "{}", page.text);
+    assert!(!page.text.contains(&manager.login_name), "{}", page.text);
+    pick_account(c, "alice").await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], alice.user_id.as_str());
+
+    // prompt=login: the login form although alice has a session; sign in as
+    // the manager, a second session in this browser.
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &redirect, &pkce, "openid", &[("prompt", "login")]);
+    c.goto(&url).await.unwrap();
+    enter_login_and_password(c, &manager.login_name, &manager.password).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], manager.user_id.as_str());
+
+    // Two sessions, no prompt: the picker lists both; picking needs no password.
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &redirect, &pkce, "openid", &[]);
+    let page = open_account_picker(c, &url).await;
+    assert!(page.text.contains(&alice.login_name), "{}", page.text);
+    assert!(page.text.contains(&manager.login_name), "{}", page.text);
+    pick_account(c, "manager").await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], manager.user_id.as_str());
+
+    // prompt=login with alice's session: her password is asked for again.
+    let pkce = Pkce::new();
+    let extra = [
+        ("prompt", "login"),
+        ("login_hint", alice.login_name.as_str()),
+    ];
+    let (url, state) = authorize_url(&emu, &redirect, &pkce, "openid", &extra);
+    c.goto(&url).await.unwrap();
+    let page = wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
+    assert_eq!(input_value(c, "loginName").await, alice.login_name);
+    assert!(page.text.contains("Welcome back!"), "{}", page.text);
+    submit_form_with(c, r#"input[name="loginName"]"#).await;
+    wait_for_page(c, "/ui/v2/login/password", r#"input[name="password"]"#).await;
+    fill(c, "password", &alice.password).await;
+    submit_form_with(c, r#"input[name="password"]"#).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], alice.user_id.as_str());
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_hint_opens_the_password_page_of_that_user() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let manager = seed_user(&emu, "manager");
+    let pkce = Pkce::new();
+    let extra = [("login_hint", manager.login_name.as_str())];
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &extra);
+    c.goto(&url).await.unwrap();
+    let page = wait_for_page(c, "/ui/v2/login/password", r#"input[name="password"]"#).await;
+    assert!(page.text.contains(&manager.login_name), "{}", page.text);
+    fill(c, "password", &manager.password).await;
+    submit_form_with(c, r#"input[name="password"]"#).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], manager.user_id.as_str());
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+/// Fills the registration form's text and password fields.
+async fn fill_registration(c: &fantoccini::Client, given: &str, password: &str, confirm: &str) {
+    fill(c, "givenName", given).await;
+    fill(c, "familyName", "Zed").await;
+    fill(c, "email", "zoe@example.com").await;
+    fill(c, "password", password).await;
+    fill(c, "passwordConfirm", confirm).await;
+}
+
+async fn terms_checked(c: &fantoccini::Client) -> bool {
+    c.find(fantoccini::Locator::Css(r#"input[name="acceptTerms"]"#))
+        .await
+        .unwrap()
+        .prop("checked")
+        .await
+        .unwrap()
+        .as_deref()
+        == Some("true")
+}
+
+/// Asserts the registration page shows `error` and kept the non-secret fields.
+async fn assert_register_error_keeps_fields(c: &fantoccini::Client, error: &str, given: &str) {
+    let page = wait_for_text(c, error).await;
+    assert_eq!(page.path(), "/ui/v2/login/register");
+    assert!(
+        page.text.contains("The password must have:"),
+        "{}",
+        page.text
+    );
+    assert_eq!(input_value(c, "givenName").await, given);
+    assert_eq!(input_value(c, "familyName").await, "Zed");
+    assert_eq!(input_value(c, "email").await, "zoe@example.com");
+    assert_eq!(input_value(c, "password").await, "");
+    assert_eq!(input_value(c, "passwordConfirm").await, "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_errors_are_shown_and_keep_the_entered_fields() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let pkce = Pkce::new();
+    let extra = [("prompt", "create")];
+    let (url, _state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &extra);
+    c.goto(&url).await.unwrap();
+    let register = r#"input[name="givenName"]"#;
+    wait_for_page(c, "/ui/v2/login/register", register).await;
+    // Markup in a name is kept as text, not rendered.
+    let given = "<b>Zoe</b> & \"Co\"";
+
+    // A password that breaks the complexity policy.
+    fill_registration(c, given, "short", "short").await;
+    click(c, r#"input[name="acceptTerms"]"#).await;
+    submit_form_with(c, register).await;
+    assert_register_error_keeps_fields(c, "Password is too short", given).await;
+    assert!(
+        c.find(fantoccini::Locator::Css("main form b"))
+            .await
+            .is_err()
+    );
+    assert!(terms_checked(c).await, "the accepted terms were lost");
+
+    // Confirmation differs.
+    fill(c, "password", "Sup3r-secret").await;
+    fill(c, "passwordConfirm", "Sup3r-secreT").await;
+    submit_form_with(c, register).await;
+    assert_register_error_keeps_fields(c, "The passwords do not match.", given).await;
+
+    // Terms not accepted: the browser refuses to send the form ...
+    fill(c, "password", "Sup3r-secret").await;
+    fill(c, "passwordConfirm", "Sup3r-secret").await;
+    if terms_checked(c).await {
+        click(c, r#"input[name="acceptTerms"]"#).await;
+    }
+    submit_form_with(c, register).await;
+    let invalid = c
+        .execute(
+            "return document.querySelector('input[name=acceptTerms]').validity.valueMissing;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(invalid, Value::Bool(true));
+    assert_eq!(input_value(c, "password").await, "Sup3r-secret");
+    // ... and without the browser's check, the server refuses it.
+    c.execute(
+        "document.querySelector('input[name=acceptTerms]').removeAttribute('required');",
+        vec![],
+    )
+    .await
+    .unwrap();
+    submit_form_with(c, register).await;
+    assert_register_error_keeps_fields(
+        c,
+        "Please accept the terms of service and the privacy policy.",
+        given,
+    )
+    .await;
+    assert!(emu.outbox().is_empty(), "{:?}", emu.outbox());
+    assert_no_callback(&mut listener).await;
+
+    // All fixed: on to the email code.
+    fill(c, "password", "Sup3r-secret").await;
+    fill(c, "passwordConfirm", "Sup3r-secret").await;
+    click(c, r#"input[name="acceptTerms"]"#).await;
+    submit_form_with(c, register).await;
+    let page = wait_for_page(c, "/ui/v2/login/verify", r#"input[name="code"]"#).await;
+    assert!(page.text.contains("zoe@example.com"), "{}", page.text);
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_registered_in_the_browser_logs_in_after_a_restart_with_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || EmulatorConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        port: 0,
+        ..EmulatorConfig::ephemeral()
+    };
+    let emu = Emulator::start(config()).await.unwrap();
+    let browser = Browser::start().await.unwrap();
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let email = "rita@example.com";
+    let password = "Rest4rt-proof";
+
+    let pkce = Pkce::new();
+    let extra = [("prompt", "create")];
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &extra);
+    c.goto(&url).await.unwrap();
+    wait_for_page(c, "/ui/v2/login/register", r#"input[name="givenName"]"#).await;
+    fill(c, "givenName", "Rita").await;
+    fill(c, "familyName", "Restart").await;
+    fill(c, "email", email).await;
+    fill(c, "password", password).await;
+    fill(c, "passwordConfirm", password).await;
+    click(c, r#"input[name="acceptTerms"]"#).await;
+    submit_form_with(c, r#"input[name="givenName"]"#).await;
+    wait_for_page(c, "/ui/v2/login/verify", r#"input[name="code"]"#).await;
+    let code = outbox_code(&emu, email, &[]).await;
+    fill(c, "code", &code).await;
+    submit_form_with(c, r#"input[name="code"]"#).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    let sub = id_token_claims(&tokens)["sub"].as_str().unwrap().to_owned();
+    forget_browser_sessions(&emu, &browser).await;
+    emu.shutdown().await;
+
+    // Same directory, new process state (and a new port): the user is there.
+    let emu = Emulator::start(config()).await.unwrap();
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    enter_login_and_password(c, email, password).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], sub.as_str());
     browser.close().await;
     emu.shutdown().await;
 }
