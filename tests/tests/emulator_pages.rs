@@ -685,6 +685,17 @@ async fn registration_errors_are_shown_and_keep_the_entered_fields() {
     // Markup in a name is kept as text, not rendered.
     let given = "<b>Zoe</b> & \"Co\"";
 
+    // The email field is as wide as the others.
+    let widths = c
+        .execute(
+            "return ['givenName', 'email'].map(n => \
+             document.querySelector(`input[name=${n}]`).getBoundingClientRect().width);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(widths[0], widths[1], "{widths}");
+
     // A password that breaks the complexity policy.
     fill_registration(c, given, "short", "short").await;
     click(c, r#"input[name="acceptTerms"]"#).await;

@@ -353,7 +353,7 @@ impl Ctx {
              body{{font-family:system-ui,sans-serif;background:#f5f5f7;margin:0}}\
              main{{max-width:420px;margin:48px auto;background:#fff;padding:32px;border-radius:12px;box-shadow:0 2px 8px #0002}}\
              .org{{color:{color};font-weight:600;letter-spacing:.05em;text-transform:uppercase;font-size:.8em}}\
-             label{{display:block;margin:16px 0 4px}}input[type=text],input[type=password]{{width:100%;padding:8px;box-sizing:border-box}}\
+             label{{display:block;margin:16px 0 4px}}input[type=text],input[type=password],input[type=email]{{width:100%;padding:8px;box-sizing:border-box}}\
              button{{margin-top:16px;padding:8px 16px;background:{color};color:#fff;border:0;border-radius:6px;cursor:pointer}}\
              button.secondary{{background:#888}}.error{{color:#b00020;margin-top:12px}}\
              code,small{{overflow-wrap:anywhere}}code{{font-size:1.1em;background:#f0f0f3;padding:2px 6px;border-radius:4px}}\
