@@ -511,20 +511,28 @@ async fn test_idp_registers_an_unknown_external_user_and_signs_in_the_same_user_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancelling_at_the_test_idp_shows_an_error_and_does_not_redirect() {
+async fn cancelling_at_the_test_idp_shows_an_error_without_redirect_and_a_way_back() {
     let (emu, browser) = start().await;
     let c = browser.client();
     let mut listener = CallbackListener::start().await.unwrap();
     let pkce = Pkce::new();
-    let (url, _state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
     c.goto(&url).await.unwrap();
     click_test_idp_button(c).await;
     wait_for_page(c, "/_emulator/test-idp/authorize", r#"input[name="sub"]"#).await;
     click(c, r#"button[name="action"][value="cancel"]"#).await;
     let page = wait_for_text(c, "failed or was cancelled").await;
     assert_eq!(page.path(), "/ui/v2/login/idp/failure");
+    assert!(page.text.contains("Something went wrong"), "{}", page.text);
     assert!(!page.url.contains("code="), "{}", page.url);
     assert_no_callback(&mut listener).await;
+
+    // The login is still open: back to it, and sign in with a password.
+    click(c, "a#back").await;
+    let user = alice(&emu);
+    enter_login_and_password(c, &user.login_name, &user.password).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], user.user_id.as_str());
     browser.close().await;
     emu.shutdown().await;
 }

@@ -70,6 +70,7 @@ pub(crate) fn t(lang: Lang, key: &str) -> &'static str {
         "error.password_invalid" => ("Password is invalid", "Passwort ist ungültig"),
         "error.user_inactive" => ("User is not active", "Benutzer ist nicht aktiv"),
         "error.user_locked" => ("User is locked", "Benutzer ist gesperrt"),
+        "error.title" => ("Something went wrong", "Etwas ist schiefgelaufen"),
         "error.register_disabled" => (
             "Registration is not allowed.",
             "Registrierung ist nicht erlaubt.",
@@ -345,6 +346,8 @@ mod tests {
             "mfa.u2f",
             "mfa.passkey",
             "webauthn.failed",
+            "error.title",
+            "back",
         ] {
             assert!(!t(Lang::En, key).is_empty());
             assert!(!t(Lang::De, key).is_empty());

@@ -87,14 +87,14 @@ pub(super) async fn idp_success(
     let Ok((idp_id, external)) =
         succeeded_intent(&model, &intent.id, &intent.token, "COMMAND-Df4bw")
     else {
-        return ctx.error(StatusCode::BAD_REQUEST, "idp.failed");
+        return ctx.error_with_back(StatusCode::BAD_REQUEST, "idp.failed", &flow);
     };
     if let Some(uid) = linked_user(&model, &idp_id, &external.id) {
         return sign_in(&shared, &mut model, &ctx, &flow, &uid);
     }
     let options = Options::of(&model, &ctx, &idp_id);
     if !options.creation && !options.linking {
-        return ctx.error(StatusCode::FORBIDDEN, "idp.not_linked");
+        return ctx.error_with_back(StatusCode::FORBIDDEN, "idp.not_linked", &flow);
     }
     if options.creation && options.auto_creation {
         // Auto-creation: register the external user at once.
@@ -107,7 +107,7 @@ pub(super) async fn idp_success(
         };
         return match create_linked_user(&mut model, &ctx, &flow, &idp_id, &external, &values) {
             Ok(uid) => sign_in(&shared, &mut model, &ctx, &flow, &uid),
-            Err(_) => ctx.error(StatusCode::CONFLICT, "error.user_exists"),
+            Err(_) => ctx.error_with_back(StatusCode::CONFLICT, "error.user_exists", &flow),
         };
     }
     let values = RegValues {
@@ -497,5 +497,8 @@ pub(super) async fn idp_failure(
     let model = shared.lock();
     let flow = Flow::resolve(&model, form_get(&q, "requestId").unwrap_or_default());
     let ctx = Ctx::new(&shared, &model, &headers, flow.as_ref(), &[]);
-    ctx.error(StatusCode::BAD_REQUEST, "idp.failed")
+    match flow {
+        Some(flow) => ctx.error_with_back(StatusCode::BAD_REQUEST, "idp.failed", &flow),
+        None => ctx.error(StatusCode::BAD_REQUEST, "idp.failed"),
+    }
 }

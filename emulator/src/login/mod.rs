@@ -397,11 +397,25 @@ impl Ctx {
     }
 
     fn error(&self, status: StatusCode, key: &str) -> Response {
-        let msg = self.t(key);
         self.page(
             status,
-            msg,
-            &format!("<p class=\"error\">{}</p>", html_escape(msg)),
+            self.t("error.title"),
+            &format!("<p class=\"error\">{}</p>", html_escape(self.t(key))),
+        )
+    }
+
+    /// An error page with a link back to the login of `flow`, which is
+    /// still open (e.g. after a failed or cancelled external login).
+    fn error_with_back(&self, status: StatusCode, key: &str, flow: &Flow) -> Response {
+        self.page(
+            status,
+            self.t("error.title"),
+            &format!(
+                "<p class=\"error\" role=\"alert\">{}</p><p><a id=\"back\" href=\"{}\">{}</a></p>",
+                html_escape(self.t(key)),
+                html_escape(&page_url("loginname", &[("requestId", &flow.request_id())])),
+                html_escape(self.t("back")),
+            ),
         )
     }
 }
