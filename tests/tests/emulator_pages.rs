@@ -624,7 +624,7 @@ async fn account_picker_with_select_account_and_two_sessions_and_prompt_login_as
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_hint_opens_the_password_page_of_that_user() {
+async fn login_hint_opens_the_password_page_of_that_user_with_a_way_to_another_user() {
     let (emu, browser) = start().await;
     let c = browser.client();
     let mut listener = CallbackListener::start().await.unwrap();
@@ -639,6 +639,18 @@ async fn login_hint_opens_the_password_page_of_that_user() {
     submit_form_with(c, r#"input[name="password"]"#).await;
     let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
     assert_eq!(id_token_claims(&tokens)["sub"], manager.user_id.as_str());
+
+    // The hinted user is not a dead end: "Other user" leads to the login name.
+    forget_browser_sessions(&emu, &browser).await;
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &extra);
+    c.goto(&url).await.unwrap();
+    wait_for_page(c, "/ui/v2/login/password", "a#other-user").await;
+    click(c, "a#other-user").await;
+    let alice = alice(&emu);
+    enter_login_and_password(c, &alice.login_name, &alice.password).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], alice.user_id.as_str());
     browser.close().await;
     emu.shutdown().await;
 }

@@ -743,7 +743,10 @@ fn render_password(
          <input type=\"text\" name=\"username\" value=\"{login}\" autocomplete=\"username\" hidden>\
          <label for=\"password\">{label}</label>\
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" autofocus required>\
-         {err}<button type=\"submit\">{next}</button></form>{passkey}{reset}",
+         {err}<button type=\"submit\">{next}</button></form>{passkey}{reset}\
+         <p><a id=\"other-user\" href=\"{other_href}\">{other}</a></p>",
+        other_href = html_escape(&page_url("loginname", &[("requestId", rid)])),
+        other = html_escape(ctx.t("accounts.other")),
         reset = if ctx.hide_password_reset {
             String::new()
         } else {
