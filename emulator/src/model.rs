@@ -774,6 +774,9 @@ pub(crate) struct DeviceRequest {
     pub(crate) interval: i64,
     pub(crate) last_poll: Option<i64>,
     pub(crate) state: DeviceState,
+    /// `ui_locales` of the code entry page, kept for the login that follows.
+    #[serde(default)]
+    pub(crate) ui_locales: Vec<String>,
 }
 
 /// A pending RP-initiated logout (validated `post_logout_redirect_uri`).

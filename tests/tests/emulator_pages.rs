@@ -283,6 +283,44 @@ async fn device_code_is_entered_and_approved_on_the_device_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_pages_stay_german_from_the_code_entry_to_the_consent() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let user = alice(&emu);
+    let client_id = emu.seed_info().client_id.clone();
+    let auth: Value = http_client()
+        .post(format!("{}/oauth/v2/device_authorization", emu.issuer()))
+        .form(&[("client_id", client_id.as_str()), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let verification_uri = auth["verification_uri"].as_str().unwrap();
+
+    c.goto(&format!("{verification_uri}?ui_locales=de"))
+        .await
+        .unwrap();
+    let page = wait_for_page(c, "/ui/v2/login/device", r#"input[name="userCode"]"#).await;
+    assert_eq!(page.lang, "de");
+    fill(c, "userCode", auth["user_code"].as_str().unwrap()).await;
+    submit_form_with(c, r#"input[name="userCode"]"#).await;
+    let page = wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
+    assert_eq!(page.lang, "de");
+    assert!(page.text.contains("Willkommen zurück!"), "{}", page.text);
+    enter_login_and_password(c, &user.login_name, &user.password).await;
+    let allow = r#"input[name="action"][value="allow"]"#;
+    let page = wait_for_page(c, "/ui/v2/login/device/consent", allow).await;
+    assert_eq!(page.lang, "de");
+    assert!(page.text.contains("Erlaubst du das?"), "{}", page.text);
+    submit_form_with(c, allow).await;
+    wait_for_text(c, "Das Gerät wurde angemeldet.").await;
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_page_ends_the_session_and_redirects_to_the_registered_uri() {
     let (emu, browser) = start().await;
     let c = browser.client();

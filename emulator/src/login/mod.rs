@@ -174,6 +174,7 @@ enum Flow {
     Device {
         id: String,
         org_id: Option<String>,
+        ui_locales: Vec<String>,
     },
 }
 
@@ -220,6 +221,7 @@ impl Flow {
             .map(|d| Self::Device {
                 id: d.id.clone(),
                 org_id: scopes_org(&d.scopes),
+                ui_locales: d.ui_locales.clone(),
             })
     }
 }
@@ -255,7 +257,7 @@ impl Ctx {
             None => (random_token(24), true),
         };
         let mut locales: Vec<String> = extra_locales.to_vec();
-        if let Some(Flow::Oidc { ui_locales, .. }) = flow {
+        if let Some(Flow::Oidc { ui_locales, .. } | Flow::Device { ui_locales, .. }) = flow {
             locales.extend(ui_locales.iter().cloned());
         }
         let accept = headers
@@ -1347,10 +1349,11 @@ async fn device_redirect(RawQuery(q): RawQuery) -> Response {
     }
 }
 
-fn render_device(ctx: &Ctx, code: &str, error: Option<&str>) -> Response {
+fn render_device(ctx: &Ctx, code: &str, locales: &str, error: Option<&str>) -> Response {
     let err = ctx.alert(error);
     let body = format!(
         "<p>{desc}</p><form method=\"post\" action=\"{BASE}/device\">{csrf}\
+         <input type=\"hidden\" name=\"ui_locales\" value=\"{locales}\">\
          <label for=\"userCode\">{label}</label>\
          <input type=\"text\" id=\"userCode\" name=\"userCode\" value=\"{code}\" autocomplete=\"off\" autofocus required>\
          {err}<button type=\"submit\">{next}</button></form>",
@@ -1358,6 +1361,7 @@ fn render_device(ctx: &Ctx, code: &str, error: Option<&str>) -> Response {
         csrf = ctx.hidden_csrf(),
         label = html_escape(ctx.t("device.label")),
         code = html_escape(code),
+        locales = html_escape(locales),
         next = html_escape(ctx.t("next")),
     );
     let status = if error.is_some() {
@@ -1384,7 +1388,12 @@ async fn device_page(
     let q = query(q);
     let model = shared.lock();
     let ctx = Ctx::new(&shared, &model, &headers, None, &locales_param(&q));
-    render_device(&ctx, form_get(&q, "user_code").unwrap_or_default(), None)
+    render_device(
+        &ctx,
+        form_get(&q, "user_code").unwrap_or_default(),
+        &locales_param(&q).join(" "),
+        None,
+    )
 }
 
 fn normalize_user_code(code: &str) -> String {
@@ -1406,8 +1415,9 @@ async fn device_submit(
     body: Bytes,
 ) -> Response {
     let form = parse_form(&body);
-    let model = shared.lock();
-    let ctx = Ctx::new(&shared, &model, &headers, None, &[]);
+    let mut model = shared.lock();
+    let locales = locales_param(&form);
+    let ctx = Ctx::new(&shared, &model, &headers, None, &locales);
     if let Some(resp) = check_csrf(&shared, &ctx, &form) {
         return resp;
     }
@@ -1415,14 +1425,18 @@ async fn device_submit(
     let code = normalize_user_code(entered);
     let found = model
         .device_requests
-        .iter()
+        .iter_mut()
         .find(|d| d.user_code == code && d.state == DeviceState::Pending && d.expires > now());
     match found {
-        Some(d) => see_other(&page_url(
-            "login",
-            &[("requestId", &format!("device_{}", d.id))],
-        )),
-        None => render_device(&ctx, entered, Some("device.invalid")),
+        Some(d) => {
+            // The login pages that follow speak the language of this page.
+            d.ui_locales = locales;
+            see_other(&page_url(
+                "login",
+                &[("requestId", &format!("device_{}", d.id))],
+            ))
+        }
+        None => render_device(&ctx, entered, &locales.join(" "), Some("device.invalid")),
     }
 }
 

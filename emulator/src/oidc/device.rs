@@ -65,6 +65,7 @@ pub(crate) async fn device_authorization(
         interval: INTERVAL,
         last_poll: None,
         state: DeviceState::Pending,
+        ui_locales: Vec::new(),
     });
     let verification_uri = shared.url("/device");
     let complete = format!(
