@@ -496,13 +496,16 @@ async fn click_test_idp_button(c: &fantoccini::Client) {
     click(c, r#"form[action$="/idp/start"] button[type="submit"]"#).await;
 }
 
+/// The external user's given name: markup that must stay text on every page.
+const GIVEN_NAME_WITH_MARKUP: &str = "<i>Erin</i>";
+
 /// Fills the test IdP's page with an external user and signs in there.
 async fn sign_in_at_test_idp(c: &fantoccini::Client, sub: &str, username: &str, email: &str) {
     wait_for_page(c, "/_emulator/test-idp/authorize", r#"input[name="sub"]"#).await;
     fill(c, "sub", sub).await;
     fill(c, "username", username).await;
     fill(c, "email", email).await;
-    fill(c, "givenName", "Erin").await;
+    fill(c, "givenName", GIVEN_NAME_WITH_MARKUP).await;
     fill(c, "familyName", "External").await;
     click(c, r#"button[name="action"][value="login"]"#).await;
 }
@@ -530,7 +533,7 @@ async fn test_idp_registers_an_unknown_external_user_and_signs_in_the_same_user_
         .await
         .unwrap();
     assert_eq!(info["email"], "erin@idp.example");
-    assert_eq!(info["given_name"], "Erin");
+    assert_eq!(info["given_name"], GIVEN_NAME_WITH_MARKUP);
     assert_eq!(info["family_name"], "External");
     let sub = info["sub"].as_str().unwrap().to_owned();
     assert!(emu.seed_info().users.iter().all(|u| u.user_id != sub));
@@ -542,6 +545,26 @@ async fn test_idp_registers_an_unknown_external_user_and_signs_in_the_same_user_
     c.goto(&url).await.unwrap();
     click_test_idp_button(c).await;
     sign_in_at_test_idp(c, "ext-4711", "erin.external", "erin@idp.example").await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], sub.as_str());
+
+    // The account picker shows the external profile as text, not markup.
+    let pkce = Pkce::new();
+    let extra = [("prompt", "select_account")];
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, scope, &extra);
+    let page = open_account_picker(c, &url).await;
+    assert!(
+        page.text
+            .contains("<i>Erin</i> External <erin.external@acme.localhost>"),
+        "{}",
+        page.text
+    );
+    assert!(
+        c.find(fantoccini::Locator::Css("button.account i"))
+            .await
+            .is_err()
+    );
+    pick_account(c, "erin.external").await;
     let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
     assert_eq!(id_token_claims(&tokens)["sub"], sub.as_str());
     browser.close().await;
@@ -581,10 +604,10 @@ async fn open_account_picker(c: &fantoccini::Client, url: &str) -> Snapshot {
     wait_for_page(c, "/ui/v2/login/accounts", "button.account").await
 }
 
-/// Clicks the picker's button of the account whose login name starts with `name@`.
+/// Clicks the picker's button of the account whose login name starts with `name`.
 async fn pick_account(c: &fantoccini::Client, name: &str) {
     c.find(fantoccini::Locator::XPath(&format!(
-        "//button[contains(@class, 'account') and contains(., '<{name}@')]"
+        "//button[contains(@class, 'account') and contains(., '<{name}')]"
     )))
     .await
     .unwrap_or_else(|e| panic!("no account button for {name}: {e}"))

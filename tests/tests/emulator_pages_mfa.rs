@@ -363,3 +363,43 @@ async fn forced_mfa_offers_codes_by_email_instead_in_german() {
     browser.close().await;
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn force_mfa_local_only_skips_the_set_up_after_an_idp_login_but_not_after_a_password() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    set_login_policy(
+        &emu,
+        &json!({
+            "allowUsernamePassword": true,
+            "allowRegister": true,
+            "allowExternalIdp": true,
+            "forceMfaLocalOnly": true,
+        }),
+    )
+    .await;
+
+    // Through the test IdP: no set-up, straight back to the client.
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    wait_for_page(c, "/ui/v2/login/loginname", r#"form[action$="/idp/start"]"#).await;
+    click(c, r#"form[action$="/idp/start"] button[type="submit"]"#).await;
+    wait_for_page(c, "/_emulator/test-idp/authorize", r#"input[name="sub"]"#).await;
+    click(c, r#"button[name="action"][value="login"]"#).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(amr(&tokens), ["fed"]);
+
+    // With a password: the set-up page.
+    forget_browser_sessions(&emu, &browser).await;
+    let alice = seed_user(&emu, "alice");
+    let pkce = Pkce::new();
+    let (url, _state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    enter_login_and_password(c, &alice.login_name, &alice.password).await;
+    wait_for_page(c, "/ui/v2/login/mfa/set", "#totp-secret").await;
+    assert_no_callback(&mut listener).await;
+    browser.close().await;
+    emu.shutdown().await;
+}

@@ -369,10 +369,12 @@ pub fn seed_user(emu: &RunningEmulator, name: &str) -> zitadel_emulator::SeedUse
         .unwrap()
 }
 
-/// Asserts that nothing reaches the callback listener for a short while
-/// (the page did not redirect to the client).
+/// Asserts that no redirect reaches the callback listener's `/callback` for
+/// a short while (the page did not redirect to the client; the browser's
+/// `/favicon.ico` requests after an earlier callback do not count).
 pub async fn assert_no_callback(listener: &mut CallbackListener) {
-    if let Ok(request) = listener.next_request(Duration::from_millis(500)).await {
+    let wait = Duration::from_millis(500);
+    if let Ok(request) = listener.next_request_to("/callback", wait).await {
         panic!("unexpected redirect to the client: {}", request.target);
     }
 }
