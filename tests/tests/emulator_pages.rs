@@ -161,8 +161,25 @@ async fn password_reset_by_email_code() {
         r#"form[action$="/password/reset"] button[type="submit"]"#,
     )
     .await;
-    wait_for_page(c, "/ui/v2/login/password/set", r#"input[name="code"]"#).await;
+    let page = wait_for_page(c, "/ui/v2/login/password/set", r#"input[name="code"]"#).await;
+    assert!(
+        page.text.contains("The password must have:"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("at least 8 characters"), "{}", page.text);
     let code = outbox_code(&emu, &user.login_name, &seen).await;
+    // A new password that breaks the rules: the error, the rules still there.
+    fill(c, "code", &code).await;
+    fill(c, "password", "weak").await;
+    fill(c, "passwordConfirm", "weak").await;
+    submit_form_with(c, r#"input[name="code"]"#).await;
+    let page = wait_for_text(c, "Password is too short").await;
+    assert!(
+        page.text.contains("The password must have:"),
+        "{}",
+        page.text
+    );
     fill(c, "code", &code).await;
     fill(c, "password", new_password).await;
     fill(c, "passwordConfirm", new_password).await;

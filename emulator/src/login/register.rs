@@ -23,7 +23,8 @@ struct Values<'a> {
     terms: bool,
 }
 
-fn rules(ctx: &Ctx, model: &Model, org: &str) -> String {
+/// The password complexity rules of `org` as a list (registration and reset).
+pub(super) fn rules(ctx: &Ctx, model: &Model, org: &str) -> String {
     let (p, _) = model.password_policy(org);
     let mut items = vec![
         ctx.t("rule.length")

@@ -5,6 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
+use super::register::rules;
 use super::{BASE, Ctx, Flow, after_password, check_csrf, own_session, page_url, query, see_other};
 use crate::model::{PendingCode, State as Model, UserKind, hash_password};
 use crate::server::AppState;
@@ -59,7 +60,7 @@ pub(super) async fn reset_request(
     ))
 }
 
-fn render(ctx: &Ctx, rid: &str, sid: &str, error: Option<&str>) -> Response {
+fn render(ctx: &Ctx, rid: &str, sid: &str, rules: &str, error: Option<&str>) -> Response {
     let err = ctx.alert(error);
     let body = format!(
         "<p>{desc}</p><form method=\"post\" action=\"{BASE}/password/set\">{csrf}\
@@ -71,7 +72,7 @@ fn render(ctx: &Ctx, rid: &str, sid: &str, error: Option<&str>) -> Response {
          <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"new-password\" required>\
          <label for=\"passwordConfirm\">{confirm}</label>\
          <input type=\"password\" id=\"passwordConfirm\" name=\"passwordConfirm\" autocomplete=\"new-password\" required>\
-         {err}<button type=\"submit\">{next}</button></form>",
+         {rules}{err}<button type=\"submit\">{next}</button></form>",
         desc = html_escape(ctx.t("reset.description")),
         csrf = ctx.hidden_csrf(),
         rid = html_escape(rid),
@@ -102,10 +103,13 @@ pub(super) async fn set_password_page(
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
     let sid = form_get(&q, "sessionId").unwrap_or_default();
-    if own_session(&model, &ctx, sid).is_none() {
+    let Some(org) = own_session(&model, &ctx, sid)
+        .and_then(|s| model.user(&s.user_id).map(|u| u.org_id.clone()))
+    else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
-    }
-    render(&ctx, &flow.request_id(), sid, None)
+    };
+    let rules = rules(&ctx, &model, &org);
+    render(&ctx, &flow.request_id(), sid, &rules, None)
 }
 
 pub(super) async fn set_password_submit(
@@ -131,19 +135,20 @@ pub(super) async fn set_password_submit(
     let Some(user) = model.user(&session.user_id).cloned() else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
+    let rules = rules(&ctx, &model, &user.org_id);
     let code_ok = user
         .human()
         .and_then(|h| h.password_code.as_ref())
         .is_some_and(|c| c.matches(form_get(&form, "code").unwrap_or_default()));
     if !code_ok {
-        return render(&ctx, &rid, &sid, Some("error.code_invalid"));
+        return render(&ctx, &rid, &sid, &rules, Some("error.code_invalid"));
     }
     let password = form_get(&form, "password").unwrap_or_default();
     if password != form_get(&form, "passwordConfirm").unwrap_or_default() {
-        return render(&ctx, &rid, &sid, Some("error.password_mismatch"));
+        return render(&ctx, &rid, &sid, &rules, Some("error.password_mismatch"));
     }
     if let Some(rule) = model.password_policy(&user.org_id).0.violation(password) {
-        return render(&ctx, &rid, &sid, Some(rule));
+        return render(&ctx, &rid, &sid, &rules, Some(rule));
     }
     if let Some(u) = model.users.iter_mut().find(|u| u.id == user.id) {
         if let UserKind::Human(h) = &mut u.kind {
