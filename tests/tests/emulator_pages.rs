@@ -519,6 +519,17 @@ const GIVEN_NAME_WITH_MARKUP: &str = "<i>Erin</i>";
 /// Fills the test IdP's page with an external user and signs in there.
 async fn sign_in_at_test_idp(c: &fantoccini::Client, sub: &str, username: &str, email: &str) {
     wait_for_page(c, "/_emulator/test-idp/authorize", r#"input[name="sub"]"#).await;
+    // The fields stay within the page's column.
+    let overflow = c
+        .execute(
+            "const body = document.body.getBoundingClientRect();\
+             const input = document.querySelector('input[name=sub]').getBoundingClientRect();\
+             return input.right - body.right;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(overflow.as_f64().unwrap() <= 0.0, "{overflow}");
     fill(c, "sub", sub).await;
     fill(c, "username", username).await;
     fill(c, "email", email).await;

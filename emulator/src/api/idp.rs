@@ -245,7 +245,7 @@ async fn test_idp_page(State(shared): State<AppState>, RawQuery(q): RawQuery) ->
     };
     let body = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Test IdP</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:420px;margin:48px auto}}label{{display:block;margin-top:12px}}input{{width:100%}}</style></head>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:420px;margin:48px auto}}label{{display:block;margin-top:12px}}input{{width:100%;box-sizing:border-box;padding:6px}}button{{margin-top:16px}}</style></head>\
          <body><h1>Test IdP</h1><p>Sign in as an external user.</p>\
          <form method=\"post\" action=\"/_emulator/test-idp/authorize\">\
          <input type=\"hidden\" name=\"state\" value=\"{state}\">{sub}{username}{email}{given}{family}\
