@@ -403,3 +403,49 @@ async fn force_mfa_local_only_skips_the_set_up_after_an_idp_login_but_not_after_
     browser.close().await;
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_totp_codes_up_to_the_lockout_limit_lock_the_user_on_the_page() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let secret = register_totp(&emu).await;
+    let manager = seed_user(&emu, "manager");
+    let token = session_token(&emu, &manager.login_name, &manager.password).await;
+    let lockout = json!({"maxPasswordAttempts": "0", "maxOtpAttempts": "2"});
+    api(
+        &emu,
+        Method::POST,
+        "/management/v1/policies/lockout",
+        &token,
+        &lockout,
+    )
+    .await;
+    let alice = seed_user(&emu, "alice");
+    let pkce = Pkce::new();
+    let (url, _state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    enter_login_and_password(c, &alice.login_name, &alice.password).await;
+    wait_for_page(c, "/ui/v2/login/otp/time-based", r#"input[name="code"]"#).await;
+    let wrong = if totp_code(&secret) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+
+    fill(c, "code", wrong).await;
+    submit_form_with(c, r#"input[name="code"]"#).await;
+    wait_for_text(c, "Code is invalid").await;
+    fill(c, "code", wrong).await;
+    submit_form_with(c, r#"input[name="code"]"#).await;
+    wait_for_text(c, "User is locked").await;
+    // Now even the right code does not sign in.
+    fill(c, "code", &totp_code(&secret)).await;
+    submit_form_with(c, r#"input[name="code"]"#).await;
+    let page = wait_for_text(c, "Something went wrong").await;
+    assert!(page.text.contains("User is locked"), "{}", page.text);
+    assert_eq!(page.path(), "/ui/v2/login/otp/time-based");
+    assert_no_callback(&mut listener).await;
+    browser.close().await;
+    emu.shutdown().await;
+}
