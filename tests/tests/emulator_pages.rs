@@ -914,3 +914,58 @@ async fn a_user_registered_in_the_browser_logs_in_after_a_restart_with_the_data_
     browser.close().await;
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_page_ends_only_the_chosen_one_of_two_sessions() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let alice = alice(&emu);
+    let manager = seed_user(&emu, "manager");
+    let redirect = listener.redirect_uri();
+    // Alice signs in, then the manager with prompt=login: two sessions.
+    let prompt_login = [("prompt", "login")];
+    for (user, extra) in [(&alice, &[][..]), (&manager, &prompt_login[..])] {
+        let pkce = Pkce::new();
+        let (url, state) = authorize_url(&emu, &redirect, &pkce, "openid", extra);
+        c.goto(&url).await.unwrap();
+        enter_login_and_password(c, &user.login_name, &user.password).await;
+        let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+        assert_eq!(id_token_claims(&tokens)["sub"], user.user_id.as_str());
+    }
+
+    // The logout page lists both sessions; end alice's only.
+    let mut url = Url::parse(&format!("{}/oidc/v1/end_session", emu.issuer())).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &emu.seed_info().client_id)
+        .append_pair(
+            "post_logout_redirect_uri",
+            &format!("http://127.0.0.1:{}/logout", listener.port()),
+        );
+    c.goto(url.as_str()).await.unwrap();
+    let page = wait_for_page(c, "/ui/v2/login/logout", r#"input[name="sessionId"]"#).await;
+    assert!(page.text.contains(&alice.login_name), "{}", page.text);
+    assert!(page.text.contains(&manager.login_name), "{}", page.text);
+    c.find(fantoccini::Locator::XPath(&format!(
+        "//form[.//button[normalize-space(.)='{}']]//button",
+        alice.login_name
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    listener
+        .next_request_to("/logout", integration_tests::timeout())
+        .await
+        .unwrap();
+
+    // The manager's session is left: single sign-on without a form.
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &redirect, &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], manager.user_id.as_str());
+    browser.close().await;
+    emu.shutdown().await;
+}
