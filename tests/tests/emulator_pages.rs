@@ -14,8 +14,7 @@ mod pages;
 use std::time::Duration;
 
 use base64::Engine as _;
-use fantoccini::Client;
-
+use fantoccini::{Client, Locator};
 use integration_tests::Browser;
 use integration_tests::{CallbackListener, Pkce, http_client, random_token};
 use pages::*;
@@ -966,6 +965,60 @@ async fn logout_page_ends_only_the_chosen_one_of_two_sessions() {
     c.goto(&url).await.unwrap();
     let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
     assert_eq!(id_token_claims(&tokens)["sub"], manager.user_id.as_str());
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_policy_hides_registration_reset_and_the_idp_button() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let user = alice(&emu);
+    let pkce = Pkce::new();
+    let (url, _) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    let page = wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
+    assert!(page.text.contains("Register new user"), "{}", page.text);
+    assert!(page.text.contains("Sign in with Test IdP"), "{}", page.text);
+
+    set_login_policy(
+        &emu,
+        &json!({
+            "allowUsernamePassword": true,
+            "allowRegister": false,
+            "allowExternalIdp": false,
+            "hidePasswordReset": true,
+        }),
+    )
+    .await;
+    forget_browser_sessions(&emu, &browser).await;
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    let page = wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
+    assert!(!page.text.contains("Register new user"), "{}", page.text);
+    assert!(!page.text.contains("Sign in with"), "{}", page.text);
+    fill(c, "loginName", &user.login_name).await;
+    submit_form_with(c, r#"input[name="loginName"]"#).await;
+    let page = wait_for_page(c, "/ui/v2/login/password", r#"input[name="password"]"#).await;
+    assert!(!page.text.contains("Reset password"), "{}", page.text);
+    fill(c, "password", &user.password).await;
+    submit_form_with(c, r#"input[name="password"]"#).await;
+    callback_tokens(&emu, &mut listener, &state, &pkce).await;
+
+    // prompt=create cannot open the registration either.
+    let pkce = Pkce::new();
+    let extra = [("prompt", "create")];
+    let (url, _) = authorize_url(&emu, &listener.redirect_uri(), &pkce, "openid", &extra);
+    c.goto(&url).await.unwrap();
+    let page = wait_for_text(c, "Registration is not allowed.").await;
+    assert!(
+        c.find(Locator::Css(r#"input[name="givenName"]"#))
+            .await
+            .is_err()
+    );
+    assert_eq!(page.path(), "/ui/v2/login/register");
     browser.close().await;
     emu.shutdown().await;
 }
