@@ -1022,3 +1022,66 @@ async fn login_policy_hides_registration_reset_and_the_idp_button() {
     browser.close().await;
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_again_as_the_same_user_keeps_single_sign_on_and_one_entry_per_user() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    let alice = alice(&emu);
+    let redirect = listener.redirect_uri();
+    // Alice signs in, then again with prompt=login (a re-authentication).
+    let prompt_login = [("prompt", "login")];
+    for extra in [&[][..], &prompt_login[..]] {
+        let pkce = Pkce::new();
+        let (url, state) = authorize_url(&emu, &redirect, &pkce, "openid", extra);
+        c.goto(&url).await.unwrap();
+        enter_login_and_password(c, &alice.login_name, &alice.password).await;
+        callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    }
+
+    // One user in this browser: single sign-on, no account picker.
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(&emu, &redirect, &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], alice.user_id.as_str());
+
+    // And the picker lists her once.
+    let pkce = Pkce::new();
+    let extra = [("prompt", "select_account")];
+    let (url, _) = authorize_url(&emu, &redirect, &pkce, "openid", &extra);
+    open_account_picker(c, &url).await;
+    let buttons = c.find_all(Locator::Css("button.account")).await.unwrap();
+    assert_eq!(buttons.len(), 1);
+
+    // The logout page lists her once too, and ending her ends both sessions.
+    let mut url = Url::parse(&format!("{}/oidc/v1/end_session", emu.issuer())).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &emu.seed_info().client_id)
+        .append_pair(
+            "post_logout_redirect_uri",
+            &format!("http://127.0.0.1:{}/logout", listener.port()),
+        );
+    c.goto(url.as_str()).await.unwrap();
+    wait_for_page(c, "/ui/v2/login/logout", r#"input[name="sessionId"]"#).await;
+    let user_buttons = c
+        .find_all(Locator::XPath(&format!(
+            "//button[normalize-space(.)='{}']",
+            alice.login_name
+        )))
+        .await
+        .unwrap();
+    assert_eq!(user_buttons.len(), 1);
+    user_buttons[0].clone().click().await.unwrap();
+    listener
+        .next_request_to("/logout", integration_tests::timeout())
+        .await
+        .unwrap();
+    let pkce = Pkce::new();
+    let (url, _) = authorize_url(&emu, &redirect, &pkce, "openid", &[]);
+    c.goto(&url).await.unwrap();
+    wait_for_page(c, "/ui/v2/login/loginname", r#"input[name="loginName"]"#).await;
+    browser.close().await;
+    emu.shutdown().await;
+}

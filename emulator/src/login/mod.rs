@@ -490,7 +490,7 @@ async fn entry(
         return see_other(&page_url("accounts", &[("requestId", &rid)]));
     }
     let t = now();
-    let usable: Vec<Session> = model
+    let mut usable: Vec<Session> = model
         .sessions_of_agent(&ctx.agent)
         .into_iter()
         .filter(|s| {
@@ -500,6 +500,10 @@ async fn entry(
         })
         .cloned()
         .collect();
+    // A user who signed in again (prompt=login) has several sessions in this
+    // browser: one account all the same, the newest session (they come newest first).
+    let mut users = std::collections::HashSet::new();
+    usable.retain(|s| users.insert(s.user_id.clone()));
     if let Some(hint) = hint
         && let Some(user) = model.find_user_by_login_name(&hint, flow.org_id()).cloned()
     {
@@ -1277,11 +1281,13 @@ async fn accounts_page(
     };
     let rid = flow.request_id();
     let mut list = String::new();
+    // One entry per user: the newest of their sessions (they come newest first).
+    let mut listed = std::collections::HashSet::new();
     for s in model.sessions_of_agent(&ctx.agent) {
         let Some(user) = model.user(&s.user_id) else {
             continue;
         };
-        if flow.org_id().is_some_and(|o| o != user.org_id) {
+        if flow.org_id().is_some_and(|o| o != user.org_id) || !listed.insert(&s.user_id) {
             continue;
         }
         let display = user
@@ -1582,7 +1588,9 @@ async fn logout_page(
         )
     };
     let mut body = format!("<p>{}</p>", html_escape(ctx.t("logout.description")));
-    for s in &sessions {
+    // One entry per user; ending it ends all of the user's sessions here.
+    let mut listed = std::collections::HashSet::new();
+    for s in sessions.iter().filter(|s| listed.insert(&s.user_id)) {
         // Sessions of unknown login names (ignoreUnknownUsernames) have no user.
         if let Some(u) = model.user(&s.user_id) {
             body.push_str(&form(&s.id, &model.login_name(u)));
@@ -1604,10 +1612,14 @@ async fn logout_submit(
         return resp;
     }
     let sid = form_get(&form, "sessionId").unwrap_or_default();
-    let targets: Vec<String> = model
-        .sessions_of_agent(&ctx.agent)
+    let sessions = model.sessions_of_agent(&ctx.agent);
+    let user = sessions
+        .iter()
+        .find(|s| s.id == sid)
+        .map(|s| s.user_id.clone());
+    let targets: Vec<String> = sessions
         .into_iter()
-        .filter(|s| sid.is_empty() || s.id == sid)
+        .filter(|s| sid.is_empty() || Some(&s.user_id) == user.as_ref())
         .map(|s| s.id.clone())
         .collect();
     for s in targets {
