@@ -538,7 +538,7 @@ async fn sign_in_at_test_idp(c: &fantoccini::Client, sub: &str, username: &str, 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn test_idp_registers_an_unknown_external_user_and_signs_in_the_same_user_again() {
+async fn test_idp_user_registered_from_the_prefilled_form_is_signed_in_again_by_subject() {
     let (emu, browser) = start().await;
     let c = browser.client();
     let mut listener = CallbackListener::start().await.unwrap();
@@ -550,6 +550,9 @@ async fn test_idp_registers_an_unknown_external_user_and_signs_in_the_same_user_
     c.goto(&url).await.unwrap();
     click_test_idp_button(c).await;
     sign_in_at_test_idp(c, "ext-4711", "erin.external", "erin@idp.example").await;
+    wait_for_page(c, "/ui/v2/login/idp/success", "#idp-register").await;
+    assert_eq!(input_value(c, "givenName").await, GIVEN_NAME_WITH_MARKUP);
+    register_prefilled_idp_user(c).await;
     let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
     let amr = amr(&tokens);
     assert!(amr.iter().any(|a| a == "fed"), "amr {amr:?}");

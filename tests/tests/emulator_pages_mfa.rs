@@ -388,6 +388,7 @@ async fn force_mfa_local_only_skips_the_set_up_after_an_idp_login_but_not_after_
     click(c, r#"form[action$="/idp/start"] button[type="submit"]"#).await;
     wait_for_page(c, "/_emulator/test-idp/authorize", r#"input[name="sub"]"#).await;
     click(c, r#"button[name="action"][value="login"]"#).await;
+    register_prefilled_idp_user(c).await;
     let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
     assert_eq!(amr(&tokens), ["fed"]);
 

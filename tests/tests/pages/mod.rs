@@ -411,3 +411,11 @@ pub async fn forget_browser_sessions(emu: &RunningEmulator, browser: &Browser) {
         .unwrap();
     browser.forget_sessions().await.unwrap();
 }
+
+/// On the page after an unknown user's login at the test IdP: keeps the
+/// registration form as prefilled from the IdP, accepts the terms and registers.
+pub async fn register_prefilled_idp_user(c: &Client) {
+    wait_for_page(c, "/ui/v2/login/idp/success", "#idp-register").await;
+    click(c, r#"#idp-register input[name="acceptTerms"]"#).await;
+    click(c, "#idp-register-submit").await;
+}
