@@ -303,7 +303,10 @@ pub async fn api(
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
-/// Creates the org's custom login policy as the seeded org owner.
+/// Creates the org's custom login policy as the seeded org owner. With
+/// `allowExternalIdp` and no `idps`, the IdPs active under the default
+/// policy (the seeded test IdP) are kept active, as a custom policy lists
+/// its IdPs itself.
 pub async fn set_login_policy(emu: &RunningEmulator, policy: &Value) {
     let manager = emu
         .seed_info()
@@ -313,12 +316,31 @@ pub async fn set_login_policy(emu: &RunningEmulator, policy: &Value) {
         .cloned()
         .unwrap();
     let token = session_token(emu, &manager.login_name, &manager.password).await;
+    let mut policy = policy.clone();
+    if policy["allowExternalIdp"] == Value::Bool(true) && policy.get("idps").is_none() {
+        let active = api(
+            emu,
+            reqwest::Method::GET,
+            "/v2/settings/login/idps",
+            &token,
+            &Value::Null,
+        )
+        .await;
+        let idps: Vec<Value> = active["identityProviders"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| serde_json::json!({ "idpId": i["id"] }))
+            .collect();
+        assert!(!idps.is_empty(), "no active IdP: {active}");
+        policy["idps"] = Value::Array(idps);
+    }
     api(
         emu,
         reqwest::Method::POST,
         "/management/v1/policies/login",
         &token,
-        policy,
+        &policy,
     )
     .await;
 }
