@@ -272,6 +272,54 @@ pub(crate) struct OrgPolicies {
     pub(crate) login: Option<LoginPolicy>,
     pub(crate) password: Option<PasswordComplexity>,
     pub(crate) lockout: Option<LockoutPolicy>,
+    /// The custom label (branding) policy: the preview that POST/PUT
+    /// change, and the active one that `_activate` copies it to.
+    #[serde(default)]
+    pub(crate) label: Option<CustomLabelPolicy>,
+}
+
+/// Label (branding) policy: colours and switches; `theme_mode` is the enum
+/// name (`THEME_MODE_*`), empty for unspecified.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct LabelPolicy {
+    pub(crate) primary_color: String,
+    pub(crate) background_color: String,
+    pub(crate) warn_color: String,
+    pub(crate) font_color: String,
+    pub(crate) primary_color_dark: String,
+    pub(crate) background_color_dark: String,
+    pub(crate) warn_color_dark: String,
+    pub(crate) font_color_dark: String,
+    pub(crate) hide_login_name_suffix: bool,
+    pub(crate) disable_watermark: bool,
+    pub(crate) theme_mode: String,
+}
+
+impl LabelPolicy {
+    /// The instance default (the colours of ZITADEL's default branding).
+    pub(crate) fn instance_default() -> Self {
+        Self {
+            primary_color: "#5469d4".to_owned(),
+            background_color: "#fafafa".to_owned(),
+            warn_color: "#cd3d56".to_owned(),
+            font_color: "#000000".to_owned(),
+            primary_color_dark: "#bbbafa".to_owned(),
+            background_color_dark: "#111827".to_owned(),
+            warn_color_dark: "#ff3b5b".to_owned(),
+            font_color_dark: "#ffffff".to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
+/// An org's custom label policy: ZITADEL changes a preview and activates it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CustomLabelPolicy {
+    pub(crate) preview: LabelPolicy,
+    /// `None` until the first activation.
+    #[serde(default)]
+    pub(crate) active: Option<LabelPolicy>,
 }
 
 /// Password complexity policy (ZITADEL's default: 8 characters with upper,
@@ -1044,6 +1092,31 @@ impl State {
         match self.org_policies.get(org).and_then(|p| p.lockout.clone()) {
             Some(p) => (p, false),
             None => (self.lockout_policy.clone(), true),
+        }
+    }
+
+    /// The effective (active) label policy of an org and whether it is the
+    /// instance default. An org colour from the seed other than the
+    /// default's counts as the org's own branding.
+    pub(crate) fn branding_of(&self, org: &str) -> (LabelPolicy, bool) {
+        if let Some(active) = self
+            .org_policies
+            .get(org)
+            .and_then(|p| p.label.as_ref())
+            .and_then(|l| l.active.clone())
+        {
+            return (active, false);
+        }
+        let mut p = LabelPolicy::instance_default();
+        match self.org(org) {
+            Some(o)
+                if !o.primary_color.is_empty()
+                    && !o.primary_color.eq_ignore_ascii_case(&p.primary_color) =>
+            {
+                p.primary_color = o.primary_color.clone();
+                (p, false)
+            }
+            _ => (p, true),
         }
     }
 

@@ -2362,3 +2362,220 @@ async fn wrong_one_time_codes_lock_the_user_at_max_otp_attempts() {
     assert_eq!(third["code"], 9);
     emu.shutdown().await;
 }
+
+/// Sends a JSON API request; returns the status and the JSON body (`null`
+/// when there is none).
+async fn call_api(
+    emu: &RunningEmulator,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = Client::new().request(method, api(emu, path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// The session token of a user signed in with the seed password.
+async fn session_token(emu: &RunningEmulator, login: &str) -> String {
+    let s: Value = create_session(emu, login, "Password1!")
+        .await
+        .json()
+        .await
+        .unwrap();
+    s["sessionToken"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn label_policy_preview_is_activated_into_branding_settings_and_the_login() {
+    use reqwest::Method;
+    let emu = start().await;
+    let org = emu.seed_info().org_id.clone();
+    let lc = emu.seed_info().login_client_token.clone();
+    let manager = session_token(&emu, "manager@acme.localhost").await;
+    let branding = format!("/v2/settings/branding?ctx.orgId={org}");
+    // The instance default
+    let (status, v) = call_api(&emu, Method::GET, &branding, Some(&lc), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["settings"]["lightTheme"]["primaryColor"], "#5469d4");
+    assert_eq!(v["settings"]["darkTheme"]["backgroundColor"], "#111827");
+    assert_eq!(
+        v["settings"]["resourceOwnerType"],
+        "RESOURCE_OWNER_TYPE_INSTANCE"
+    );
+    // Updating without a custom policy is NOT_FOUND; a bad colour is refused
+    let path = "/management/v1/policies/label";
+    let (status, _) = call_api(&emu, Method::PUT, path, Some(&manager), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, e) = call_api(
+        &emu,
+        Method::POST,
+        path,
+        Some(&manager),
+        Some(json!({"primaryColor": "red"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e["message"].as_str().unwrap().contains("(POLICY-391dG)"));
+    // The manager adds a preview: the active policy stays the default
+    let body = json!({"primaryColor": "#ff6600", "backgroundColor": "#ffffff", "themeMode": "THEME_MODE_DARK", "hideLoginNameSuffix": true});
+    let (status, _) = call_api(&emu, Method::POST, path, Some(&manager), Some(body.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call_api(&emu, Method::POST, path, Some(&manager), Some(body)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, active) = call_api(&emu, Method::GET, path, Some(&manager), None).await;
+    assert_eq!(active["policy"]["primaryColor"], "#5469d4");
+    assert_eq!(active["isDefault"], true);
+    let (_, preview) = call_api(
+        &emu,
+        Method::GET,
+        "/management/v1/policies/label/_preview",
+        Some(&manager),
+        None,
+    )
+    .await;
+    assert_eq!(preview["policy"]["primaryColor"], "#ff6600");
+    assert_eq!(preview["policy"]["themeMode"], "THEME_MODE_DARK");
+    assert!(preview["policy"].get("isDefault").is_none());
+    // Activated, it is the org's branding in settings v2 and the hosted login
+    let (status, _) = call_api(
+        &emu,
+        Method::POST,
+        "/management/v1/policies/label/_activate",
+        Some(&manager),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, v) = call_api(&emu, Method::GET, &branding, Some(&lc), None).await;
+    assert_eq!(v["settings"]["lightTheme"]["primaryColor"], "#ff6600");
+    assert_eq!(v["settings"]["lightTheme"]["backgroundColor"], "#ffffff");
+    assert!(v["settings"]["darkTheme"].get("primaryColor").is_none());
+    assert_eq!(v["settings"]["hideLoginNameSuffix"], true);
+    assert_eq!(v["settings"]["themeMode"], "THEME_MODE_DARK");
+    assert_eq!(
+        v["settings"]["resourceOwnerType"],
+        "RESOURCE_OWNER_TYPE_ORG"
+    );
+    let (_, instance) = call_api(
+        &emu,
+        Method::GET,
+        "/v2/settings/branding?ctx.instance=true",
+        Some(&lc),
+        None,
+    )
+    .await;
+    assert_eq!(
+        instance["settings"]["lightTheme"]["primaryColor"],
+        "#5469d4"
+    );
+    let (_, challenge) = pkce();
+    let (page, _) = follow(
+        &emu,
+        &browser(),
+        authorize_url(&emu, &challenge, "openid", &[]),
+    )
+    .await;
+    assert!(page.text().await.unwrap().contains("background:#ff6600"));
+    // An end user may neither read nor write it; no token is 401
+    let alice = session_token(&emu, "alice@acme.localhost").await;
+    let (status, e) = call_api(&emu, Method::GET, &branding, Some(&alice), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(e["code"], 7);
+    let (status, _) = call_api(&emu, Method::DELETE, path, Some(&alice), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, e) = call_api(&emu, Method::GET, path, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(e["code"], 16);
+    // Reset: the default again, and a second reset is NOT_FOUND
+    let (status, _) = call_api(&emu, Method::DELETE, path, Some(&manager), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, v) = call_api(&emu, Method::GET, &branding, Some(&lc), None).await;
+    assert_eq!(v["settings"]["lightTheme"]["primaryColor"], "#5469d4");
+    let (status, _) = call_api(&emu, Method::DELETE, path, Some(&manager), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seed_colour_is_the_orgs_branding_and_domain_and_security_settings_are_read() {
+    use reqwest::Method;
+    let seed: zitadel_emulator::Seed = serde_json::from_value(
+        json!({"org": {"name": "Globex", "domain": "globex.localhost", "primaryColor": "#123abc"}}),
+    )
+    .unwrap();
+    let emu = start_with(zitadel_emulator::EmulatorConfig {
+        seed: Some(seed),
+        ..zitadel_emulator::EmulatorConfig::ephemeral()
+    })
+    .await;
+    let org = emu.seed_info().org_id.clone();
+    let lc = emu.seed_info().login_client_token.clone();
+    let (_, v) = call_api(
+        &emu,
+        Method::GET,
+        &format!("/v2/settings/branding?ctx.orgId={org}"),
+        Some(&lc),
+        None,
+    )
+    .await;
+    assert_eq!(v["settings"]["lightTheme"]["primaryColor"], "#123abc");
+    assert_eq!(
+        v["settings"]["resourceOwnerType"],
+        "RESOURCE_OWNER_TYPE_ORG"
+    );
+    // Its custom policy exists already: PUT changes the preview, the seed
+    // colour stays active until activation
+    let admin = session_token(&emu, "admin@globex.localhost").await;
+    let path = "/management/v1/policies/label";
+    let (status, _) = call_api(&emu, Method::POST, path, Some(&admin), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = call_api(
+        &emu,
+        Method::PUT,
+        path,
+        Some(&admin),
+        Some(json!({"primaryColor": "#000"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, active) = call_api(&emu, Method::GET, path, Some(&admin), None).await;
+    assert_eq!(active["policy"]["primaryColor"], "#123abc");
+    // Domain settings: ZITADEL's defaults
+    let (status, d) = call_api(
+        &emu,
+        Method::GET,
+        &format!("/v2/settings/domain?ctx.orgId={org}"),
+        Some(&lc),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(d["settings"]["requireOrgDomainVerification"], true);
+    assert!(d["settings"].get("loginNameIncludesDomain").is_none());
+    // Security settings need iam.policy.read: the login client has it, an
+    // org owner not
+    let (status, s) = call_api(&emu, Method::GET, "/v2/settings/security", Some(&lc), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(s["settings"], json!({"embeddedIframe": {}}));
+    let manager = session_token(&emu, "manager@globex.localhost").await;
+    let (status, e) = call_api(
+        &emu,
+        Method::GET,
+        "/v2/settings/security",
+        Some(&manager),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(e["code"], 7);
+    emu.shutdown().await;
+}

@@ -363,7 +363,15 @@ async fn api_responses_match_the_proto_messages() {
     .await;
     send(Method::GET, format!("/v2/users/{mid}"), lc.clone(), None).await;
     // Settings and policies
-    for p in ["login", "password/complexity", "legal_support", "lockout"] {
+    for p in [
+        "login",
+        "password/complexity",
+        "legal_support",
+        "lockout",
+        "branding",
+        "domain",
+        "security",
+    ] {
         send(
             Method::GET,
             format!("/v2/settings/{p}?ctx.orgId={org}"),
@@ -401,7 +409,24 @@ async fn api_responses_match_the_proto_messages() {
         Some(json!({"maxPasswordAttempts": 5})),
     )
     .await;
-    for p in ["login", "password/complexity", "lockout"] {
+    let label = "/management/v1/policies/label".to_owned();
+    let body = json!({"primaryColor": "#ff6600", "themeMode": "THEME_MODE_DARK"});
+    send(Method::POST, label.clone(), at.clone(), Some(body.clone())).await;
+    send(Method::PUT, label.clone(), at.clone(), Some(body)).await;
+    send(
+        Method::POST,
+        format!("{label}/_activate"),
+        at.clone(),
+        Some(json!({})),
+    )
+    .await;
+    for p in [
+        "login",
+        "password/complexity",
+        "lockout",
+        "label",
+        "label/_preview",
+    ] {
         send(
             Method::GET,
             format!("/management/v1/policies/{p}"),
@@ -410,6 +435,7 @@ async fn api_responses_match_the_proto_messages() {
         )
         .await;
     }
+    send(Method::DELETE, label, at.clone(), None).await;
     // Orgs, grants, members
     send(
         Method::POST,

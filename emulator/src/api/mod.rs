@@ -2,6 +2,7 @@
 //! sessions v2, OIDC v2 (auth requests, device authorizations), users v2 read
 //! and `/auth/v1/users/me`.
 
+mod branding;
 mod grants;
 pub(crate) mod idp;
 pub(crate) mod idp_mgmt;
@@ -85,6 +86,15 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/settings/password/complexity"),
     ("GET", "/v2/settings/legal_support"),
     ("GET", "/v2/settings/lockout"),
+    ("GET", "/v2/settings/branding"),
+    ("GET", "/v2/settings/domain"),
+    ("GET", "/v2/settings/security"),
+    ("GET", "/management/v1/policies/label"),
+    ("GET", "/management/v1/policies/label/_preview"),
+    ("POST", "/management/v1/policies/label"),
+    ("PUT", "/management/v1/policies/label"),
+    ("POST", "/management/v1/policies/label/_activate"),
+    ("DELETE", "/management/v1/policies/label"),
     ("GET", "/auth/v1/policies/passwords/complexity"),
     ("GET", "/auth/v1/policies/login"),
     ("POST", "/management/v1/users/{user_id}/grants"),
@@ -164,6 +174,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(user_write::routes())
         .merge(settings::routes())
+        .merge(branding::routes())
         .merge(machine::routes())
         .merge(mfa::routes())
         .merge(policies::routes())

@@ -20,12 +20,25 @@ pub(crate) const TOS_LINK: &str = "https://zitadel.com/docs/legal/terms-of-servi
 /// ZITADEL's default privacy policy link.
 pub(crate) const PRIVACY_LINK: &str = "https://zitadel.com/docs/legal/policies/privacy-policy";
 
+/// Reads the effective settings of an org (or the instance) and whether
+/// they are the instance default.
+type Reader = fn(&Model, Option<&str>) -> (Value, bool);
+
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v2/settings/login", get(login_settings))
-        .route("/v2/settings/password/complexity", get(password_settings))
-        .route("/v2/settings/legal_support", get(legal_settings))
-        .route("/v2/settings/lockout", get(lockout_settings))
+    let org_settings_routes: [(&str, Reader); 6] = [
+        ("/v2/settings/login", login_body),
+        ("/v2/settings/password/complexity", password_body),
+        ("/v2/settings/legal_support", legal_body),
+        ("/v2/settings/lockout", lockout_body),
+        ("/v2/settings/branding", branding_body),
+        ("/v2/settings/domain", domain_body),
+    ];
+    let mut router = Router::new();
+    for (path, read) in org_settings_routes {
+        router = router.route(path, get(move |s, h, q| org_settings(s, h, q, read)));
+    }
+    router
+        .route("/v2/settings/security", get(security_settings))
         .route(
             "/auth/v1/policies/passwords/complexity",
             get(my_password_policy),
@@ -33,11 +46,39 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/auth/v1/policies/login", get(my_login_policy))
 }
 
+/// ZITADEL's default legal links (orgs cannot change them here).
+fn legal_body(_: &Model, _: Option<&str>) -> (Value, bool) {
+    (
+        json!({"tosLink": TOS_LINK, "privacyPolicyLink": PRIVACY_LINK}),
+        true,
+    )
+}
+
+/// ZITADEL's default domain policy (orgs cannot change it here).
+fn domain_body(_: &Model, _: Option<&str>) -> (Value, bool) {
+    (
+        json!({"requireOrgDomainVerification": true, "smtpSenderAddressMatchesInstanceDomain": true}),
+        true,
+    )
+}
+
 /// Checks the caller and the `ctx` query (`ctx.orgId` or `ctx.instance`).
 fn settings_call(
     shared: &AppState,
     headers: &HeaderMap,
     query: Option<String>,
+    body: impl FnOnce(&Model, Option<&str>) -> (Value, bool),
+) -> Response {
+    settings_call_with(shared, headers, query, Some("policy.read"), body)
+}
+
+/// [`settings_call`] for instance-wide settings without
+/// `resourceOwnerType` (`permission = None`: `iam.policy.read`).
+fn settings_call_with(
+    shared: &AppState,
+    headers: &HeaderMap,
+    query: Option<String>,
+    permission: Option<&str>,
     body: impl FnOnce(&Model, Option<&str>) -> (Value, bool),
 ) -> Response {
     let model = shared.lock();
@@ -54,13 +95,20 @@ fn settings_call(
                 "Organisation not found",
             ));
         }
-        require(&model, &caller, "policy.read", org)?;
+        require(
+            &model,
+            &caller,
+            permission.unwrap_or("iam.policy.read"),
+            org,
+        )?;
         let (mut settings, is_default) = body(&model, org);
-        settings["resourceOwnerType"] = json!(if is_default {
-            "RESOURCE_OWNER_TYPE_INSTANCE"
-        } else {
-            "RESOURCE_OWNER_TYPE_ORG"
-        });
+        if permission.is_some() {
+            settings["resourceOwnerType"] = json!(if is_default {
+                "RESOURCE_OWNER_TYPE_INSTANCE"
+            } else {
+                "RESOURCE_OWNER_TYPE_ORG"
+            });
+        }
         Ok(json!({
             "details": details(1, 0, &model.instance_id),
             "settings": settings,
@@ -113,82 +161,119 @@ fn login_json(p: &crate::model::LoginPolicy) -> Value {
     v
 }
 
-async fn login_settings(
+/// The `login` settings of `org` (or the instance) and whether they are the default.
+fn login_body(m: &Model, org: Option<&str>) -> (Value, bool) {
+    let (p, d) = match org {
+        Some(o) => m.login_policy_of(o),
+        None => (m.login_policy.clone(), true),
+    };
+    (login_json(&p), d)
+}
+
+/// The `password` settings of `org` (or the instance) and whether they are the default.
+fn password_body(m: &Model, org: Option<&str>) -> (Value, bool) {
+    let (p, d) = match org {
+        Some(o) => m.password_policy(o),
+        None => (m.password_complexity.clone(), true),
+    };
+    let mut v = json!({"minLength": p.min_length.to_string()});
+    for (on, key) in [
+        (p.has_uppercase, "requiresUppercase"),
+        (p.has_lowercase, "requiresLowercase"),
+        (p.has_number, "requiresNumber"),
+        (p.has_symbol, "requiresSymbol"),
+    ] {
+        if on {
+            v[key] = json!(true);
+        }
+    }
+    (v, d)
+}
+
+/// Settings that orgs may override: `read` gives the effective ones.
+async fn org_settings(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    read: Reader,
+) -> Response {
+    settings_call(&shared, &headers, q, read)
+}
+
+/// The instance's security settings (`iam.policy.read`): iframes not
+/// allowed, no impersonation.
+async fn security_settings(
     State(shared): State<AppState>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    settings_call(&shared, &headers, q, |m, org| {
-        let (p, d) = match org {
-            Some(o) => m.login_policy_of(o),
-            None => (m.login_policy.clone(), true),
-        };
-        (login_json(&p), d)
+    settings_call_with(&shared, &headers, q, None, |_, _| {
+        (json!({"embeddedIframe": {}}), true)
     })
 }
 
-async fn password_settings(
-    State(shared): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    settings_call(&shared, &headers, q, |m, org| {
-        let (p, d) = match org {
-            Some(o) => m.password_policy(o),
-            None => (m.password_complexity.clone(), true),
-        };
-        let mut v = json!({"minLength": p.min_length.to_string()});
-        for (on, key) in [
-            (p.has_uppercase, "requiresUppercase"),
-            (p.has_lowercase, "requiresLowercase"),
-            (p.has_number, "requiresNumber"),
-            (p.has_symbol, "requiresSymbol"),
-        ] {
-            if on {
-                v[key] = json!(true);
+/// The `lockout` settings of `org` (or the instance) and whether they are the default.
+fn lockout_body(m: &Model, org: Option<&str>) -> (Value, bool) {
+    let (p, d) = match org {
+        Some(o) => m.lockout_policy_of(o),
+        None => (m.lockout_policy.clone(), true),
+    };
+    // Zero values (no lockout) are omitted; uint64 as strings.
+    let mut v = json!({});
+    if p.max_password_attempts > 0 {
+        v["maxPasswordAttempts"] = json!(p.max_password_attempts.to_string());
+    }
+    if p.max_otp_attempts > 0 {
+        v["maxOtpAttempts"] = json!(p.max_otp_attempts.to_string());
+    }
+    (v, d)
+}
+
+/// `zitadel.v1.ObjectDetails` of a policy.
+pub(crate) fn v1_details(model: &Model) -> Value {
+    json!({"sequence": "1", "creationDate": rfc3339(0), "changeDate": rfc3339(0), "resourceOwner": model.instance_id})
+}
+
+/// The `branding` settings of `org` (or the instance) and whether they are the default.
+fn branding_body(m: &Model, org: Option<&str>) -> (Value, bool) {
+    let (p, d) = match org {
+        Some(o) => m.branding_of(o),
+        None => (crate::model::LabelPolicy::instance_default(), true),
+    };
+    (branding_json(&p), d)
+}
+
+/// `zitadel.settings.v2.BrandingSettings` (without `resourceOwnerType`).
+fn branding_json(p: &crate::model::LabelPolicy) -> Value {
+    let theme = |pairs: [(&str, &String); 4]| {
+        let mut t = json!({});
+        for (key, value) in pairs {
+            if !value.is_empty() {
+                t[key] = json!(value);
             }
         }
-        (v, d)
-    })
-}
-
-async fn legal_settings(
-    State(shared): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    settings_call(&shared, &headers, q, |_, _| {
-        (
-            json!({"tosLink": TOS_LINK, "privacyPolicyLink": PRIVACY_LINK}),
-            true,
-        )
-    })
-}
-
-async fn lockout_settings(
-    State(shared): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    settings_call(&shared, &headers, q, |m, org| {
-        let (p, d) = match org {
-            Some(o) => m.lockout_policy_of(o),
-            None => (m.lockout_policy.clone(), true),
-        };
-        // Zero values (no lockout) are omitted; uint64 as strings.
-        let mut v = json!({});
-        if p.max_password_attempts > 0 {
-            v["maxPasswordAttempts"] = json!(p.max_password_attempts.to_string());
-        }
-        if p.max_otp_attempts > 0 {
-            v["maxOtpAttempts"] = json!(p.max_otp_attempts.to_string());
-        }
-        (v, d)
-    })
-}
-
-fn v1_details(model: &Model) -> Value {
-    json!({"sequence": "1", "creationDate": rfc3339(0), "changeDate": rfc3339(0), "resourceOwner": model.instance_id})
+        t
+    };
+    let mut v = json!({
+        "lightTheme": theme([
+            ("primaryColor", &p.primary_color),
+            ("backgroundColor", &p.background_color),
+            ("warnColor", &p.warn_color),
+            ("fontColor", &p.font_color),
+        ]),
+        "darkTheme": theme([
+            ("primaryColor", &p.primary_color_dark),
+            ("backgroundColor", &p.background_color_dark),
+            ("warnColor", &p.warn_color_dark),
+            ("fontColor", &p.font_color_dark),
+        ]),
+    });
+    flag(&mut v, "hideLoginNameSuffix", p.hide_login_name_suffix);
+    flag(&mut v, "disableWatermark", p.disable_watermark);
+    if !p.theme_mode.is_empty() {
+        v["themeMode"] = json!(p.theme_mode);
+    }
+    v
 }
 
 /// `zitadel.policy.v1.PasswordComplexityPolicy`.

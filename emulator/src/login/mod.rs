@@ -273,7 +273,7 @@ impl Ctx {
             agent,
             new_agent,
             brand: org
-                .map(|o| o.primary_color.clone())
+                .map(|o| model.branding_of(&o.id).0.primary_color)
                 .unwrap_or_else(|| "#5469d4".to_owned()),
             org_name: org.map(|o| o.name.clone()).unwrap_or_default(),
             allow_register: org.is_none_or(|o| model.login_policy_of(&o.id).0.allow_register),
