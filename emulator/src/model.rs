@@ -126,6 +126,19 @@ pub(crate) struct Human {
     /// Unused passkey registration codes.
     #[serde(default)]
     pub(crate) passkey_codes: Vec<PasskeyCode>,
+    /// The pending invite code.
+    #[serde(default)]
+    pub(crate) invite: Option<InviteCode>,
+}
+
+/// An invite code (CreateInviteCode) and what a resend reuses.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct InviteCode {
+    pub(crate) code: PendingCode,
+    pub(crate) url_template: Option<String>,
+    pub(crate) application_name: Option<String>,
+    /// Returned to the caller instead of sent (cannot be resent).
+    pub(crate) returned: bool,
 }
 
 impl Human {
@@ -583,6 +596,9 @@ pub(crate) struct Pat {
     pub(crate) user_id: String,
     pub(crate) token_hash: String,
     pub(crate) expires: i64,
+    /// Creation time (0 in snapshots from before it was stored).
+    #[serde(default)]
+    pub(crate) created: i64,
 }
 
 /// A session (ZITADEL session API model; the hosted login uses it too).

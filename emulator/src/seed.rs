@@ -343,6 +343,7 @@ pub(crate) fn build_state(
                 otp_failed_attempts: 0,
                 webauthn: Vec::new(),
                 passkey_codes: Vec::new(),
+                invite: None,
             }),
             state: UserState::Active,
             created,
@@ -405,6 +406,7 @@ pub(crate) fn build_state(
         user_id: login_client_id,
         token_hash: sha256_hex(&login_client_token),
         expires: created + 10 * 365 * 86_400,
+        created,
     }];
     let info = SeedInfo {
         issuer: issuer.to_owned(),

@@ -2579,3 +2579,302 @@ async fn a_seed_colour_is_the_orgs_branding_and_domain_and_security_settings_are
     assert_eq!(e["code"], 7);
     emu.shutdown().await;
 }
+
+/// The last outbox message to `to`.
+fn last_mail(emu: &RunningEmulator, to: &str) -> zitadel_emulator::OutboxMessage {
+    emu.outbox()
+        .into_iter()
+        .rev()
+        .find(|m| m.to == to)
+        .expect("a message")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invite_codes_are_sent_resent_returned_and_verified_once() {
+    use reqwest::Method;
+    let emu = start().await;
+    let org = emu.seed_info().org_id.clone();
+    let manager = session_token(&emu, "manager@acme.localhost").await;
+    let (status, created) = call_api(&emu, Method::POST, "/v2/users/new", Some(&manager), Some(json!({"organizationId": org, "human": {"profile": {"givenName": "Ivy", "familyName": "Invited"}, "email": {"email": "ivy@example.com", "returnCode": {}}}}))).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let ivy = created["id"].as_str().unwrap().to_owned();
+    let invite = format!("/v2/users/{ivy}/invite_code");
+    // Without a token 401; a plain user may not invite (403, code 7)
+    let (status, _) = call_api(&emu, Method::POST, &invite, None, Some(json!({}))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let alice = session_token(&emu, "alice@acme.localhost").await;
+    let (status, e) = call_api(&emu, Method::POST, &invite, Some(&alice), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(e["code"], 7);
+    // The manager sends one: the mail has the code and the link
+    let body = json!({"sendCode": {"urlTemplate": "https://app.example/invite?u={{.UserID}}&c={{.Code}}", "applicationName": "Demo"}});
+    let (status, v) = call_api(&emu, Method::POST, &invite, Some(&manager), Some(body)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(v.get("inviteCode").is_none());
+    let first = last_mail(&emu, "ivy@example.com");
+    let first_code = first.code.clone().unwrap();
+    assert!(first.subject.contains("Demo"));
+    assert!(first.text.contains(&format!(
+        "https://app.example/invite?u={ivy}&c={first_code}"
+    )));
+    // A resend (the user herself may) sends a new code; the old one is void
+    let (status, _) = call_api(
+        &emu,
+        Method::POST,
+        &format!("{invite}/resend"),
+        Some(&manager),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let second = last_mail(&emu, "ivy@example.com");
+    assert_ne!(second.id, first.id);
+    assert!(
+        second.text.contains("https://app.example/invite"),
+        "template kept"
+    );
+    let verify = format!("{invite}/verify");
+    let (status, e) = call_api(
+        &emu,
+        Method::POST,
+        &verify,
+        Some(&alice),
+        Some(json!({"verificationCode": first_code})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e["message"].as_str().unwrap().contains("(COMMAND-Wgn4q)"));
+    let (status, _) = call_api(
+        &emu,
+        Method::POST,
+        &verify,
+        Some(&alice),
+        Some(json!({"verificationCode": second.code.unwrap()})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, user) = call_api(
+        &emu,
+        Method::GET,
+        &format!("/v2/users/{ivy}"),
+        Some(&manager),
+        None,
+    )
+    .await;
+    assert_eq!(user["user"]["human"]["email"]["isVerified"], true);
+    // A returned code comes back in the response and cannot be resent
+    let (_, v) = call_api(
+        &emu,
+        Method::POST,
+        &invite,
+        Some(&manager),
+        Some(json!({"returnCode": {}})),
+    )
+    .await;
+    assert_eq!(v["inviteCode"].as_str().unwrap().len(), 6);
+    let (status, e) = call_api(
+        &emu,
+        Method::POST,
+        &format!("{invite}/resend"),
+        Some(&manager),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(e["code"], 9);
+    assert!(e["message"].as_str().unwrap().contains("(COMMAND-Wr3gq)"));
+    // A user with a password is initialised already
+    let alice_id = emu.seed_info().users[2].user_id.clone();
+    let (status, e) = call_api(
+        &emu,
+        Method::POST,
+        &format!("/v2/users/{alice_id}/invite_code"),
+        Some(&manager),
+        Some(json!({"returnCode": {}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(e["message"].as_str().unwrap().contains("(COMMAND-EF34g)"));
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pats_and_keys_are_listed_filtered_sorted_and_paged_for_readers() {
+    use reqwest::Method;
+    let emu = start().await;
+    let org = emu.seed_info().org_id.clone();
+    let manager = session_token(&emu, "manager@acme.localhost").await;
+    let (_, m) = call_api(
+        &emu,
+        Method::POST,
+        "/v2/users/new",
+        Some(&manager),
+        Some(json!({"organizationId": org, "username": "robot", "machine": {"name": "Robot"}})),
+    )
+    .await;
+    let robot = m["id"].as_str().unwrap().to_owned();
+    let mut pat_ids = Vec::new();
+    for date in ["2030-01-01T00:00:00Z", "2031-01-01T00:00:00Z"] {
+        let (_, p) = call_api(
+            &emu,
+            Method::POST,
+            &format!("/v2/users/{robot}/pats"),
+            Some(&manager),
+            Some(json!({"expirationDate": date})),
+        )
+        .await;
+        pat_ids.push(p["tokenId"].as_str().unwrap().to_owned());
+    }
+    let (_, k) = call_api(
+        &emu,
+        Method::POST,
+        &format!("/v2/users/{robot}/keys"),
+        Some(&manager),
+        Some(json!({"expirationDate": "2030-06-01T00:00:00Z"})),
+    )
+    .await;
+    let key_id = k["keyId"].as_str().unwrap().to_owned();
+    // The robot's PATs, sorted by expiration, descending by default
+    let body = json!({"filters": [{"userIdFilter": {"id": robot}}], "sortingColumn": "PERSONAL_ACCESS_TOKEN_FIELD_NAME_EXPIRATION_DATE"});
+    let (status, v) = call_api(
+        &emu,
+        Method::POST,
+        "/v2/users/pats/search",
+        Some(&manager),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["pagination"]["totalResult"], "2");
+    assert_eq!(v["pagination"]["appliedLimit"], "100");
+    assert_eq!(v["result"][0]["id"], pat_ids[1].as_str());
+    assert_eq!(v["result"][0]["userId"], robot.as_str());
+    assert_eq!(v["result"][0]["organizationId"], org.as_str());
+    assert_eq!(v["result"][0]["expirationDate"], "2031-01-01T00:00:00Z");
+    // Paged: offset 1, limit 1, ascending; and a date filter
+    let body = json!({"pagination": {"offset": "1", "limit": 1, "asc": true}, "filters": [{"userIdFilter": {"id": robot}}], "sortingColumn": "PERSONAL_ACCESS_TOKEN_FIELD_NAME_EXPIRATION_DATE"});
+    let (_, v) = call_api(
+        &emu,
+        Method::POST,
+        "/v2/users/pats/search",
+        Some(&manager),
+        Some(body),
+    )
+    .await;
+    assert_eq!(v["pagination"]["totalResult"], "2");
+    assert_eq!(v["result"].as_array().unwrap().len(), 1);
+    assert_eq!(v["result"][0]["id"], pat_ids[1].as_str());
+    let body = json!({"filters": [{"expirationDateFilter": {"timestamp": "2030-06-01T00:00:00Z", "method": "TIMESTAMP_FILTER_METHOD_BEFORE"}}]});
+    let (_, v) = call_api(
+        &emu,
+        Method::POST,
+        "/v2/users/pats/search",
+        Some(&manager),
+        Some(body),
+    )
+    .await;
+    assert_eq!(v["result"][0]["id"], pat_ids[0].as_str());
+    assert_eq!(v["pagination"]["totalResult"], "1");
+    // Keys by id
+    let body = json!({"filters": [{"keyIdFilter": {"id": key_id}}]});
+    let (status, v) = call_api(
+        &emu,
+        Method::POST,
+        "/v2/users/keys/search",
+        Some(&manager),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(v["pagination"]["totalResult"], "1");
+    assert_eq!(v["result"][0]["userId"], robot.as_str());
+    // A plain user reads no one else's credentials; no token is 401
+    let alice = session_token(&emu, "alice@acme.localhost").await;
+    let (status, v) = call_api(
+        &emu,
+        Method::POST,
+        "/v2/users/pats/search",
+        Some(&alice),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(v.get("result").is_none(), "{v}");
+    let (status, _) = call_api(
+        &emu,
+        Method::POST,
+        "/v2/users/keys/search",
+        None,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call_api(
+        &emu,
+        Method::POST,
+        "/v2/users/keys/search",
+        Some(&manager),
+        Some(json!({"pagination": {"limit": 5000}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_users_combines_and_or_not_state_and_phone_queries_with_sorting_and_paging() {
+    use reqwest::Method;
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let alice_id = emu.seed_info().users[2].user_id.clone();
+    let admin_id = emu.seed_info().users[0].user_id.clone();
+    let (status, _) = call_api(
+        &emu,
+        Method::POST,
+        &format!("/v2/users/{alice_id}/phone"),
+        Some(&lc),
+        Some(json!({"phone": "+41791234567", "isVerified": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call_api(
+        &emu,
+        Method::POST,
+        &format!("/v2/users/{admin_id}/lock"),
+        Some(&lc),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let list = |body: Value| call_api(&emu, Method::POST, "/v2/users", Some(&lc), Some(body));
+    let names = |v: &Value| -> Vec<String> {
+        v["result"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|u| u["username"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // or: alice or manager, sorted by user name ascending
+    let (_, v) = list(json!({"query": {"asc": true}, "sortingColumn": "USER_FIELD_NAME_USER_NAME", "queries": [{"orQuery": {"queries": [{"userNameQuery": {"userName": "alice", "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}, {"userNameQuery": {"userName": "manager", "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}]}}]})).await;
+    assert_eq!(names(&v), ["alice", "manager"]);
+    assert_eq!(v["sortingColumn"], "USER_FIELD_NAME_USER_NAME");
+    // not: humans that are not alice, descending by default
+    let (_, v) = list(json!({"sortingColumn": "USER_FIELD_NAME_USER_NAME", "queries": [{"typeQuery": {"type": "TYPE_HUMAN"}}, {"notQuery": {"query": {"inUserIdsQuery": {"userIds": [alice_id]}}}}]})).await;
+    assert_eq!(names(&v), ["manager", "admin"]);
+    // and + state: the locked admin; phone
+    let (_, v) = list(json!({"queries": [{"andQuery": {"queries": [{"typeQuery": {"type": "TYPE_HUMAN"}}, {"stateQuery": {"state": "USER_STATE_LOCKED"}}]}}]})).await;
+    assert_eq!(names(&v), ["admin"]);
+    let (_, v) = list(json!({"queries": [{"phoneQuery": {"number": "+4179", "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}]})).await;
+    assert_eq!(names(&v), ["alice"]);
+    // Paging: the total counts all matches, the page only `limit` from `offset`
+    let (_, v) = list(json!({"query": {"offset": "1", "limit": 2, "asc": true}, "sortingColumn": "USER_FIELD_NAME_USER_NAME"})).await;
+    assert_eq!(v["details"]["totalResult"], "4");
+    assert_eq!(names(&v), ["alice", "login-client"]);
+    let (_, v) = list(json!({"query": {"offset": "10"}})).await;
+    assert_eq!(v["details"]["totalResult"], "4");
+    assert!(v.get("result").is_none());
+    emu.shutdown().await;
+}

@@ -331,6 +331,43 @@ async fn api_responses_match_the_proto_messages() {
         Some(json!({"query": {"limit": 10}})),
     )
     .await;
+    let inv = send(Method::POST, "/v2/users/new".into(), lc.clone(), Some(json!({"organizationId": org, "human": {"profile": {"givenName": "I", "familyName": "V"}, "email": {"email": "iv@example.com"}}}))).await;
+    let inv = inv["id"].as_str().unwrap().to_owned();
+    send(
+        Method::POST,
+        format!("/v2/users/{inv}/invite_code"),
+        lc.clone(),
+        Some(json!({"sendCode": {"applicationName": "Demo"}})),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{inv}/invite_code/resend"),
+        lc.clone(),
+        None,
+    )
+    .await;
+    let code = send(
+        Method::POST,
+        format!("/v2/users/{inv}/invite_code"),
+        lc.clone(),
+        Some(json!({"returnCode": {}})),
+    )
+    .await;
+    send(
+        Method::POST,
+        format!("/v2/users/{inv}/invite_code/verify"),
+        lc.clone(),
+        Some(json!({"verificationCode": code["inviteCode"]})),
+    )
+    .await;
+    send(
+        Method::POST,
+        "/v2/users".into(),
+        lc.clone(),
+        Some(json!({"query": {"offset": "1", "limit": 2}, "sortingColumn": "USER_FIELD_NAME_EMAIL", "queries": [{"orQuery": {"queries": [{"notQuery": {"query": {"stateQuery": {"state": "USER_STATE_LOCKED"}}}}, {"phoneQuery": {"number": "+41"}}]}}]})),
+    )
+    .await;
     // Service user credentials
     let m = send(
         Method::POST,
@@ -354,6 +391,15 @@ async fn api_responses_match_the_proto_messages() {
         Some(json!({})),
     )
     .await;
+    for list in ["pats", "keys"] {
+        send(
+            Method::POST,
+            format!("/v2/users/{list}/search"),
+            lc.clone(),
+            Some(json!({"filters": [{"userIdFilter": {"id": mid}}]})),
+        )
+        .await;
+    }
     send(
         Method::DELETE,
         format!("/v2/users/{mid}/pats/{}", pat["tokenId"].as_str().unwrap()),

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::api::{authenticate, parse_body, require};
+use crate::api::{authenticate, has_permission, parse_body, require};
 use crate::error::{ApiError, GrpcCode};
 use crate::model::{MachineKey, Pat, State as Model, UserKind};
 use crate::server::AppState;
@@ -30,6 +30,11 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v2/users/{id}/pats/{token_id}", delete(remove_pat))
         .route("/v2/users/{id}/keys", post(add_key))
         .route("/v2/users/{id}/keys/{key_id}", delete(remove_key))
+        .route("/v2/users/pats/search", post(|s, h, b| list(s, h, b, true)))
+        .route(
+            "/v2/users/keys/search",
+            post(|s, h, b| list(s, h, b, false)),
+        )
 }
 
 fn respond(result: Result<Value, ApiError>) -> Response {
@@ -146,6 +151,7 @@ async fn add_pat(
             user_id: id.clone(),
             token_hash: sha256_hex(&token),
             expires,
+            created: now(),
         });
         Ok(json!({"creationDate": rfc3339(now()), "tokenId": token_id, "token": token}))
     })())
@@ -263,5 +269,192 @@ async fn remove_key(
         }
         model.next_sequence();
         Ok(json!({"deletionDate": rfc3339(now())}))
+    })())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Pagination {
+    offset: Option<Value>,
+    limit: Option<u32>,
+    asc: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ListCredentialsRequest {
+    pagination: Option<Pagination>,
+    sorting_column: Option<Value>,
+    filters: Vec<Value>,
+}
+
+/// One PAT or key as listed: id, user, org, created, expires.
+struct Row<'a> {
+    id: &'a str,
+    user_id: &'a str,
+    org_id: &'a str,
+    created: i64,
+    expires: i64,
+}
+
+/// Whether a row passes a `PersonalAccessTokensSearchFilter` / `KeysSearchFilter`.
+fn row_matches(row: &Row<'_>, filter: &Value) -> Result<bool, ApiError> {
+    let id = |key: &str| {
+        filter
+            .get(key)
+            .map(|f| f["id"].as_str().unwrap_or_default())
+    };
+    if let Some(want) = id("tokenIdFilter").or_else(|| id("keyIdFilter")) {
+        return Ok(row.id == want);
+    }
+    if let Some(want) = id("userIdFilter") {
+        return Ok(row.user_id == want);
+    }
+    if let Some(want) = id("organizationIdFilter") {
+        return Ok(row.org_id == want);
+    }
+    for (key, value) in [
+        ("createdDateFilter", row.created),
+        ("expirationDateFilter", row.expires),
+    ] {
+        if let Some(f) = filter.get(key) {
+            let at = f["timestamp"]
+                .as_str()
+                .and_then(parse_rfc3339)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        GrpcCode::InvalidArgument,
+                        "",
+                        format!("invalid {key}.timestamp"),
+                    )
+                })?;
+            return Ok(match f["method"].as_str().unwrap_or_default() {
+                "TIMESTAMP_FILTER_METHOD_AFTER" => value > at,
+                "TIMESTAMP_FILTER_METHOD_AFTER_OR_EQUALS" => value >= at,
+                "TIMESTAMP_FILTER_METHOD_BEFORE" => value < at,
+                "TIMESTAMP_FILTER_METHOD_BEFORE_OR_EQUALS" => value <= at,
+                _ => value == at,
+            });
+        }
+    }
+    Ok(true)
+}
+
+/// ListPersonalAccessTokens (`pats`) and ListKeys: the credentials of the
+/// users the caller may read (`user.read`, or its own).
+async fn list(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+    pats: bool,
+) -> Response {
+    let model = shared.lock();
+    respond((|| {
+        let caller = authenticate(&model, &headers)?;
+        let name = if pats {
+            "ListPersonalAccessTokensRequest"
+        } else {
+            "ListKeysRequest"
+        };
+        let req: ListCredentialsRequest = parse_body(&body, name)?;
+        let page = req.pagination.unwrap_or_default();
+        let limit = page.limit.filter(|l| *l > 0).unwrap_or(100);
+        if limit > 1000 {
+            return Err(ApiError::new(
+                GrpcCode::InvalidArgument,
+                "QUERY-4M0fs",
+                "Limit is too big",
+            ));
+        }
+        let offset = crate::api::users::parse_offset(page.offset.as_ref())?;
+        let org_of = |user_id: &str| model.user(user_id).map(|u| u.org_id.as_str());
+        let rows: Vec<Row<'_>> = if pats {
+            model
+                .pats
+                .iter()
+                .filter_map(|p| {
+                    Some(Row {
+                        id: &p.id,
+                        user_id: &p.user_id,
+                        org_id: org_of(&p.user_id)?,
+                        created: p.created,
+                        expires: p.expires,
+                    })
+                })
+                .collect()
+        } else {
+            model
+                .machine_keys
+                .iter()
+                .filter_map(|k| {
+                    Some(Row {
+                        id: &k.id,
+                        user_id: &k.user_id,
+                        org_id: org_of(&k.user_id)?,
+                        created: k.created,
+                        expires: k.expires,
+                    })
+                })
+                .collect()
+        };
+        let mut found = Vec::new();
+        for row in rows {
+            if row.user_id != caller.user_id
+                && !has_permission(&model, &caller, "user.read", Some(row.org_id))
+            {
+                continue;
+            }
+            let mut keep = true;
+            for f in &req.filters {
+                keep = keep && row_matches(&row, f)?;
+            }
+            if keep {
+                found.push(row);
+            }
+        }
+        let column = req
+            .sorting_column
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let column = column.rsplit("_FIELD_NAME_").next().unwrap_or_default();
+        found.sort_by(|a, b| {
+            let by = match column {
+                "ID" => a.id.cmp(b.id),
+                "USER_ID" => a.user_id.cmp(b.user_id),
+                "ORGANIZATION_ID" => a.org_id.cmp(b.org_id),
+                "EXPIRATION_DATE" | "KEY_EXPIRATION_DATE" => a.expires.cmp(&b.expires),
+                _ => a.created.cmp(&b.created),
+            };
+            by.then_with(|| a.id.cmp(b.id))
+        });
+        if !page.asc {
+            found.reverse();
+        }
+        let total = found.len();
+        let result: Vec<Value> = found
+            .iter()
+            .skip(offset)
+            .take(usize::try_from(limit).unwrap_or(100))
+            .map(|r| {
+                json!({
+                    "creationDate": rfc3339(r.created),
+                    "changeDate": rfc3339(r.created),
+                    "id": r.id,
+                    "userId": r.user_id,
+                    "organizationId": r.org_id,
+                    "expirationDate": rfc3339(r.expires),
+                })
+            })
+            .collect();
+        let mut pagination = json!({"appliedLimit": limit.to_string()});
+        if total > 0 {
+            pagination["totalResult"] = json!(total.to_string());
+        }
+        let mut v = json!({"pagination": pagination});
+        if !result.is_empty() {
+            v["result"] = json!(result);
+        }
+        Ok(v)
     })())
 }

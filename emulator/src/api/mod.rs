@@ -6,6 +6,7 @@ mod branding;
 mod grants;
 pub(crate) mod idp;
 pub(crate) mod idp_mgmt;
+mod invite;
 mod machine;
 mod me;
 mod mfa;
@@ -17,7 +18,7 @@ mod roles;
 mod sessions;
 pub(crate) mod settings;
 pub(crate) mod user_write;
-mod users;
+pub(crate) mod users;
 pub(crate) mod webauthn;
 
 use axum::Router;
@@ -89,6 +90,11 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v2/settings/branding"),
     ("GET", "/v2/settings/domain"),
     ("GET", "/v2/settings/security"),
+    ("POST", "/v2/users/{user_id}/invite_code"),
+    ("POST", "/v2/users/{user_id}/invite_code/resend"),
+    ("POST", "/v2/users/{user_id}/invite_code/verify"),
+    ("POST", "/v2/users/pats/search"),
+    ("POST", "/v2/users/keys/search"),
     ("GET", "/management/v1/policies/label"),
     ("GET", "/management/v1/policies/label/_preview"),
     ("POST", "/management/v1/policies/label"),
@@ -175,6 +181,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(user_write::routes())
         .merge(settings::routes())
         .merge(branding::routes())
+        .merge(invite::routes())
         .merge(machine::routes())
         .merge(mfa::routes())
         .merge(policies::routes())
@@ -477,6 +484,12 @@ pub(crate) fn details(sequence: u64, change: i64, resource_owner: &str) -> Value
         "changeDate": rfc3339(change),
         "resourceOwner": resource_owner,
     })
+}
+
+/// Advances the sequence and returns `{"details": …}` of a change in `org`.
+pub(crate) fn change_details(model: &mut Model, org: &str) -> Value {
+    let seq = model.next_sequence();
+    json!({"details": details(seq, now(), org)})
 }
 
 /// Parses a protobuf Duration string such as `"18000s"`.

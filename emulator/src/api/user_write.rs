@@ -226,6 +226,7 @@ pub(crate) fn add_human(
             otp_failed_attempts: 0,
             webauthn: Vec::new(),
             passkey_codes: Vec::new(),
+            invite: None,
         }),
         state: UserState::Active,
         created: t,
