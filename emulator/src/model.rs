@@ -649,6 +649,37 @@ pub(crate) struct Session {
     /// authenticates).
     #[serde(default)]
     pub(crate) unknown_login_name: Option<String>,
+    /// Metadata and user agent given through the session API.
+    #[serde(default)]
+    pub(crate) info: SessionInfo,
+}
+
+/// What a session API caller attaches to a session.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct SessionInfo {
+    /// Metadata values as standard base64 (protobuf `bytes`).
+    pub(crate) metadata: std::collections::BTreeMap<String, String>,
+    /// `CreateSessionRequest.userAgent`.
+    pub(crate) user_agent: Option<SessionUserAgent>,
+}
+
+/// `zitadel.session.v2.UserAgent`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct SessionUserAgent {
+    pub(crate) fingerprint_id: Option<String>,
+    pub(crate) ip: Option<String>,
+    pub(crate) description: Option<String>,
+    /// Header name → `{"values": [...]}`.
+    pub(crate) header: std::collections::BTreeMap<String, HeaderValues>,
+}
+
+/// `UserAgent.HeaderValues`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct HeaderValues {
+    pub(crate) values: Vec<String>,
 }
 
 /// The WebAuthn part of a session.

@@ -2580,6 +2580,18 @@ async fn a_seed_colour_is_the_orgs_branding_and_domain_and_security_settings_are
     emu.shutdown().await;
 }
 
+/// The `field` of every item of the list `list` (none when it is absent).
+fn strings(v: &Value, list: &str, field: &str) -> Vec<String> {
+    v[list]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|item| item[field].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The last outbox message to `to`.
 fn last_mail(emu: &RunningEmulator, to: &str) -> zitadel_emulator::OutboxMessage {
     emu.outbox()
@@ -2847,16 +2859,7 @@ async fn list_users_combines_and_or_not_state_and_phone_queries_with_sorting_and
     .await;
     assert_eq!(status, StatusCode::OK);
     let list = |body: Value| call_api(&emu, Method::POST, "/v2/users", Some(&lc), Some(body));
-    let names = |v: &Value| -> Vec<String> {
-        v["result"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|u| u["username"].as_str().unwrap().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let names = |v: &Value| strings(v, "result", "username");
     // or: alice or manager, sorted by user name ascending
     let (_, v) = list(json!({"query": {"asc": true}, "sortingColumn": "USER_FIELD_NAME_USER_NAME", "queries": [{"orQuery": {"queries": [{"userNameQuery": {"userName": "alice", "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}, {"userNameQuery": {"userName": "manager", "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}]}}]})).await;
     assert_eq!(names(&v), ["alice", "manager"]);
@@ -2876,5 +2879,134 @@ async fn list_users_combines_and_or_not_state_and_phone_queries_with_sorting_and
     let (_, v) = list(json!({"query": {"offset": "10"}})).await;
     assert_eq!(v["details"]["totalResult"], "4");
     assert!(v.get("result").is_none());
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_keep_metadata_and_user_agent_and_search_by_agent_and_dates() {
+    use reqwest::Method;
+    let emu = start().await;
+    let lc = emu.seed_info().login_client_token.clone();
+    let ua = json!({"fingerprintId": "fp-1", "ip": "192.0.2.7", "description": "Firefox on Linux", "header": {"user-agent": {"values": ["Mozilla/5.0"]}}});
+    let (status, s) = call_api(&emu, Method::POST, "/v2/sessions", Some(&lc), Some(json!({"checks": {"user": {"loginName": "alice@acme.localhost"}}, "metadata": {"device_name": "bGFwdG9w", "app": "ZGVtbw=="}, "userAgent": ua, "lifetime": "600s"}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{s}");
+    let sid = s["sessionId"].as_str().unwrap().to_owned();
+    let stoken = s["sessionToken"].as_str().unwrap().to_owned();
+    let (_, other) = call_api(&emu, Method::POST, "/v2/sessions", Some(&lc), Some(json!({"checks": {"user": {"loginName": "manager@acme.localhost"}}, "userAgent": {"fingerprintId": "fp-2"}}))).await;
+    let other_id = other["sessionId"].as_str().unwrap().to_owned();
+    let (_, got) = call_api(
+        &emu,
+        Method::GET,
+        &format!("/v2/sessions/{sid}"),
+        Some(&lc),
+        None,
+    )
+    .await;
+    let session = &got["session"];
+    assert_eq!(
+        session["metadata"],
+        json!({"device_name": "bGFwdG9w", "app": "ZGVtbw=="}),
+        "map keys kept as sent"
+    );
+    assert_eq!(session["userAgent"], ua);
+    assert!(session["expirationDate"].is_string());
+    // SetSession: a new value, and an empty one removes the key
+    let (status, _) = call_api(
+        &emu,
+        Method::PATCH,
+        &format!("/v2/sessions/{sid}"),
+        Some(&lc),
+        Some(json!({"metadata": {"app": "", "step": "Mg=="}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, got) = call_api(
+        &emu,
+        Method::GET,
+        &format!("/v2/sessions/{sid}"),
+        Some(&lc),
+        None,
+    )
+    .await;
+    assert_eq!(
+        got["session"]["metadata"],
+        json!({"device_name": "bGFwdG9w", "step": "Mg=="})
+    );
+    // Metadata that is not base64 is refused
+    let (status, e) = call_api(
+        &emu,
+        Method::PATCH,
+        &format!("/v2/sessions/{sid}"),
+        Some(&lc),
+        Some(json!({"metadata": {"x": "not base64!"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(e["code"], 3);
+    // Search by fingerprint, by creation date, sorted ascending
+    let search = |body: Value| {
+        call_api(
+            &emu,
+            Method::POST,
+            "/v2/sessions/search",
+            Some(&lc),
+            Some(body),
+        )
+    };
+    let ids = |v: &Value| strings(v, "sessions", "id");
+    let (_, v) = search(json!({"queries": [{"userAgentQuery": {"fingerprintId": "fp-1"}}]})).await;
+    assert_eq!(ids(&v), [sid.as_str()]);
+    let (_, v) = search(json!({"query": {"asc": true}, "sortingColumn": "SESSION_FIELD_NAME_CREATION_DATE", "queries": [{"creationDateQuery": {"creationDate": "2000-01-01T00:00:00Z", "method": "TIMESTAMP_QUERY_METHOD_GREATER"}}, {"idsQuery": {"ids": [sid, other_id]}}]})).await;
+    assert_eq!(ids(&v), [sid.clone(), other_id.clone()]);
+    let (_, v) = search(json!({"queries": [{"idsQuery": {"ids": [sid, other_id]}}]})).await;
+    assert_eq!(
+        ids(&v),
+        [other_id.clone(), sid.clone()],
+        "descending by default"
+    );
+    let (_, v) = search(json!({"queries": [{"expirationDateQuery": {"expirationDate": "2999-01-01T00:00:00Z", "method": "TIMESTAMP_QUERY_METHOD_LESS"}}]})).await;
+    assert_eq!(
+        ids(&v),
+        [sid.as_str()],
+        "only sessions with a lifetime expire"
+    );
+    let (status, _) =
+        search(json!({"queries": [{"creationDateQuery": {"creationDate": "yesterday"}}]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // An empty fingerprint is the caller's own user agent: the session token's
+    let (_, s) = call_api(
+        &emu,
+        Method::PATCH,
+        &format!("/v2/sessions/{sid}"),
+        Some(&lc),
+        Some(json!({})),
+    )
+    .await;
+    let alice_token = s["sessionToken"].as_str().unwrap().to_owned();
+    assert_ne!(alice_token, stoken);
+    let (status, v) = call_api(
+        &emu,
+        Method::POST,
+        "/v2/sessions/search",
+        Some(&alice_token),
+        Some(json!({"queries": [{"userAgentQuery": {}}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ids(&v), [sid.as_str()]);
+    // A PAT has no user agent
+    let (status, e) = search(json!({"queries": [{"userAgentQuery": {"fingerprintId": ""}}]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(e["code"], 3);
+    // Without a token 401
+    let (status, _) = call_api(
+        &emu,
+        Method::POST,
+        "/v2/sessions/search",
+        None,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     emu.shutdown().await;
 }

@@ -230,11 +230,14 @@ async fn api_responses_match_the_proto_messages() {
         Method::PATCH,
         format!("/v2/sessions/{sid}"),
         lc.clone(),
-        Some(json!({"lifetime": "3600s"})),
+        Some(json!({"lifetime": "3600s", "metadata": {"k": "dg=="}})),
     )
     .await;
     let stoken = s2["sessionToken"].as_str().unwrap().to_owned();
     send(Method::GET, format!("/v2/sessions/{sid}"), lc.clone(), None).await;
+    let ua = send(Method::POST, "/v2/sessions".into(), lc.clone(), Some(json!({"checks": {"user": {"loginName": alice.login_name}}, "userAgent": {"fingerprintId": "fp", "ip": "192.0.2.1", "description": "d", "header": {"user-agent": {"values": ["x"]}}}}))).await;
+    let ua = ua["sessionId"].as_str().unwrap().to_owned();
+    send(Method::GET, format!("/v2/sessions/{ua}"), lc.clone(), None).await;
     send(
         Method::POST,
         "/v2/sessions/search".into(),

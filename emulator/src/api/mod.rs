@@ -205,22 +205,13 @@ pub(crate) struct Caller {
 /// Resolves the bearer token: a PAT, a session token, or an OIDC access
 /// token with ZITADEL in its audience.
 pub(crate) fn authenticate(model: &Model, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::new(
-                GrpcCode::Unauthenticated,
-                "AUTH-7fs1e",
-                "auth header missing",
-            )
-        })?;
+    let token = bearer(headers).ok_or_else(|| {
+        ApiError::new(
+            GrpcCode::Unauthenticated,
+            "AUTH-7fs1e",
+            "auth header missing",
+        )
+    })?;
     let invalid = || ApiError::new(GrpcCode::Unauthenticated, "EMU-AUTH01", "Token is invalid");
     let user_id = if let Some(user) = model.user_by_pat(token) {
         user.id.clone()
@@ -249,6 +240,19 @@ pub(crate) fn authenticate(model: &Model, headers: &HeaderMap) -> Result<Caller,
         user_id,
         org_id: user.org_id.clone(),
     })
+}
+
+/// The bearer token of a request, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// A session whose current token is `token`.
@@ -445,13 +449,19 @@ pub(crate) fn parse_body<T: DeserializeOwned>(bytes: &[u8], message: &str) -> Re
     })
 }
 
-/// Converts snake_case object keys to lowerCamelCase (not inside `metadata`).
+/// Converts snake_case object keys to lowerCamelCase (not inside `metadata`
+/// and `header`, which are maps).
 fn camel_keys(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
-                    let v = if k == "metadata" { v } else { camel_keys(v) };
+                    // Map keys stay as they are.
+                    let v = if k == "metadata" || k == "header" {
+                        v
+                    } else {
+                        camel_keys(v)
+                    };
                     (to_camel(&k), v)
                 })
                 .collect(),

@@ -13,7 +13,7 @@ use crate::api::{
     Caller, authenticate, details, has_permission, parse_body, parse_duration, require,
 };
 use crate::error::{ApiError, GrpcCode};
-use crate::model::{Session, State as Model, UserKind, UserState, WebAuthnKind};
+use crate::model::{Session, SessionUserAgent, State as Model, UserKind, UserState, WebAuthnKind};
 use crate::server::AppState;
 use crate::util::{ct_eq, form_get, now, parse_form, random_token, rfc3339, sha256_hex};
 
@@ -86,6 +86,8 @@ struct CreateSessionRequest {
     checks: Option<Checks>,
     lifetime: Option<String>,
     challenges: Option<RequestChallenges>,
+    metadata: std::collections::BTreeMap<String, String>,
+    user_agent: Option<SessionUserAgent>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,6 +118,36 @@ struct SetSessionRequest {
     checks: Option<Checks>,
     lifetime: Option<String>,
     challenges: Option<RequestChallenges>,
+    metadata: std::collections::BTreeMap<String, String>,
+}
+
+/// Sets metadata (base64 values); an empty value removes the key, as in
+/// ZITADEL's SetSession.
+fn apply_metadata(
+    session: &mut Session,
+    metadata: std::collections::BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    use base64::Engine as _;
+    for (key, value) in metadata {
+        if value.is_empty() {
+            session.info.metadata.remove(&key);
+            continue;
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.as_bytes())
+            .map_err(|_| {
+                ApiError::new(
+                    GrpcCode::InvalidArgument,
+                    "",
+                    format!("invalid value for bytes field \"metadata\" of key {key}"),
+                )
+            })?;
+        session
+            .info
+            .metadata
+            .insert(key, base64::engine::general_purpose::STANDARD.encode(bytes));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -590,7 +622,14 @@ async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
         recovery_code_verified_at: None,
         unknown_login_name: None,
         webauthn: Default::default(),
+        info: crate::model::SessionInfo {
+            metadata: Default::default(),
+            user_agent: req.user_agent,
+        },
     };
+    if let Err(e) = apply_metadata(&mut session, req.metadata) {
+        return e.into_response();
+    }
     if let Err(e) = apply_checks(
         &mut model,
         &mut session,
@@ -640,6 +679,9 @@ async fn set(
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
+    if let Err(e) = apply_metadata(&mut session, req.metadata) {
+        return e.into_response();
+    }
     if let Some(l) = req.lifetime.as_deref() {
         match parse_duration(l) {
             Some(l) => session.expires = Some(now() + l),
@@ -743,6 +785,25 @@ pub(crate) fn session_json(model: &Model, s: &Session) -> Value {
     if let Some(e) = s.expires {
         v["expirationDate"] = json!(rfc3339(e));
     }
+    if !s.info.metadata.is_empty() {
+        v["metadata"] = json!(s.info.metadata);
+    }
+    if let Some(ua) = &s.info.user_agent {
+        let mut u = json!({});
+        for (key, value) in [
+            ("fingerprintId", &ua.fingerprint_id),
+            ("ip", &ua.ip),
+            ("description", &ua.description),
+        ] {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                u[key] = json!(value);
+            }
+        }
+        if !ua.header.is_empty() {
+            u["header"] = json!(ua.header);
+        }
+        v["userAgent"] = u;
+    }
     v
 }
 
@@ -833,6 +894,44 @@ struct SearchQuery {
     ids_query: Option<IdsQuery>,
     user_id_query: Option<IdQuery>,
     creator_query: Option<IdQuery>,
+    creation_date_query: Option<DateQuery>,
+    expiration_date_query: Option<DateQuery>,
+    user_agent_query: Option<UserAgentQuery>,
+}
+
+/// `CreationDateQuery` / `ExpirationDateQuery`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct DateQuery {
+    creation_date: Option<String>,
+    expiration_date: Option<String>,
+    method: Option<String>,
+}
+
+impl DateQuery {
+    /// Whether `value` (none: a session without expiry) passes.
+    fn matches(&self, value: Option<i64>) -> Result<bool, ApiError> {
+        let at = self
+            .creation_date
+            .as_deref()
+            .or(self.expiration_date.as_deref())
+            .and_then(crate::util::parse_rfc3339)
+            .ok_or_else(|| ApiError::new(GrpcCode::InvalidArgument, "", "invalid date query"))?;
+        let Some(v) = value else { return Ok(false) };
+        Ok(match self.method.as_deref().unwrap_or_default() {
+            "TIMESTAMP_QUERY_METHOD_GREATER" => v > at,
+            "TIMESTAMP_QUERY_METHOD_GREATER_OR_EQUALS" => v >= at,
+            "TIMESTAMP_QUERY_METHOD_LESS" => v < at,
+            "TIMESTAMP_QUERY_METHOD_LESS_OR_EQUALS" => v <= at,
+            _ => v == at,
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct UserAgentQuery {
+    fingerprint_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -865,6 +964,38 @@ async fn search(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
                 .unwrap_or(0),
             Some(_) => 0,
         };
+        // An empty fingerprint in a user agent query means the caller's own
+        // (the user agent of the session whose token authenticates the call).
+        let own_fingerprint = || {
+            crate::api::bearer(&headers)
+                .and_then(|t| crate::api::session_by_token(&model, t))
+                .and_then(|s| s.info.user_agent.as_ref())
+                .and_then(|u| u.fingerprint_id.clone())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        GrpcCode::InvalidArgument,
+                        "EMU-SESS10",
+                        "The calling token has no user agent",
+                    )
+                })
+        };
+        let mut queries = Vec::new();
+        for q in &req.queries {
+            for d in [&q.creation_date_query, &q.expiration_date_query]
+                .into_iter()
+                .flatten()
+            {
+                d.matches(None)?;
+            }
+            let fingerprint = match &q.user_agent_query {
+                Some(u) => Some(match u.fingerprint_id.as_deref() {
+                    Some(f) if !f.is_empty() => f.to_owned(),
+                    _ => own_fingerprint()?,
+                }),
+                None => None,
+            };
+            queries.push((q, fingerprint));
+        }
         let all = has_permission(&model, &caller, "session.read", None);
         let t = now();
         let mut found: Vec<&Session> = model
@@ -876,8 +1007,21 @@ async fn search(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
                     || s.creator_id.as_deref() == Some(caller.user_id.as_str())
             })
             .filter(|s| {
-                req.queries.iter().all(|q| {
+                queries.iter().all(|(q, fingerprint)| {
                     q.ids_query.as_ref().is_none_or(|i| i.ids.contains(&s.id))
+                        && fingerprint.as_ref().is_none_or(|f| {
+                            s.info
+                                .user_agent
+                                .as_ref()
+                                .and_then(|u| u.fingerprint_id.as_ref())
+                                == Some(f)
+                        })
+                        && q.creation_date_query
+                            .as_ref()
+                            .is_none_or(|d| d.matches(Some(s.created)).unwrap_or(false))
+                        && q.expiration_date_query
+                            .as_ref()
+                            .is_none_or(|d| d.matches(s.expires).unwrap_or(false))
                         && q.user_id_query
                             .as_ref()
                             .is_none_or(|u| u.id.as_deref().is_none_or(|id| id == s.user_id))

@@ -555,6 +555,7 @@ fn create_session(model: &mut Model, user_id: &str, agent: &str) -> String {
             recovery_code_verified_at: None,
             unknown_login_name: None,
             webauthn: Default::default(),
+            info: Default::default(),
         },
     );
     id

@@ -36,15 +36,9 @@ pub(crate) fn valid_access_token<'a>(model: &'a Model, token: &str) -> Option<&'
 }
 
 fn bearer(headers: &HeaderMap, form: &[(String, String)]) -> Option<String> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|s| s.trim().to_owned())
-        .or_else(|| form_get(form, "access_token").map(str::to_owned))
+    crate::api::bearer(headers)
+        .or_else(|| form_get(form, "access_token"))
+        .map(str::to_owned)
 }
 
 pub(crate) async fn userinfo(
