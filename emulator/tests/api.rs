@@ -3010,3 +3010,34 @@ async fn sessions_keep_metadata_and_user_agent_and_search_by_agent_and_dates() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_down_adds_five_seconds_to_the_device_polling_interval() {
+    let emu = start().await;
+    let auth: Value = Client::new()
+        .post(api(&emu, "/oauth/v2/device_authorization"))
+        .form(&[("client_id", "native-app"), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(auth["interval"], 5);
+    let form = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("device_code", auth["device_code"].as_str().unwrap()),
+        ("client_id", "native-app"),
+    ];
+    let poll = || async {
+        let v: Value = token(&emu, &form).await.json().await.unwrap();
+        v["error"].as_str().unwrap().to_owned()
+    };
+    // Two quick polls: the second is too fast
+    assert_eq!(poll().await, "authorization_pending");
+    assert_eq!(poll().await, "slow_down");
+    // After the old interval (5 s) but before the new one (10 s): still too fast
+    tokio::time::sleep(std::time::Duration::from_millis(6_100)).await;
+    assert_eq!(poll().await, "slow_down");
+    emu.shutdown().await;
+}

@@ -200,11 +200,15 @@ fn device_grant(
     let too_fast = req.last_poll.is_some_and(|p| t - p < req.interval);
     req.last_poll = Some(t);
     match req.state.clone() {
-        DeviceState::Pending if too_fast => Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "slow_down",
-            "polling too fast",
-        )),
+        DeviceState::Pending if too_fast => {
+            // RFC 8628 §3.5: the interval grows by 5 s for all later polls.
+            req.interval += 5;
+            Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "slow_down",
+                "polling too fast",
+            ))
+        }
         DeviceState::Pending => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
             "authorization_pending",
