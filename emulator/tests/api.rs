@@ -308,15 +308,7 @@ async fn set_session_rotates_the_token_and_delete_ends_derived_tokens() {
 async fn login_client_approves_a_device_authorization() {
     let emu = start().await;
     let lc = emu.seed_info().login_client_token.clone();
-    let auth: Value = Client::new()
-        .post(api(&emu, "/oauth/v2/device_authorization"))
-        .form(&[("client_id", "native-app"), ("scope", "openid")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let auth = device_authorization(&emu).await;
     let code = auth["user_code"].as_str().unwrap();
     let got: Value = Client::new()
         .get(api(&emu, &format!("/v2/oidc/device_authorization/{code}")))
@@ -3014,15 +3006,7 @@ async fn sessions_keep_metadata_and_user_agent_and_search_by_agent_and_dates() {
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_down_adds_five_seconds_to_the_device_polling_interval() {
     let emu = start().await;
-    let auth: Value = Client::new()
-        .post(api(&emu, "/oauth/v2/device_authorization"))
-        .form(&[("client_id", "native-app"), ("scope", "openid")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let auth = device_authorization(&emu).await;
     assert_eq!(auth["interval"], 5);
     let form = [
         ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),

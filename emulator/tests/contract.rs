@@ -635,15 +635,7 @@ async fn api_responses_match_the_proto_messages() {
     )
     .await;
     // Device authorization through the API
-    let dev: Value = http
-        .post(url("/oauth/v2/device_authorization"))
-        .form(&[("client_id", "native-app"), ("scope", "openid")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dev = device_authorization(&emu).await;
     let got = send(
         Method::GET,
         format!(

@@ -221,6 +221,19 @@ pub async fn exchange(emu: &RunningEmulator, code: &str, verifier: &str) -> serd
     resp.json().await.unwrap()
 }
 
+/// Starts a device authorization of the native app for `openid`.
+pub async fn device_authorization(emu: &RunningEmulator) -> serde_json::Value {
+    Client::new()
+        .post(format!("{}/oauth/v2/device_authorization", emu.issuer()))
+        .form(&[("client_id", "native-app"), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub async fn token(emu: &RunningEmulator, form: &[(&str, &str)]) -> Response {
     Client::new()
         .post(format!("{}/oauth/v2/token", emu.issuer()))
