@@ -27,9 +27,15 @@ pub(super) fn routes() -> Router<AppState> {
             post(add_secret).delete(remove_secret),
         )
         .route("/v2/users/{id}/pats", post(add_pat))
-        .route("/v2/users/{id}/pats/{token_id}", delete(remove_pat))
+        .route(
+            "/v2/users/{id}/pats/{token_id}",
+            delete(|s, h, p| remove(s, h, p, true)),
+        )
         .route("/v2/users/{id}/keys", post(add_key))
-        .route("/v2/users/{id}/keys/{key_id}", delete(remove_key))
+        .route(
+            "/v2/users/{id}/keys/{key_id}",
+            delete(|s, h, p| remove(s, h, p, false)),
+        )
         .route("/v2/users/pats/search", post(|s, h, b| list(s, h, b, true)))
         .route(
             "/v2/users/keys/search",
@@ -157,23 +163,32 @@ async fn add_pat(
     })())
 }
 
-async fn remove_pat(
+/// RemovePersonalAccessToken (`pats`) and RemoveKey.
+async fn remove(
     State(shared): State<AppState>,
     headers: HeaderMap,
-    Path((id, token_id)): Path<(String, String)>,
+    Path((id, cred_id)): Path<(String, String)>,
+    pats: bool,
 ) -> Response {
     let mut model = shared.lock();
     respond((|| {
         machine_org(&model, &headers, &id)?;
-        let before = model.pats.len();
-        model
-            .pats
-            .retain(|p| !(p.id == token_id && p.user_id == id));
-        if model.pats.len() == before {
+        let (removed, what) = if pats {
+            let before = model.pats.len();
+            model.pats.retain(|p| !(p.id == cred_id && p.user_id == id));
+            (model.pats.len() < before, "Personal Access Token")
+        } else {
+            let before = model.machine_keys.len();
+            model
+                .machine_keys
+                .retain(|k| !(k.id == cred_id && k.user_id == id));
+            (model.machine_keys.len() < before, "Machine key")
+        };
+        if !removed {
             return Err(ApiError::new(
                 GrpcCode::NotFound,
                 "COMMAND-4m77G",
-                "Personal Access Token not found",
+                format!("{what} not found"),
             ));
         }
         model.next_sequence();
@@ -246,30 +261,6 @@ async fn add_key(
         v["keyContent"] = json!(STANDARD.encode(file.to_string()));
     }
     axum::Json(v).into_response()
-}
-
-async fn remove_key(
-    State(shared): State<AppState>,
-    headers: HeaderMap,
-    Path((id, key_id)): Path<(String, String)>,
-) -> Response {
-    let mut model = shared.lock();
-    respond((|| {
-        machine_org(&model, &headers, &id)?;
-        let before = model.machine_keys.len();
-        model
-            .machine_keys
-            .retain(|k| !(k.id == key_id && k.user_id == id));
-        if model.machine_keys.len() == before {
-            return Err(ApiError::new(
-                GrpcCode::NotFound,
-                "COMMAND-4m77G",
-                "Machine key not found",
-            ));
-        }
-        model.next_sequence();
-        Ok(json!({"deletionDate": rfc3339(now())}))
-    })())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -358,15 +349,7 @@ async fn list(
         };
         let req: ListCredentialsRequest = parse_body(&body, name)?;
         let page = req.pagination.unwrap_or_default();
-        let limit = page.limit.filter(|l| *l > 0).unwrap_or(100);
-        if limit > 1000 {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "QUERY-4M0fs",
-                "Limit is too big",
-            ));
-        }
-        let offset = crate::api::users::parse_offset(page.offset.as_ref())?;
+        let (offset, limit) = crate::api::list_page(page.offset.as_ref(), page.limit)?;
         let org_of = |user_id: &str| model.user(user_id).map(|u| u.org_id.as_str());
         let rows: Vec<Row<'_>> = if pats {
             model

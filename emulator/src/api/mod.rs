@@ -18,7 +18,7 @@ mod roles;
 mod sessions;
 pub(crate) mod settings;
 pub(crate) mod user_write;
-pub(crate) mod users;
+mod users;
 pub(crate) mod webauthn;
 
 use axum::Router;
@@ -500,6 +500,33 @@ pub(crate) fn details(sequence: u64, change: i64, resource_owner: &str) -> Value
 pub(crate) fn change_details(model: &mut Model, org: &str) -> Value {
     let seq = model.next_sequence();
     json!({"details": details(seq, now(), org)})
+}
+
+/// The page of a list request: `(offset, limit)`. The offset is a uint64
+/// (JSON string or number); a missing or zero limit means 100, more than
+/// 1000 is refused.
+pub(crate) fn list_page(
+    offset: Option<&Value>,
+    limit: Option<u32>,
+) -> Result<(usize, u32), ApiError> {
+    let limit = limit.filter(|l| *l > 0).unwrap_or(100);
+    if limit > 1000 {
+        return Err(ApiError::new(
+            GrpcCode::InvalidArgument,
+            "QUERY-4M0fs",
+            "Limit is too big",
+        ));
+    }
+    let n = match offset {
+        None | Some(Value::Null) => Some(0),
+        Some(Value::String(s)) => s.parse::<u64>().ok(),
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(_) => None,
+    };
+    let offset = n
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| ApiError::new(GrpcCode::InvalidArgument, "", "invalid offset"))?;
+    Ok((offset, limit))
 }
 
 /// Parses a protobuf Duration string such as `"18000s"`.

@@ -567,6 +567,37 @@ fn credentials_error(failed: u32) -> ApiError {
     )
 }
 
+/// Applies metadata, checks and challenges to a session being created or
+/// set, stores it with a new token and returns the response body (with the
+/// `sessionId` when `created`). Checks may change the model (failed
+/// attempts) even when they fail; the session is then not stored.
+fn write_session(
+    model: &mut Model,
+    issuer: &str,
+    mut session: Session,
+    metadata: std::collections::BTreeMap<String, String>,
+    checks: Checks,
+    challenges: Option<RequestChallenges>,
+    created: bool,
+) -> Result<Value, ApiError> {
+    apply_metadata(&mut session, metadata)?;
+    apply_checks(model, &mut session, issuer, checks)?;
+    let challenges = apply_challenges(model, &mut session, issuer, challenges)?;
+    let token = finish_write(model, &mut session);
+    let mut body = json!({
+        "details": details(session.sequence, session.changed, &model.instance_id),
+        "sessionToken": token,
+    });
+    if created {
+        body["sessionId"] = json!(session.id);
+    }
+    if let Some(c) = challenges {
+        body["challenges"] = c;
+    }
+    model.sessions.insert(session.id.clone(), session);
+    Ok(body)
+}
+
 fn finish_write(model: &mut Model, session: &mut Session) -> String {
     let token = random_token(32);
     session.token_hash = sha256_hex(&token);
@@ -600,7 +631,7 @@ async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
         Some(Some(l)) => Some(l),
         None => None,
     };
-    let mut session = Session {
+    let session = Session {
         id: model.ids.next(),
         user_id: String::new(),
         user_agent_id: None,
@@ -627,32 +658,20 @@ async fn create(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
             user_agent: req.user_agent,
         },
     };
-    if let Err(e) = apply_metadata(&mut session, req.metadata) {
-        return e.into_response();
-    }
-    if let Err(e) = apply_checks(
+    let checks = req.checks.unwrap_or_default();
+    let body = write_session(
         &mut model,
-        &mut session,
         &shared.issuer,
-        req.checks.unwrap_or_default(),
-    ) {
-        return e.into_response();
-    }
-    let challenges =
-        match apply_challenges(&mut model, &mut session, &shared.issuer, req.challenges) {
-            Ok(c) => c,
-            Err(e) => return e.into_response(),
-        };
-    let token = finish_write(&mut model, &mut session);
-    let mut body = json!({
-        "details": details(session.sequence, session.changed, &model.instance_id),
-        "sessionId": session.id,
-        "sessionToken": token,
-    });
-    if let Some(c) = challenges {
-        body["challenges"] = c;
-    }
-    model.sessions.insert(session.id.clone(), session);
+        session,
+        req.metadata,
+        checks,
+        req.challenges,
+        true,
+    );
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
     (StatusCode::CREATED, axum::Json(body)).into_response()
 }
 
@@ -679,9 +698,6 @@ async fn set(
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = apply_metadata(&mut session, req.metadata) {
-        return e.into_response();
-    }
     if let Some(l) = req.lifetime.as_deref() {
         match parse_duration(l) {
             Some(l) => session.expires = Some(now() + l),
@@ -695,29 +711,19 @@ async fn set(
             }
         }
     }
-    if let Err(e) = apply_checks(
+    let checks = req.checks.unwrap_or_default();
+    match write_session(
         &mut model,
-        &mut session,
         &shared.issuer,
-        req.checks.unwrap_or_default(),
+        session,
+        req.metadata,
+        checks,
+        req.challenges,
+        false,
     ) {
-        return e.into_response();
+        Ok(body) => axum::Json(body).into_response(),
+        Err(e) => e.into_response(),
     }
-    let challenges =
-        match apply_challenges(&mut model, &mut session, &shared.issuer, req.challenges) {
-            Ok(c) => c,
-            Err(e) => return e.into_response(),
-        };
-    let token = finish_write(&mut model, &mut session);
-    let mut body = json!({
-        "details": details(session.sequence, session.changed, &model.instance_id),
-        "sessionToken": token,
-    });
-    if let Some(c) = challenges {
-        body["challenges"] = c;
-    }
-    model.sessions.insert(session.id.clone(), session);
-    axum::Json(body).into_response()
 }
 
 /// Whether the caller may read or delete a session without presenting its token.
@@ -947,23 +953,7 @@ async fn search(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
         let caller = authenticate(&model, &headers)?;
         let req: ListSessionsRequest = parse_body(&body, "ListSessionsRequest")?;
         let query = req.query.unwrap_or_default();
-        let limit = query.limit.unwrap_or(100);
-        if limit > 1000 {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "QUERY-4M0fs",
-                "Limit is too big",
-            ));
-        }
-        let offset = match &query.offset {
-            None | Some(Value::Null) => 0,
-            Some(Value::String(s)) => s.parse::<usize>().unwrap_or(0),
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .and_then(|n| usize::try_from(n).ok())
-                .unwrap_or(0),
-            Some(_) => 0,
-        };
+        let (offset, limit) = crate::api::list_page(query.offset.as_ref(), query.limit)?;
         // An empty fingerprint in a user agent query means the caller's own
         // (the user agent of the session whose token authenticates the call).
         let own_fingerprint = || {

@@ -352,18 +352,6 @@ fn matches(model: &Model, u: &User, q: &UserQuery) -> bool {
             .is_none_or(|n| !matches(model, u, &n.query))
 }
 
-/// A uint64 list offset, as a JSON string or number.
-pub(crate) fn parse_offset(v: Option<&Value>) -> Result<usize, ApiError> {
-    let n = match v {
-        None | Some(Value::Null) => Some(0),
-        Some(Value::String(s)) => s.parse::<u64>().ok(),
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(_) => None,
-    };
-    n.and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| ApiError::new(GrpcCode::InvalidArgument, "", "invalid ListQuery.offset"))
-}
-
 pub(super) async fn list_users(
     State(shared): State<AppState>,
     headers: HeaderMap,
@@ -374,15 +362,7 @@ pub(super) async fn list_users(
         let caller = authenticate(&model, &headers)?;
         let req: ListUsersRequest = crate::api::parse_body(&body, "ListUsersRequest")?;
         let query = req.query.unwrap_or_default();
-        let limit = query.limit.unwrap_or(100);
-        if limit > 1000 {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "QUERY-4M0fs",
-                "Limit is too big",
-            ));
-        }
-        let offset = parse_offset(query.offset.as_ref())?;
+        let (offset, limit) = crate::api::list_page(query.offset.as_ref(), query.limit)?;
         let column = match &req.sorting_column {
             Some(Value::String(c)) => c.clone(),
             Some(Value::Number(n)) => {
