@@ -127,7 +127,8 @@ fn flag(v: &mut Value, key: &str, on: bool) {
     }
 }
 
-fn login_json(p: &crate::model::LoginPolicy) -> Value {
+/// The fields v1 `LoginPolicy` and v2 `LoginSettings` share.
+fn login_common(p: &crate::model::LoginPolicy) -> Value {
     let mut v = json!({
         "passwordCheckLifetime": "864000s",
         "externalLoginCheckLifetime": "864000s",
@@ -138,11 +139,6 @@ fn login_json(p: &crate::model::LoginPolicy) -> Value {
         "multiFactors": ["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"],
     });
     flag(&mut v, "allowUsernamePassword", p.allow_username_password);
-    flag(
-        &mut v,
-        "allowLocalAuthentication",
-        p.allow_username_password,
-    );
     flag(&mut v, "allowRegister", p.allow_register);
     flag(&mut v, "allowExternalIdp", p.allow_external_idp);
     flag(&mut v, "forceMfa", p.force_mfa);
@@ -152,11 +148,21 @@ fn login_json(p: &crate::model::LoginPolicy) -> Value {
     flag(&mut v, "allowDomainDiscovery", p.allow_domain_discovery);
     flag(&mut v, "disableLoginWithEmail", p.disable_login_with_email);
     flag(&mut v, "disableLoginWithPhone", p.disable_login_with_phone);
-    if p.passwordless_allowed {
-        v["passkeysType"] = json!("PASSKEYS_TYPE_ALLOWED");
-    }
     if !p.default_redirect_uri.is_empty() {
         v["defaultRedirectUri"] = json!(p.default_redirect_uri);
+    }
+    v
+}
+
+fn login_json(p: &crate::model::LoginPolicy) -> Value {
+    let mut v = login_common(p);
+    flag(
+        &mut v,
+        "allowLocalAuthentication",
+        p.allow_username_password,
+    );
+    if p.passwordless_allowed {
+        v["passkeysType"] = json!("PASSKEYS_TYPE_ALLOWED");
     }
     v
 }
@@ -297,37 +303,13 @@ pub(crate) fn v1_login_policy(
     p: &crate::model::LoginPolicy,
     is_default: bool,
 ) -> Value {
-    let mut v = json!({
-        "details": v1_details(model),
-        "passwordlessType": if p.passwordless_allowed { "PASSWORDLESS_TYPE_ALLOWED" } else { "PASSWORDLESS_TYPE_NOT_ALLOWED" },
-        "passwordCheckLifetime": "864000s",
-        "externalLoginCheckLifetime": "864000s",
-        "mfaInitSkipLifetime": format!("{}s", p.mfa_init_skip_lifetime),
-        "secondFactorCheckLifetime": "64800s",
-        "multiFactorCheckLifetime": "43200s",
-        "secondFactors": ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"],
-        "multiFactors": ["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"],
-    });
-    if !p.passwordless_allowed {
-        // PASSWORDLESS_TYPE_NOT_ALLOWED is the enum's zero value: omitted.
-        if let Some(o) = v.as_object_mut() {
-            o.remove("passwordlessType");
-        }
+    let mut v = login_common(p);
+    v["details"] = v1_details(model);
+    // PASSWORDLESS_TYPE_NOT_ALLOWED is the enum's zero value: omitted.
+    if p.passwordless_allowed {
+        v["passwordlessType"] = json!("PASSWORDLESS_TYPE_ALLOWED");
     }
-    flag(&mut v, "allowUsernamePassword", p.allow_username_password);
-    flag(&mut v, "allowRegister", p.allow_register);
-    flag(&mut v, "allowExternalIdp", p.allow_external_idp);
-    flag(&mut v, "forceMfa", p.force_mfa);
-    flag(&mut v, "forceMfaLocalOnly", p.force_mfa_local_only);
-    flag(&mut v, "hidePasswordReset", p.hide_password_reset);
-    flag(&mut v, "ignoreUnknownUsernames", p.ignore_unknown_usernames);
-    flag(&mut v, "allowDomainDiscovery", p.allow_domain_discovery);
-    flag(&mut v, "disableLoginWithEmail", p.disable_login_with_email);
-    flag(&mut v, "disableLoginWithPhone", p.disable_login_with_phone);
     flag(&mut v, "isDefault", is_default);
-    if !p.default_redirect_uri.is_empty() {
-        v["defaultRedirectUri"] = json!(p.default_redirect_uri);
-    }
     v
 }
 

@@ -50,26 +50,7 @@ fn v2_user(model: &Model, u: &User) -> Value {
     user.insert("preferredLoginName".into(), json!(login));
     match &u.kind {
         UserKind::Human(h) => {
-            let mut profile = serde_json::Map::new();
-            put(&mut profile, "givenName", json!(h.given_name));
-            put(&mut profile, "familyName", json!(h.family_name));
-            put(&mut profile, "nickName", json!(h.nick_name));
-            put(&mut profile, "displayName", json!(h.display_name));
-            put(
-                &mut profile,
-                "preferredLanguage",
-                json!(h.preferred_language),
-            );
-            let mut email = serde_json::Map::new();
-            put(&mut email, "email", json!(h.email));
-            put(&mut email, "isVerified", json!(h.email_verified));
-            let mut phone = serde_json::Map::new();
-            put(&mut phone, "phone", json!(h.phone));
-            put(&mut phone, "isVerified", json!(h.phone_verified));
-            user.insert(
-                "human".into(),
-                json!({"profile": profile, "email": email, "phone": phone}),
-            );
+            user.insert("human".into(), human_json(h, false));
         }
         UserKind::Machine(m) => {
             let mut machine = serde_json::Map::new();
@@ -80,6 +61,38 @@ fn v2_user(model: &Model, u: &User) -> Value {
         }
     }
     Value::Object(user)
+}
+
+/// Profile, email and phone of a human: `zitadel.user.v2.HumanUser`'s or
+/// (`v1`) `zitadel.user.v1.Human`'s field names.
+fn human_json(h: &crate::model::Human, v1: bool) -> Value {
+    let (given, family, email_verified, phone_verified) = if v1 {
+        (
+            "firstName",
+            "lastName",
+            "isEmailVerified",
+            "isPhoneVerified",
+        )
+    } else {
+        ("givenName", "familyName", "isVerified", "isVerified")
+    };
+    let mut profile = serde_json::Map::new();
+    put(&mut profile, given, json!(h.given_name));
+    put(&mut profile, family, json!(h.family_name));
+    put(&mut profile, "nickName", json!(h.nick_name));
+    put(&mut profile, "displayName", json!(h.display_name));
+    put(
+        &mut profile,
+        "preferredLanguage",
+        json!(h.preferred_language),
+    );
+    let mut email = serde_json::Map::new();
+    put(&mut email, "email", json!(h.email));
+    put(&mut email, email_verified, json!(h.email_verified));
+    let mut phone = serde_json::Map::new();
+    put(&mut phone, "phone", json!(h.phone));
+    put(&mut phone, phone_verified, json!(h.phone_verified));
+    json!({"profile": profile, "email": email, "phone": phone})
 }
 
 fn v1_user(model: &Model, u: &User) -> Value {
@@ -93,25 +106,7 @@ fn v1_user(model: &Model, u: &User) -> Value {
         "preferredLoginName": login,
     });
     match &u.kind {
-        UserKind::Human(h) => {
-            let mut profile = serde_json::Map::new();
-            put(&mut profile, "firstName", json!(h.given_name));
-            put(&mut profile, "lastName", json!(h.family_name));
-            put(&mut profile, "nickName", json!(h.nick_name));
-            put(&mut profile, "displayName", json!(h.display_name));
-            put(
-                &mut profile,
-                "preferredLanguage",
-                json!(h.preferred_language),
-            );
-            let mut email = serde_json::Map::new();
-            put(&mut email, "email", json!(h.email));
-            put(&mut email, "isEmailVerified", json!(h.email_verified));
-            let mut phone = serde_json::Map::new();
-            put(&mut phone, "phone", json!(h.phone));
-            put(&mut phone, "isPhoneVerified", json!(h.phone_verified));
-            user["human"] = json!({"profile": profile, "email": email, "phone": phone});
-        }
+        UserKind::Human(h) => user["human"] = human_json(h, true),
         UserKind::Machine(m) => {
             let mut machine = serde_json::Map::new();
             put(&mut machine, "name", json!(m.name));
