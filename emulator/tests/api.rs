@@ -2405,8 +2405,9 @@ async fn label_policy_preview_is_activated_into_branding_settings_and_the_login(
     );
     // Updating without a custom policy is NOT_FOUND; a bad colour is refused
     let path = "/management/v1/policies/label";
-    let (status, _) = call_api(&emu, Method::PUT, path, Some(&manager), Some(json!({}))).await;
+    let (status, e) = call_api(&emu, Method::PUT, path, Some(&manager), Some(json!({}))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(e["message"].as_str().unwrap().contains("(Org-0K9dq)"));
     let (status, e) = call_api(
         &emu,
         Method::POST,

@@ -3,6 +3,7 @@
 //! GET returns the active (effective) policy and `_preview` the preview;
 //! DELETE resets the org to the instance default. The active policy's
 //! primary colour brands the hosted login and `GET /v2/settings/branding`.
+//! Error ids are ZITADEL's (`internal/command/org_policy_label.go`).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -46,8 +47,9 @@ fn has_custom(model: &Model, org: &str) -> bool {
         || !model.branding_of(org).1
 }
 
-fn not_found() -> ApiError {
-    ApiError::new(GrpcCode::NotFound, "EMU-LBL02", "LabelPolicy not found")
+/// ZITADEL's NOT_FOUND of the label policy (its id differs per command).
+fn not_found(id: &'static str) -> ApiError {
+    ApiError::new(GrpcCode::NotFound, id, "Label policy not found")
 }
 
 /// `zitadel.policy.v1.LabelPolicy`.
@@ -190,11 +192,11 @@ async fn write(
             (false, true) => {
                 return Err(ApiError::new(
                     GrpcCode::AlreadyExists,
-                    "EMU-LBL01",
-                    "LabelPolicy already exists",
+                    "Org-2B0ps",
+                    "Label policy already exists",
                 ));
             }
-            (true, false) => return Err(not_found()),
+            (true, false) => return Err(not_found("Org-0K9dq")),
             _ => {}
         }
         // A seed colour without a stored policy is the active one so far.
@@ -221,7 +223,7 @@ async fn activate(State(shared): State<AppState>, headers: HeaderMap) -> Respons
             .org_policies
             .get_mut(&org)
             .and_then(|p| p.label.as_mut())
-            .ok_or_else(not_found)?;
+            .ok_or_else(|| not_found("ORG-34mSE"))?;
         label.active = Some(label.preview.clone());
         Ok(json!({"details": v1_object_details(&mut model, &org)}))
     })())
@@ -232,7 +234,7 @@ async fn reset(State(shared): State<AppState>, headers: HeaderMap) -> Response {
     respond((|| {
         let org = org_context(&model, &headers, "policy.delete")?;
         if !has_custom(&model, &org) {
-            return Err(not_found());
+            return Err(not_found("Org-3M9df"));
         }
         if let Some(p) = model.org_policies.get_mut(&org) {
             p.label = None;
