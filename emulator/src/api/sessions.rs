@@ -964,7 +964,7 @@ async fn search(State(shared): State<AppState>, headers: HeaderMap, body: Bytes)
                 .ok_or_else(|| {
                     ApiError::new(
                         GrpcCode::InvalidArgument,
-                        "EMU-SESS10",
+                        "EMU-SESS20",
                         "The calling token has no user agent",
                     )
                 })
