@@ -1,6 +1,8 @@
 //! The emulator's second-factor pages driven in headless Chromium: TOTP,
 //! one-time codes by email (with resend) and by SMS after the password, and
-//! the MFA set-up that a login policy with `forceMfa` sends a user to.
+//! the MFA set-up that a login policy with `forceMfa` sends a user to, the
+//! skippable MFA prompt of `mfaInitSkipLifetime`, a recovery code instead of
+//! the second factor, and `ignoreUnknownUsernames`.
 //!
 //! Each test starts its own emulator and browser; every wait is bounded by
 //! [`integration_tests::timeout`]; everything happens on loopback.
@@ -446,6 +448,106 @@ async fn wrong_totp_codes_up_to_the_lockout_limit_lock_the_user_on_the_page() {
     let page = wait_for_text(c, "Something went wrong").await;
     assert!(page.text.contains("User is locked"), "{}", page.text);
     assert_eq!(page.path(), "/ui/v2/login/otp/time-based");
+    assert_no_callback(&mut listener).await;
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recovery_code_on_the_totp_page_signs_in_once_and_is_refused_the_second_time() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    register_totp(&emu).await;
+    let alice = seed_user(&emu, "alice");
+    let token = session_token(&emu, &alice.login_name, &alice.password).await;
+    let path = format!("/v2/users/{}/recovery_codes", alice.user_id);
+    let codes = api(&emu, Method::POST, &path, &token, &json!({ "count": 2 })).await;
+    let code = codes["recoveryCodes"][0].as_str().unwrap().to_owned();
+
+    for attempt in 0..2 {
+        let (pkce, state) = open_login(c, &emu, &listener, &[("prompt", "login")]).await;
+        enter_login_and_password(c, &alice.login_name, &alice.password).await;
+        wait_for_page(c, "/ui/v2/login/otp/time-based", "#recovery-link").await;
+        click(c, "#recovery-link").await;
+        let page = wait_for_page(c, "/ui/v2/login/recovery", r#"input[name="code"]"#).await;
+        assert!(
+            page.text.contains("Each code can be used only once"),
+            "{}",
+            page.text
+        );
+        fill(c, "code", &code).await;
+        submit_form_with(c, r#"input[name="code"]"#).await;
+        if attempt == 0 {
+            let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+            assert_eq!(id_token_claims(&tokens)["sub"], alice.user_id);
+        } else {
+            let page = wait_for_text(c, "Code is invalid").await;
+            assert_eq!(page.path(), "/ui/v2/login/recovery");
+            assert_no_callback(&mut listener).await;
+        }
+    }
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mfa_prompt_of_the_skip_lifetime_is_skipped_once_and_not_shown_again() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    set_login_policy(
+        &emu,
+        &json!({ "allowUsernamePassword": true, "mfaInitSkipLifetime": "3600s" }),
+    )
+    .await;
+    let alice = seed_user(&emu, "alice");
+
+    let (pkce, state) = open_login(c, &emu, &listener, &[]).await;
+    enter_login_and_password(c, &alice.login_name, &alice.password).await;
+    let page = wait_for_page(c, "/ui/v2/login/mfa/set", "#mfa-skip").await;
+    assert!(page.text.contains("Skip"), "{}", page.text);
+    click(c, "#mfa-skip").await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], alice.user_id);
+    assert!(!amr(&tokens).iter().any(|a| a == "mfa"), "{tokens}");
+
+    // Within the lifetime the next password login goes straight to the client.
+    let (pkce, state) = open_login(c, &emu, &listener, &[("prompt", "login")]).await;
+    enter_login_and_password(c, &alice.login_name, &alice.password).await;
+    let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
+    assert_eq!(id_token_claims(&tokens)["sub"], alice.user_id);
+    browser.close().await;
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_ignore_unknown_usernames_an_unknown_name_fails_like_a_wrong_password() {
+    let (emu, browser) = start().await;
+    let c = browser.client();
+    let mut listener = CallbackListener::start().await.unwrap();
+    set_login_policy(
+        &emu,
+        &json!({ "allowUsernamePassword": true, "ignoreUnknownUsernames": true }),
+    )
+    .await;
+    let alice = seed_user(&emu, "alice");
+    let mut alerts = Vec::new();
+    for login_name in ["nobody@acme.localhost", alice.login_name.as_str()] {
+        open_login(c, &emu, &listener, &[("prompt", "login")]).await;
+        enter_login_and_password(c, login_name, "Wrong-Password1!").await;
+        let page = wait_for_text(c, "Password is invalid").await;
+        assert_eq!(page.path(), "/ui/v2/login/password");
+        let alert = c
+            .find(Locator::Css("p.error[role=alert]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        alerts.push(alert);
+    }
+    assert_eq!(alerts[0], alerts[1], "the two failures must look the same");
     assert_no_callback(&mut listener).await;
     browser.close().await;
     emu.shutdown().await;

@@ -143,6 +143,20 @@ pub fn authorize_url(
     (url.to_string(), state)
 }
 
+/// Opens a new authorization request (scope `openid`, with `extra`
+/// parameters) in the browser; returns its PKCE pair and state.
+pub async fn open_login(
+    c: &Client,
+    emu: &RunningEmulator,
+    listener: &CallbackListener,
+    extra: &[(&str, &str)],
+) -> (Pkce, String) {
+    let pkce = Pkce::new();
+    let (url, state) = authorize_url(emu, &listener.redirect_uri(), &pkce, "openid", extra);
+    c.goto(&url).await.unwrap();
+    (pkce, state)
+}
+
 /// Waits for the redirect to the listener's `/callback`, checks `state` and
 /// `iss`, and redeems the code; returns the token response.
 pub async fn callback_tokens(
