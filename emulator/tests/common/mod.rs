@@ -242,3 +242,32 @@ pub async fn token(emu: &RunningEmulator, form: &[(&str, &str)]) -> Response {
         .await
         .unwrap()
 }
+
+/// The current TOTP code for a base32 secret (RFC 6238, SHA-1, 6 digits).
+pub fn totp_now(secret: &str) -> String {
+    use hmac::Mac as _;
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut buffer, mut bits, mut key) = (0u32, 0, Vec::new());
+    for c in secret.chars() {
+        buffer = (buffer << 5) | alphabet.iter().position(|a| *a as char == c).unwrap() as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            key.push((buffer >> bits) as u8);
+        }
+    }
+    let counter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30;
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&counter.to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let o = (h[19] & 0x0f) as usize;
+    let bin = (u32::from(h[o] & 0x7f) << 24)
+        | (u32::from(h[o + 1]) << 16)
+        | (u32::from(h[o + 2]) << 8)
+        | u32::from(h[o + 3]);
+    format!("{:06}", bin % 1_000_000)
+}
