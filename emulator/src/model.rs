@@ -234,6 +234,41 @@ pub(crate) struct LockoutPolicy {
     pub(crate) max_otp_attempts: u64,
 }
 
+/// `SecondFactorType` TOTP.
+pub(crate) const SECOND_FACTOR_OTP: &str = "SECOND_FACTOR_TYPE_OTP";
+/// `SecondFactorType` U2F security key.
+pub(crate) const SECOND_FACTOR_U2F: &str = "SECOND_FACTOR_TYPE_U2F";
+/// `SecondFactorType` one-time code by email.
+pub(crate) const SECOND_FACTOR_OTP_EMAIL: &str = "SECOND_FACTOR_TYPE_OTP_EMAIL";
+/// `SecondFactorType` one-time code by SMS.
+pub(crate) const SECOND_FACTOR_OTP_SMS: &str = "SECOND_FACTOR_TYPE_OTP_SMS";
+/// The `SecondFactorType` names in enum order (number = position + 1).
+pub(crate) const SECOND_FACTOR_TYPES: [&str; 5] = [
+    SECOND_FACTOR_OTP,
+    SECOND_FACTOR_U2F,
+    SECOND_FACTOR_OTP_EMAIL,
+    SECOND_FACTOR_OTP_SMS,
+    "SECOND_FACTOR_TYPE_RECOVERY_CODES",
+];
+/// `MultiFactorType` passkey (WebAuthn with user verification).
+pub(crate) const MULTI_FACTOR_U2F_WITH_VERIFICATION: &str =
+    "MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION";
+/// The `MultiFactorType` names in enum order (number = position + 1).
+pub(crate) const MULTI_FACTOR_TYPES: [&str; 1] = [MULTI_FACTOR_U2F_WITH_VERIFICATION];
+
+/// The instance default's second factors: every one the hosted login offers.
+pub(crate) fn default_second_factors() -> Vec<String> {
+    SECOND_FACTOR_TYPES[..4]
+        .iter()
+        .map(|f| (*f).to_owned())
+        .collect()
+}
+
+/// The instance default's multi factors.
+pub(crate) fn default_multi_factors() -> Vec<String> {
+    vec![MULTI_FACTOR_U2F_WITH_VERIFICATION.to_owned()]
+}
+
 /// Login policy (the fields the emulator uses or reports).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct LoginPolicy {
@@ -256,6 +291,30 @@ pub(crate) struct LoginPolicy {
     /// activates every instance IdP instead (the emulator has no admin API).
     #[serde(default)]
     pub(crate) idps: Vec<String>,
+    /// Allowed second factors (`SecondFactorType` names); snapshots
+    /// without the field get the instance default.
+    #[serde(default = "default_second_factors")]
+    pub(crate) second_factors: Vec<String>,
+    /// Allowed multi factors (`MultiFactorType` names).
+    #[serde(default = "default_multi_factors")]
+    pub(crate) multi_factors: Vec<String>,
+}
+
+impl LoginPolicy {
+    /// Whether the policy lists this second factor (`SecondFactorType` name).
+    pub(crate) fn allows(&self, second_factor: &str) -> bool {
+        self.second_factors.iter().any(|f| f == second_factor)
+    }
+
+    /// Whether passkey (passwordless) logins are allowed: `passwordlessType`
+    /// allows them and multi factor U2F_WITH_VERIFICATION is listed.
+    pub(crate) fn allows_passkey(&self) -> bool {
+        self.passwordless_allowed
+            && self
+                .multi_factors
+                .iter()
+                .any(|f| f == MULTI_FACTOR_U2F_WITH_VERIFICATION)
+    }
 }
 
 impl Default for LoginPolicy {
@@ -275,6 +334,8 @@ impl Default for LoginPolicy {
             default_redirect_uri: String::new(),
             mfa_init_skip_lifetime: 0,
             idps: Vec::new(),
+            second_factors: default_second_factors(),
+            multi_factors: default_multi_factors(),
         }
     }
 }
@@ -537,12 +598,12 @@ impl User {
 
     /// Whether the user has a ready second factor (TOTP, OTP by email or
     /// SMS, or a U2F security key).
-    pub(crate) fn has_second_factor(&self) -> bool {
+    pub(crate) fn has_second_factor(&self, policy: &LoginPolicy) -> bool {
         self.human().is_some_and(|h| {
-            h.otp_email
-                || h.otp_sms
-                || h.totp.as_ref().is_some_and(|t| t.ready)
-                || h.has_webauthn(WebAuthnKind::U2f)
+            (h.otp_email && policy.allows(SECOND_FACTOR_OTP_EMAIL))
+                || (h.otp_sms && policy.allows(SECOND_FACTOR_OTP_SMS))
+                || (h.totp.as_ref().is_some_and(|t| t.ready) && policy.allows(SECOND_FACTOR_OTP))
+                || (h.has_webauthn(WebAuthnKind::U2f) && policy.allows(SECOND_FACTOR_U2F))
         })
     }
 
@@ -746,19 +807,22 @@ impl Session {
         amr
     }
 
-    /// Whether the session satisfies the user's login requirements: a
-    /// password, IdP or passkey check, plus a second factor when the user
-    /// has one (a passkey counts as both).
-    pub(crate) fn is_authenticated_for(&self, user: &User) -> bool {
-        if self.passwordless() {
+    /// Whether the session satisfies the user's login requirements under
+    /// the org's login `policy`: a password, IdP or passkey check (a passkey
+    /// only when the policy allows passwordless logins; it counts as both
+    /// factors), plus a second factor when the user has one the policy
+    /// allows. Only checks of second factors the policy lists count;
+    /// recovery codes always do.
+    pub(crate) fn is_authenticated_for(&self, user: &User, policy: &LoginPolicy) -> bool {
+        if self.passwordless() && policy.allows_passkey() {
             return true;
         }
         (self.password_verified_at.is_some() || self.intent_verified_at.is_some())
-            && (!user.has_second_factor()
-                || self.webauthn.verified_at.is_some()
-                || self.totp_verified_at.is_some()
-                || self.otp_email_verified_at.is_some()
-                || self.otp_sms_verified_at.is_some()
+            && (!user.has_second_factor(policy)
+                || (self.webauthn.verified_at.is_some() && policy.allows(SECOND_FACTOR_U2F))
+                || (self.totp_verified_at.is_some() && policy.allows(SECOND_FACTOR_OTP))
+                || (self.otp_email_verified_at.is_some() && policy.allows(SECOND_FACTOR_OTP_EMAIL))
+                || (self.otp_sms_verified_at.is_some() && policy.allows(SECOND_FACTOR_OTP_SMS))
                 || self.recovery_code_verified_at.is_some())
     }
 }
@@ -1113,6 +1177,12 @@ impl State {
         }
     }
 
+    /// Whether `session` satisfies `user`'s login requirements under the
+    /// login policy of the user's org (see [`Session::is_authenticated_for`]).
+    pub(crate) fn authenticates(&self, session: &Session, user: &User) -> bool {
+        session.is_authenticated_for(user, &self.login_policy_of(&user.org_id).0)
+    }
+
     /// The effective login policy of an org and whether it is the default.
     pub(crate) fn login_policy_of(&self, org: &str) -> (LoginPolicy, bool) {
         match self.org_policies.get(org).and_then(|p| p.login.clone()) {
@@ -1344,6 +1414,24 @@ mod tests {
         }
         let policy: LoginPolicy = serde_json::from_value(policy)?;
         assert!(policy.idps.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn login_policies_saved_without_factors_load_with_the_default_factors()
+    -> Result<(), serde_json::Error> {
+        let mut policy = serde_json::to_value(LoginPolicy {
+            second_factors: Vec::new(),
+            multi_factors: Vec::new(),
+            ..LoginPolicy::default()
+        })?;
+        if let Some(map) = policy.as_object_mut() {
+            map.remove("second_factors");
+            map.remove("multi_factors");
+        }
+        let policy: LoginPolicy = serde_json::from_value(policy)?;
+        assert_eq!(policy.second_factors, default_second_factors());
+        assert!(policy.allows(SECOND_FACTOR_OTP) && policy.allows_passkey());
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ mod grants;
 pub(crate) mod idp;
 pub(crate) mod idp_mgmt;
 mod invite;
+mod login_factors;
 mod machine;
 mod me;
 mod mfa;
@@ -160,6 +161,21 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/management/v1/policies/login/idps"),
     ("POST", "/management/v1/policies/login/idps/_search"),
     ("DELETE", "/management/v1/policies/login/idps/{idp_id}"),
+    (
+        "POST",
+        "/management/v1/policies/login/second_factors/_search",
+    ),
+    ("POST", "/management/v1/policies/login/second_factors"),
+    (
+        "DELETE",
+        "/management/v1/policies/login/second_factors/{type}",
+    ),
+    ("POST", "/management/v1/policies/login/auth_factors/_search"),
+    ("POST", "/management/v1/policies/login/multi_factors"),
+    (
+        "DELETE",
+        "/management/v1/policies/login/multi_factors/{type}",
+    ),
     ("POST", "/management/v1/projects/{project_id}/roles"),
     ("POST", "/management/v1/projects/{project_id}/roles/_bulk"),
     ("POST", "/management/v1/projects/{project_id}/roles/_search"),
@@ -192,6 +208,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(me::routes())
         .merge(webauthn::routes())
         .merge(idp_mgmt::routes())
+        .merge(login_factors::routes())
         .merge(roles::routes())
 }
 

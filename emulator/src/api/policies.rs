@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
+use crate::api::login_factors::Factors;
 use crate::api::settings::{v1_lockout_policy, v1_login_policy, v1_password_policy};
 use crate::api::{authenticate, parse_body, require};
 use crate::error::{ApiError, GrpcCode};
@@ -241,11 +242,31 @@ async fn write(
                 })
                 .collect::<Result<_, _>>()?,
         };
+        // POST takes `secondFactors` / `multiFactors` (absent: the instance
+        // default's); PUT keeps them (its request has no such fields).
+        let (second_factors, multi_factors) = match op {
+            Op::Update => model
+                .org_policies
+                .get(&org)
+                .and_then(|p| p.login.as_ref())
+                .map(|p| (p.second_factors.clone(), p.multi_factors.clone()))
+                .unwrap_or_default(),
+            Op::Add => (
+                Factors::Second
+                    .parse_list(&v)?
+                    .unwrap_or_else(|| model.login_policy.second_factors.clone()),
+                Factors::Multi
+                    .parse_list(&v)?
+                    .unwrap_or_else(|| model.login_policy.multi_factors.clone()),
+            ),
+        };
         let entry = model.org_policies.entry(org.clone()).or_default();
         match kind {
             Kind::Login => {
                 entry.login = Some(LoginPolicy {
                     idps,
+                    second_factors,
+                    multi_factors,
                     allow_username_password: bool_field(
                         &v,
                         "allowUsernamePassword",

@@ -135,9 +135,13 @@ fn login_common(p: &crate::model::LoginPolicy) -> Value {
         "mfaInitSkipLifetime": format!("{}s", p.mfa_init_skip_lifetime),
         "secondFactorCheckLifetime": "64800s",
         "multiFactorCheckLifetime": "43200s",
-        "secondFactors": ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"],
-        "multiFactors": ["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"],
     });
+    if !p.second_factors.is_empty() {
+        v["secondFactors"] = json!(p.second_factors);
+    }
+    if !p.multi_factors.is_empty() {
+        v["multiFactors"] = json!(p.multi_factors);
+    }
     flag(&mut v, "allowUsernamePassword", p.allow_username_password);
     flag(&mut v, "allowRegister", p.allow_register);
     flag(&mut v, "allowExternalIdp", p.allow_external_idp);

@@ -123,7 +123,7 @@ pub(super) async fn discover_submit(
         .and_then(|(user_id, _)| model.user(&user_id).cloned())
         .filter(|u| {
             flow.org_id().is_none_or(|o| o == u.org_id)
-                && model.login_policy_of(&u.org_id).0.passwordless_allowed
+                && model.login_policy_of(&u.org_id).0.allows_passkey()
         });
     let Some(user) = verified else {
         return match begin(&shared, &mut model, &ctx.agent) {

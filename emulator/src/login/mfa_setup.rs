@@ -10,7 +10,10 @@ use super::{
     BASE, Ctx, Flow, OtpChannel, check_csrf, complete, first_factor_done, mfa_forced, own_session,
     page_url, query, see_other, send_otp,
 };
-use crate::model::{State as Model, TotpFactor, UserKind};
+use crate::model::{
+    SECOND_FACTOR_OTP, SECOND_FACTOR_OTP_EMAIL, SECOND_FACTOR_U2F, State as Model, TotpFactor,
+    UserKind,
+};
 use crate::server::AppState;
 use crate::util::{encode_query, form_get, html_escape, now, parse_form};
 
@@ -29,13 +32,34 @@ fn pending_secret(model: &mut Model, user_id: &str) -> Option<String> {
     h.totp.as_ref().map(|t| t.secret.clone())
 }
 
-/// The optional buttons of the set-up page.
+/// The options of the set-up page: the second factors the org's login
+/// policy allows.
 #[derive(Debug, Clone, Copy)]
 struct Choices {
+    /// A TOTP app (secret shown, code verified).
+    totp: bool,
     /// One-time codes by email instead (the email is verified).
     email: bool,
+    /// A security key.
+    u2f: bool,
+    /// A passkey.
+    passkey: bool,
     /// Skip the prompt (MFA is not forced).
     skip: bool,
+}
+
+impl Choices {
+    fn of(model: &Model, user: &crate::model::User, sid: &str) -> Self {
+        let policy = model.login_policy_of(&user.org_id).0;
+        Self {
+            totp: policy.allows(SECOND_FACTOR_OTP),
+            email: policy.allows(SECOND_FACTOR_OTP_EMAIL)
+                && user.human().is_some_and(|h| h.email_verified),
+            u2f: policy.allows(SECOND_FACTOR_U2F),
+            passkey: policy.allows_passkey(),
+            skip: !mfa_forced(model, &user.id, sid),
+        }
+    }
 }
 
 fn render(
@@ -48,7 +72,10 @@ fn render(
     error: Option<&str>,
 ) -> Response {
     let Choices {
+        totp,
         email: email_option,
+        u2f,
+        passkey,
         skip,
     } = choices;
     let err = ctx.alert(error);
@@ -70,11 +97,12 @@ fn render(
         String::new()
     };
     let webauthn: String = [
-        ("u2f/set", "mfa.u2f", "mfa-u2f"),
-        ("passkey/set", "mfa.passkey", "mfa-passkey"),
+        (u2f, "u2f/set", "mfa.u2f", "mfa-u2f"),
+        (passkey, "passkey/set", "mfa.passkey", "mfa-passkey"),
     ]
     .iter()
-    .map(|(path, key, id)| {
+    .filter(|(offered, ..)| *offered)
+    .map(|(_, path, key, id)| {
         format!(
             "<form method=\"get\" action=\"{BASE}/{path}\">\
                  <input type=\"hidden\" name=\"requestId\" value=\"{rid}\">\
@@ -96,22 +124,29 @@ fn render(
     } else {
         String::new()
     };
+    let totp = if totp {
+        format!(
+            "<p><code id=\"totp-secret\">{secret}</code></p><p><small id=\"totp-uri\">{uri}</small></p>\
+             <form method=\"post\" action=\"{BASE}/mfa/set\">{hidden}\
+             <input type=\"hidden\" name=\"action\" value=\"totp\">\
+             <label for=\"code\">{label}</label>\
+             <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" autofocus required>\
+             {err}<button type=\"submit\">{next}</button></form>",
+            secret = html_escape(secret),
+            uri = html_escape(uri),
+            label = html_escape(ctx.t("verify.label")),
+            next = html_escape(ctx.t("next")),
+        )
+    } else {
+        err
+    };
     let body = format!(
-        "<p>{desc}</p><p><code id=\"totp-secret\">{secret}</code></p><p><small id=\"totp-uri\">{uri}</small></p>\
-         <form method=\"post\" action=\"{BASE}/mfa/set\">{hidden}\
-         <input type=\"hidden\" name=\"action\" value=\"totp\">\
-         <label for=\"code\">{label}</label>\
-         <input type=\"text\" id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" autofocus required>\
-         {err}<button type=\"submit\">{next}</button></form>{email}{webauthn}{skip}",
+        "<p>{desc}</p>{totp}{email}{webauthn}{skip}",
         desc = html_escape(ctx.t(if skip.is_empty() {
             "mfa.description"
         } else {
             "mfa.description_optional"
         })),
-        secret = html_escape(secret),
-        uri = html_escape(uri),
-        label = html_escape(ctx.t("verify.label")),
-        next = html_escape(ctx.t("next")),
     );
     let status = if error.is_some() {
         StatusCode::BAD_REQUEST
@@ -148,28 +183,28 @@ pub(super) async fn mfa_set_page(
     let Some(session) = own_session(&model, &ctx, &sid).filter(first_factor_done) else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
-    let Some(secret) = pending_secret(&mut model, &session.user_id) else {
+    let Some(user) = model.user(&session.user_id).cloned() else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
-    let user = model.user(&session.user_id).cloned();
-    let login = user
-        .as_ref()
-        .map(|u| model.login_name(u))
-        .unwrap_or_default();
-    let email_option = user
-        .as_ref()
-        .and_then(|u| u.human())
-        .is_some_and(|h| h.email_verified);
+    let choices = Choices::of(&model, &user, &sid);
+    // A TOTP secret only when the policy allows TOTP (a ready TOTP the
+    // policy does not allow stays untouched).
+    let secret = if choices.totp {
+        let Some(secret) = pending_secret(&mut model, &user.id) else {
+            return ctx.error(StatusCode::BAD_REQUEST, "error.session");
+        };
+        secret
+    } else {
+        String::new()
+    };
+    let login = model.login_name(&user);
     render(
         &ctx,
         &flow.request_id(),
         &sid,
         &secret,
         &otpauth_uri(&shared, &login, &secret),
-        Choices {
-            email: email_option,
-            skip: !mfa_forced(&model, &session.user_id, &sid),
-        },
+        choices,
         None,
     )
 }
@@ -209,8 +244,9 @@ pub(super) async fn mfa_set_submit(
         }
         return complete(&shared, &mut model, &ctx, &flow, &sid);
     }
+    let choices = Choices::of(&model, &user, &sid);
     if form_get(&form, "action") == Some("email") {
-        if !user.human().is_some_and(|h| h.email_verified) {
+        if !choices.email {
             return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
         }
         if let Some(u) = model.users.iter_mut().find(|u| u.id == user.id)
@@ -227,7 +263,7 @@ pub(super) async fn mfa_set_submit(
     let secret = user
         .human()
         .and_then(|h| h.totp.as_ref())
-        .filter(|t| !t.ready)
+        .filter(|t| !t.ready && choices.totp)
         .map(|t| t.secret.clone());
     let Some(secret) = secret else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
@@ -235,17 +271,13 @@ pub(super) async fn mfa_set_submit(
     let t = now();
     if !crate::totp::verify(&secret, form_get(&form, "code").unwrap_or_default(), t) {
         let login = model.login_name(&user);
-        let email_option = user.human().is_some_and(|h| h.email_verified);
         return render(
             &ctx,
             &rid,
             &sid,
             &secret,
             &otpauth_uri(&shared, &login, &secret),
-            Choices {
-                email: email_option,
-                skip: !mfa_forced(&model, &user.id, &sid),
-            },
+            choices,
             Some("error.code_invalid"),
         );
     }

@@ -22,7 +22,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::model::{DeviceState, Prompt, Session, State as Model, UserState};
+use crate::model::{
+    DeviceState, Prompt, SECOND_FACTOR_OTP, SECOND_FACTOR_OTP_EMAIL, SECOND_FACTOR_OTP_SMS,
+    SECOND_FACTOR_U2F, Session, State as Model, UserState,
+};
 use crate::oidc::{finish_auth_request, session_satisfies};
 use crate::server::{AppState, Shared};
 use crate::util::{
@@ -279,7 +282,7 @@ impl Ctx {
             allow_register: org.is_none_or(|o| model.login_policy_of(&o.id).0.allow_register),
             hide_password_reset: org
                 .is_some_and(|o| model.login_policy_of(&o.id).0.hide_password_reset),
-            passwordless: org.is_some_and(|o| model.login_policy_of(&o.id).0.passwordless_allowed),
+            passwordless: org.is_some_and(|o| model.login_policy_of(&o.id).0.allows_passkey()),
             idp_buttons: match org {
                 Some(o) if model.login_policy_of(&o.id).0.allow_external_idp => model
                     .active_idps(&o.id)
@@ -496,7 +499,7 @@ async fn entry(
         .filter(|s| {
             model
                 .user(&s.user_id)
-                .is_some_and(|u| session_satisfies(s, u, flow.org_id(), flow.max_age(), t))
+                .is_some_and(|u| session_satisfies(&model, s, u, flow.org_id(), flow.max_age(), t))
         })
         .cloned()
         .collect();
@@ -790,7 +793,7 @@ fn offers_passkey(model: &Model, user_id: &str) -> bool {
     model.user(user_id).is_some_and(|u| {
         u.human()
             .is_some_and(|h| h.has_webauthn(crate::model::WebAuthnKind::Passkey))
-            && model.login_policy_of(&u.org_id).0.passwordless_allowed
+            && model.login_policy_of(&u.org_id).0.allows_passkey()
     })
 }
 
@@ -923,24 +926,27 @@ fn after_password(
     user: &crate::model::User,
     sid: &str,
 ) -> Response {
-    if user
-        .human()
-        .is_some_and(|h| h.has_webauthn(crate::model::WebAuthnKind::U2f))
+    // Only the second factors the org's login policy allows are asked for.
+    let policy = model.login_policy_of(&user.org_id).0;
+    if policy.allows(SECOND_FACTOR_U2F)
+        && user
+            .human()
+            .is_some_and(|h| h.has_webauthn(crate::model::WebAuthnKind::U2f))
     {
         return see_other(&page_url(
             "u2f",
             &[("requestId", &flow.request_id()), ("sessionId", sid)],
         ));
     }
-    if needs_totp(user) {
+    if policy.allows(SECOND_FACTOR_OTP) && needs_totp(user) {
         return see_other(&page_url(
             "otp/time-based",
             &[("requestId", &flow.request_id()), ("sessionId", sid)],
         ));
     }
     let channel = match user.human() {
-        Some(h) if h.otp_email => Some(OtpChannel::Email),
-        Some(h) if h.otp_sms => Some(OtpChannel::Sms),
+        Some(h) if h.otp_email && policy.allows(SECOND_FACTOR_OTP_EMAIL) => Some(OtpChannel::Email),
+        Some(h) if h.otp_sms && policy.allows(SECOND_FACTOR_OTP_SMS) => Some(OtpChannel::Sms),
         _ => None,
     };
     if let Some(channel) = channel {
@@ -978,9 +984,10 @@ fn mfa_forced(model: &Model, user_id: &str, sid: &str) -> bool {
 /// Whether a user without a second factor is to be offered the MFA set-up:
 /// the policy's `mfaInitSkipLifetime` is non-zero and the last skip is older.
 fn mfa_prompt_due(model: &Model, user: &crate::model::User) -> bool {
-    let lifetime = model.login_policy_of(&user.org_id).0.mfa_init_skip_lifetime;
+    let policy = model.login_policy_of(&user.org_id).0;
+    let lifetime = policy.mfa_init_skip_lifetime;
     lifetime > 0
-        && !user.has_second_factor()
+        && !user.has_second_factor(&policy)
         && user.human().is_some_and(|h| {
             !h.has_webauthn(crate::model::WebAuthnKind::Passkey)
                 && h.mfa_init_skipped_at
@@ -1334,9 +1341,9 @@ async fn accounts_submit(
     let Some(session) = own_session(&model, &ctx, &sid) else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
-    let ok = model
-        .user(&session.user_id)
-        .is_some_and(|u| session_satisfies(&session, u, flow.org_id(), flow.max_age(), now()));
+    let ok = model.user(&session.user_id).is_some_and(|u| {
+        session_satisfies(&model, &session, u, flow.org_id(), flow.max_age(), now())
+    });
     if ok {
         complete(&shared, &mut model, &ctx, &flow, &sid)
     } else {
@@ -1463,7 +1470,7 @@ async fn consent_page(
     let authenticated = own_session(&model, &ctx, sid).is_some_and(|s| {
         model
             .user(&s.user_id)
-            .is_some_and(|u| s.is_authenticated_for(u))
+            .is_some_and(|u| model.authenticates(&s, u))
     });
     if !authenticated {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
@@ -1526,7 +1533,7 @@ async fn consent_submit(
         .filter(|s| {
             model
                 .user(&s.user_id)
-                .is_some_and(|u| s.is_authenticated_for(u))
+                .is_some_and(|u| model.authenticates(s, u))
         })
         .and_then(|s| s.auth_time().map(|t| (s, t)))
     else {

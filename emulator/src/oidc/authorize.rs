@@ -242,9 +242,9 @@ fn authorize(shared: &AppState, headers: &HeaderMap, form: &[(String, String)]) 
                 .sessions_of_agent(&a)
                 .into_iter()
                 .find(|s| {
-                    model
-                        .user(&s.user_id)
-                        .is_some_and(|u| session_satisfies(s, u, org_id.as_deref(), max_age, t))
+                    model.user(&s.user_id).is_some_and(|u| {
+                        session_satisfies(&model, s, u, org_id.as_deref(), max_age, t)
+                    })
                 })
                 .map(|s| s.id.clone())
         });

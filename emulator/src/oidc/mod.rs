@@ -302,6 +302,7 @@ pub(crate) fn user_claims(
 
 /// Whether a browser session may be reused for an auth request without a new login.
 pub(crate) fn session_satisfies(
+    model: &crate::model::State,
     session: &Session,
     user: &crate::model::User,
     required_org: Option<&str>,
@@ -310,7 +311,7 @@ pub(crate) fn session_satisfies(
 ) -> bool {
     if !session.is_active(now)
         || required_org.is_some_and(|o| o != user.org_id)
-        || !session.is_authenticated_for(user)
+        || !model.authenticates(session, user)
     {
         return false;
     }
