@@ -820,8 +820,8 @@ async fn api_responses_match_the_proto_messages() {
     );
 }
 
-/// Management v1 IdP templates, login-policy IdPs and project roles (the
-/// request log of the scenario records them).
+/// Management v1 IdP templates, login-policy IdPs and factors and project
+/// roles (the request log of the scenario records them).
 async fn management_calls(emu: &zitadel_emulator::RunningEmulator, token: &str) {
     use serde_json::json;
     let http = Client::new();
@@ -856,7 +856,7 @@ async fn management_calls(emu: &zitadel_emulator::RunningEmulator, token: &str) 
     .await;
     call(Method::POST, "/management/v1/idps/templates/_search".into(), Some(json!({"query": {"limit": 10}, "queries": [{"idpNameQuery": {"name": "o", "method": "TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE"}}]}))).await;
     // The scenario created the org's custom lockout policy only; add a login policy
-    call(Method::POST, "/management/v1/policies/login".into(), Some(json!({"allowUsernamePassword": true, "allowExternalIdp": true, "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED", "idps": [{"idpId": oidc_id, "ownerType": "IDP_OWNER_TYPE_ORG"}]}))).await;
+    call(Method::POST, "/management/v1/policies/login".into(), Some(json!({"allowUsernamePassword": true, "allowExternalIdp": true, "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED", "idps": [{"idpId": oidc_id, "ownerType": "IDP_OWNER_TYPE_ORG"}], "secondFactors": ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_OTP_SMS"], "multiFactors": ["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"]}))).await;
     call(
         Method::POST,
         "/management/v1/policies/login/idps".into(),
@@ -875,6 +875,34 @@ async fn management_calls(emu: &zitadel_emulator::RunningEmulator, token: &str) 
         None,
     )
     .await;
+    // The factors of the login policy
+    for (list, add, factor) in [
+        (
+            "second_factors",
+            "second_factors",
+            "SECOND_FACTOR_TYPE_OTP_SMS",
+        ),
+        (
+            "auth_factors",
+            "multi_factors",
+            "MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION",
+        ),
+    ] {
+        let base = "/management/v1/policies/login";
+        call(Method::DELETE, format!("{base}/{add}/{factor}"), None).await;
+        call(
+            Method::POST,
+            format!("{base}/{add}"),
+            Some(json!({"type": factor})),
+        )
+        .await;
+        call(
+            Method::POST,
+            format!("{base}/{list}/_search"),
+            Some(json!({})),
+        )
+        .await;
+    }
     call(
         Method::DELETE,
         format!("/management/v1/idps/templates/{oauth_id}"),

@@ -810,3 +810,258 @@ async fn project_roles_are_managed_by_org_owners_and_removal_strips_them_from_gr
     assert_eq!(status, StatusCode::BAD_REQUEST);
     emu.shutdown().await;
 }
+
+const SECOND_FACTORS: &str = "/management/v1/policies/login/second_factors";
+const MULTI_FACTORS: &str = "/management/v1/policies/login/multi_factors";
+
+/// A POST with a token; the status and the JSON body.
+async fn post_as(
+    emu: &RunningEmulator,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    call(emu, Some(token), Method::POST, path, Some(body)).await
+}
+
+/// A DELETE with a token; the status and the JSON body.
+async fn delete_as(emu: &RunningEmulator, token: &str, path: &str) -> (StatusCode, Value) {
+    call(emu, Some(token), Method::DELETE, path, None).await
+}
+
+/// The `result` of a factor list (`second_factors` or `auth_factors`).
+async fn factors(emu: &RunningEmulator, token: &str, list: &str) -> Value {
+    let (status, body) = post_as(
+        emu,
+        token,
+        &format!("/management/v1/policies/login/{list}/_search"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["result"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_owners_list_add_and_remove_the_second_and_multi_factors_of_the_login_policy() {
+    let emu = start().await;
+    let manager = token_of(&emu, 1).await;
+    let alice = token_of(&emu, 2).await;
+    let org = emu.seed_info().org_id.clone();
+    // The instance default: TOTP, security keys, codes by email and SMS; passkeys
+    assert_eq!(
+        factors(&emu, &manager, "second_factors").await,
+        json!([
+            "SECOND_FACTOR_TYPE_OTP",
+            "SECOND_FACTOR_TYPE_U2F",
+            "SECOND_FACTOR_TYPE_OTP_EMAIL",
+            "SECOND_FACTOR_TYPE_OTP_SMS"
+        ])
+    );
+    assert_eq!(
+        factors(&emu, &manager, "auth_factors").await,
+        json!(["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"])
+    );
+    let otp = json!({"type": "SECOND_FACTOR_TYPE_OTP"});
+    // Without a token: 401; without policy.write: 403 code 7
+    let (status, _) = call(&emu, None, Method::POST, SECOND_FACTORS, Some(otp.clone())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let path = format!("{SECOND_FACTORS}/_search");
+    let (status, body) = post_as(&emu, &alice, &path, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["code"], 7);
+    let (status, body) = post_as(&emu, &alice, SECOND_FACTORS, otp.clone()).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::FORBIDDEN, json!(7))
+    );
+    // The default policy cannot be changed: the org needs a custom one
+    let (status, body) = post_as(&emu, &manager, SECOND_FACTORS, otp.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_id(&body), "EMU-LPF01");
+    // A custom policy with its own factors
+    let policy = json!({"allowUsernamePassword": true, "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED",
+        "secondFactors": ["SECOND_FACTOR_TYPE_OTP"], "multiFactors": []});
+    let (status, body) = post_as(&emu, &manager, "/management/v1/policies/login", policy).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        factors(&emu, &manager, "second_factors").await,
+        json!(["SECOND_FACTOR_TYPE_OTP"])
+    );
+    assert_eq!(factors(&emu, &manager, "auth_factors").await, Value::Null);
+    // Add: once; twice is 409
+    let u2f = json!({"type": "SECOND_FACTOR_TYPE_U2F"});
+    let (status, body) = post_as(&emu, &manager, SECOND_FACTORS, u2f.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["details"]["sequence"].is_string());
+    let (status, body) = post_as(&emu, &manager, SECOND_FACTORS, u2f).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        (body["code"].clone(), error_id(&body)),
+        (json!(6), "Org-2B0ps")
+    );
+    let (status, _) = post_as(
+        &emu,
+        &manager,
+        SECOND_FACTORS,
+        json!({"type": "SECOND_FACTOR_TYPE_UNSPECIFIED"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Remove: a listed one; one not listed is 404
+    let path = format!("{SECOND_FACTORS}/SECOND_FACTOR_TYPE_OTP_SMS");
+    let (status, body) = delete_as(&emu, &manager, &path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_id(&body), "Org-3M9od");
+    let path = format!("{SECOND_FACTORS}/SECOND_FACTOR_TYPE_OTP");
+    let (status, _) = delete_as(&emu, &manager, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        factors(&emu, &manager, "second_factors").await,
+        json!(["SECOND_FACTOR_TYPE_U2F"])
+    );
+    // Multi factors the same way
+    let passkey = json!({"type": "MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"});
+    let (status, _) = post_as(&emu, &manager, MULTI_FACTORS, passkey.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = post_as(&emu, &manager, MULTI_FACTORS, passkey).await;
+    assert_eq!(
+        (status, error_id(&body)),
+        (StatusCode::CONFLICT, "Org-3M9od")
+    );
+    assert_eq!(
+        factors(&emu, &manager, "auth_factors").await,
+        json!(["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"])
+    );
+    // The policy and the v2 login settings report the lists; PUT keeps them
+    let (status, _) = call(
+        &emu,
+        Some(&manager),
+        Method::PUT,
+        "/management/v1/policies/login",
+        Some(json!({"allowUsernamePassword": true, "forceMfa": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = call(
+        &emu,
+        Some(&manager),
+        Method::GET,
+        "/management/v1/policies/login",
+        None,
+    )
+    .await;
+    assert_eq!(
+        body["policy"]["secondFactors"],
+        json!(["SECOND_FACTOR_TYPE_U2F"])
+    );
+    assert_eq!(
+        body["policy"]["multiFactors"],
+        json!(["MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"])
+    );
+    let path = format!("/v2/settings/login?ctx.orgId={org}");
+    let (_, body) = call(&emu, Some(&manager), Method::GET, &path, None).await;
+    assert_eq!(
+        body["settings"]["secondFactors"],
+        json!(["SECOND_FACTOR_TYPE_U2F"])
+    );
+    let path = format!("{MULTI_FACTORS}/MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION");
+    let (status, _) = delete_as(&emu, &manager, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = delete_as(&emu, &manager, &path).await;
+    assert_eq!(
+        (status, error_id(&body)),
+        (StatusCode::NOT_FOUND, "Org-3M9df")
+    );
+    // Resetting the policy brings back the default's factors
+    let (status, _) = delete_as(&emu, &manager, "/management/v1/policies/login").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        factors(&emu, &manager, "second_factors")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    emu.shutdown().await;
+}
+
+/// Registers and verifies a TOTP for a seed user; returns the secret.
+async fn register_totp(emu: &RunningEmulator, user: usize) -> String {
+    let token = token_of(emu, user).await;
+    let user_id = emu.seed_info().users[user].user_id.clone();
+    let path = format!("/v2/users/{user_id}/totp");
+    let (status, reg) = post_as(emu, &token, &path, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{reg}");
+    let secret = reg["secret"].as_str().unwrap().to_owned();
+    let path = format!("/v2/users/{user_id}/totp/verify");
+    let code = json!({"code": totp_now(&secret)});
+    let (status, body) = post_as(emu, &token, &path, code).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    secret
+}
+
+/// Runs the hosted login as alice up to the page after her password; returns
+/// the browser and that URL.
+async fn login_alice(emu: &RunningEmulator) -> (Client, url::Url) {
+    let alice = emu.seed_info().users[2].clone();
+    let client = browser();
+    let (_, challenge) = pkce();
+    let start = authorize_url(emu, &challenge, "openid", &[]);
+    let next = login_with_password(emu, &client, start, &alice.login_name, &alice.password).await;
+    (client, next)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hosted_login_asks_only_for_second_factors_the_login_policy_allows() {
+    let emu = start().await;
+    let manager = token_of(&emu, 1).await;
+    register_totp(&emu, 2).await;
+    // With TOTP allowed (the default) alice is asked for the code
+    let (_, next) = login_alice(&emu).await;
+    assert!(next.path().ends_with("/otp/time-based"), "{next}");
+    // Without SECOND_FACTOR_TYPE_OTP in the org's policy she is not
+    let (status, _) = post_as(
+        &emu,
+        &manager,
+        "/management/v1/policies/login",
+        json!({"allowUsernamePassword": true, "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let path = format!("{SECOND_FACTORS}/SECOND_FACTOR_TYPE_OTP");
+    let (status, _) = delete_as(&emu, &manager, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, next) = login_alice(&emu).await;
+    assert!(next.as_str().starts_with(REDIRECT), "{next}");
+    assert!(query(&next, "code").is_some(), "{next}");
+    // Forced MFA counts her as without a second factor: the set-up offers
+    // only the allowed types (no TOTP; no passkey without the multi factor)
+    let path = format!("{MULTI_FACTORS}/MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION");
+    let (status, _) = delete_as(&emu, &manager, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    let policy = json!({"allowUsernamePassword": true, "forceMfa": true,
+        "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED"});
+    let path = "/management/v1/policies/login";
+    let (status, _) = call(&emu, Some(&manager), Method::PUT, path, Some(policy)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (client, next) = login_alice(&emu).await;
+    assert!(next.path().ends_with("/mfa/set"), "{next}");
+    let html = client.get(next).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"mfa-u2f\""), "{html}");
+    assert!(!html.contains("totp-secret"), "{html}");
+    assert!(!html.contains("id=\"mfa-passkey\""), "{html}");
+    // Allowing TOTP again: her TOTP was kept and is asked for
+    let (status, _) = post_as(
+        &emu,
+        &manager,
+        SECOND_FACTORS,
+        json!({"type": "SECOND_FACTOR_TYPE_OTP"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, next) = login_alice(&emu).await;
+    assert!(next.path().ends_with("/otp/time-based"), "{next}");
+    emu.shutdown().await;
+}
