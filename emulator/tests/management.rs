@@ -1017,7 +1017,7 @@ async fn login_alice(emu: &RunningEmulator) -> (Client, url::Url) {
 async fn the_hosted_login_asks_only_for_second_factors_the_login_policy_allows() {
     let emu = start().await;
     let manager = token_of(&emu, 1).await;
-    register_totp(&emu, 2).await;
+    let secret = register_totp(&emu, 2).await;
     // With TOTP allowed (the default) alice is asked for the code
     let (_, next) = login_alice(&emu).await;
     assert!(next.path().ends_with("/otp/time-based"), "{next}");
@@ -1052,6 +1052,16 @@ async fn the_hosted_login_asks_only_for_second_factors_the_login_policy_allows()
     assert!(html.contains("id=\"mfa-u2f\""), "{html}");
     assert!(!html.contains("totp-secret"), "{html}");
     assert!(!html.contains("id=\"mfa-passkey\""), "{html}");
+    // and the TOTP page refuses her code
+    let form = [
+        ("csrf", hidden(&html, "csrf")),
+        ("requestId", hidden(&html, "requestId")),
+        ("sessionId", hidden(&html, "sessionId")),
+        ("code", totp_now(&secret)),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let resp = post_form(&emu, &client, "/ui/v2/login/otp/time-based", &form).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     // Allowing TOTP again: her TOTP was kept and is asked for
     let (status, _) = post_as(
         &emu,

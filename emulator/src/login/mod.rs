@@ -1003,6 +1003,14 @@ enum OtpChannel {
 }
 
 impl OtpChannel {
+    /// The `SecondFactorType` of the channel.
+    fn factor(self) -> &'static str {
+        match self {
+            Self::Email => SECOND_FACTOR_OTP_EMAIL,
+            Self::Sms => SECOND_FACTOR_OTP_SMS,
+        }
+    }
+
     fn path(self) -> &'static str {
         match self {
             Self::Email => "otp/email",
@@ -1124,7 +1132,10 @@ async fn otp_submit(
     };
     let rid = flow.request_id();
     let sid = form_get(&form, "sessionId").unwrap_or_default().to_owned();
-    let Some(session) = own_session(&model, &ctx, &sid).filter(first_factor_done) else {
+    let Some(session) = own_session(&model, &ctx, &sid)
+        .filter(first_factor_done)
+        .filter(|s| factor_allowed(&model, s, channel.factor()))
+    else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
     if form_get(&form, "action") == Some("resend") {
@@ -1168,6 +1179,14 @@ async fn otp_submit(
         s.changed = t;
     }
     complete(&shared, &mut model, &ctx, &flow, &sid)
+}
+
+/// Whether the login policy of the session's user lists this second factor;
+/// the pages of a factor it does not list refuse to verify it.
+fn factor_allowed(model: &Model, s: &Session, factor: &str) -> bool {
+    model
+        .user(&s.user_id)
+        .is_some_and(|u| model.login_policy_of(&u.org_id).0.allows(factor))
 }
 
 /// Whether the session passed a first factor (password or external IdP).
@@ -1238,7 +1257,10 @@ async fn totp_submit(State(shared): State<AppState>, headers: HeaderMap, body: B
         return ctx.error(StatusCode::BAD_REQUEST, "error.request_invalid");
     };
     let sid = form_get(&form, "sessionId").unwrap_or_default();
-    let Some(session) = own_session(&model, &ctx, sid).filter(first_factor_done) else {
+    let Some(session) = own_session(&model, &ctx, sid)
+        .filter(first_factor_done)
+        .filter(|s| factor_allowed(&model, s, SECOND_FACTOR_OTP))
+    else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
     if model

@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::{
-    BASE, Ctx, Flow, check_csrf, complete, first_factor_done, offers_passkey, own_session, query,
+    BASE, Ctx, Flow, check_csrf, complete, factor_allowed, first_factor_done, offers_passkey,
+    own_session, query,
 };
-use crate::model::{Session, State as Model, UserState, WebAuthnKind};
+use crate::model::{SECOND_FACTOR_U2F, Session, State as Model, UserState, WebAuthnKind};
 use crate::server::{AppState, Shared};
 use crate::util::{form_get, html_escape, now, parse_form, random_token};
 
@@ -81,12 +82,20 @@ impl Purpose {
 
     /// Whether the session may use this page: the password (or IdP) first,
     /// except for the passwordless login, which needs only the user, a
-    /// passkey and a login policy that allows it.
+    /// passkey and a login policy that allows it; security keys and passkeys
+    /// only as far as the login policy allows them.
     fn allows(self, s: &Session, model: &Model) -> bool {
-        if self == Self::Passwordless {
-            offers_passkey(model, &s.user_id)
-        } else {
-            first_factor_done(s)
+        match self {
+            Self::Passwordless => offers_passkey(model, &s.user_id),
+            Self::SecondFactor | Self::SetU2f => {
+                first_factor_done(s) && factor_allowed(model, s, SECOND_FACTOR_U2F)
+            }
+            Self::SetPasskey => {
+                first_factor_done(s)
+                    && model
+                        .user(&s.user_id)
+                        .is_some_and(|u| model.login_policy_of(&u.org_id).0.allows_passkey())
+            }
         }
     }
 }
