@@ -54,12 +54,12 @@ fn render(ctx: &Ctx, rid: &str, token: &str, options: &Value, error: Option<&str
         failed = html_escape(ctx.t("webauthn.failed")),
         button = html_escape(ctx.t("passkey.start")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page_with_script(status, ctx.t("passkey.title"), &body, &nonce)
+    ctx.page_with_script(
+        super::form_status(error),
+        ctx.t("passkey.title"),
+        &body,
+        &nonce,
+    )
 }
 
 /// `GET /ui/v2/login/passkey/discover?requestId=…`.

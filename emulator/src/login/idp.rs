@@ -331,12 +331,7 @@ fn render_choice(
         desc = html_escape(ctx.t("idp.choice_description")),
         err = ctx.alert(error),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("idp.choice_title"), &body)
+    ctx.page(super::form_status(error), ctx.t("idp.choice_title"), &body)
 }
 
 /// Common start of the two POSTs of the choice page: CSRF, flow and the

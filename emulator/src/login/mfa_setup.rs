@@ -148,12 +148,7 @@ fn render(
             "mfa.description_optional"
         })),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("mfa.title"), &body)
+    ctx.page(super::form_status(error), ctx.t("mfa.title"), &body)
 }
 
 fn otpauth_uri(shared: &crate::server::Shared, login: &str, secret: &str) -> String {

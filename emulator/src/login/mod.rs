@@ -642,12 +642,7 @@ fn render_loginname(ctx: &Ctx, rid: &str, value: &str, error: Option<&str>) -> R
         value = html_escape(value),
         next = html_escape(ctx.t("next")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("login.title"), &body)
+    ctx.page(form_status(error), ctx.t("login.title"), &body)
 }
 
 async fn loginname_page(
@@ -779,12 +774,7 @@ fn render_password(
         label = html_escape(ctx.t("password.label")),
         next = html_escape(ctx.t("next")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("password.title"), &body)
+    ctx.page(form_status(error), ctx.t("password.title"), &body)
 }
 
 /// Whether the password page offers the passkey login: the user has a
@@ -1085,12 +1075,7 @@ fn render_otp(
         next = html_escape(ctx.t("next")),
         resend = html_escape(ctx.t("verify.resend")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("totp.title"), &body)
+    ctx.page(form_status(error), ctx.t("totp.title"), &body)
 }
 
 async fn otp_page(
@@ -1217,12 +1202,7 @@ fn render_totp(ctx: &Ctx, rid: &str, sid: &str, error: Option<&str>, extra: &str
         label = html_escape(ctx.t("verify.label")),
         next = html_escape(ctx.t("next")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("totp.title"), &body)
+    ctx.page(form_status(error), ctx.t("totp.title"), &body)
 }
 
 async fn totp_page(
@@ -1400,12 +1380,7 @@ fn render_device(ctx: &Ctx, code: &str, locales: &str, error: Option<&str>) -> R
         locales = html_escape(locales),
         next = html_escape(ctx.t("next")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("device.title"), &body)
+    ctx.page(form_status(error), ctx.t("device.title"), &body)
 }
 
 fn locales_param(q: &[(String, String)]) -> Vec<String> {
@@ -1683,4 +1658,14 @@ async fn signed_in(State(shared): State<AppState>, headers: HeaderMap) -> Respon
     let model = shared.lock();
     let ctx = Ctx::new(&shared, &model, &headers, None, &[]);
     ctx.page(StatusCode::OK, ctx.t("signedin"), "")
+}
+
+/// The status of a form page: 400 when it shows `error` (a failed
+/// submission), else 200.
+fn form_status(error: Option<&str>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
 }

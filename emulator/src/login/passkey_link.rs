@@ -182,10 +182,10 @@ fn render(ctx: &Ctx, link: &Link, token: &str, options: &Value, error: Option<&s
         failed = html_escape(ctx.t("webauthn.failed")),
         button = html_escape(ctx.t("passkey.create")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page_with_script(status, ctx.t("passkey.title"), &body, &nonce)
+    ctx.page_with_script(
+        super::form_status(error),
+        ctx.t("passkey.title"),
+        &body,
+        &nonce,
+    )
 }

@@ -58,12 +58,7 @@ fn render(ctx: &Ctx, rid: &str, sid: &str, error: Option<&str>) -> Response {
         err = ctx.alert(error),
         next = html_escape(ctx.t("next")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("recovery.title"), &body)
+    ctx.page(super::form_status(error), ctx.t("recovery.title"), &body)
 }
 
 /// `GET /ui/v2/login/recovery?requestId=…&sessionId=…`.

@@ -112,12 +112,7 @@ fn render_register(
         privacy = html_escape(ctx.t("register.privacy")),
         submit = html_escape(ctx.t("register.title")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("register.title"), &body)
+    ctx.page(super::form_status(error), ctx.t("register.title"), &body)
 }
 
 pub(super) async fn register_page(
@@ -259,12 +254,7 @@ fn render_verify(
         next = html_escape(ctx.t("next")),
         resend = html_escape(ctx.t("verify.resend")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("verify.title"), &body)
+    ctx.page(super::form_status(error), ctx.t("verify.title"), &body)
 }
 
 fn user_email(model: &Model, user_id: &str) -> String {

@@ -82,12 +82,7 @@ fn render(ctx: &Ctx, rid: &str, sid: &str, rules: &str, error: Option<&str>) -> 
         confirm = html_escape(ctx.t("register.password_confirm")),
         next = html_escape(ctx.t("next")),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page(status, ctx.t("reset.title"), &body)
+    ctx.page(super::form_status(error), ctx.t("reset.title"), &body)
 }
 
 pub(super) async fn set_password_page(

@@ -134,12 +134,7 @@ fn render(
         failed = html_escape(ctx.t("webauthn.failed")),
         button = html_escape(ctx.t(button)),
     );
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    ctx.page_with_script(status, ctx.t(title), &body, &nonce)
+    ctx.page_with_script(super::form_status(error), ctx.t(title), &body, &nonce)
 }
 
 /// Starts the ceremony for `purpose` on session `sid`: a challenge on the
