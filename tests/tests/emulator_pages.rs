@@ -13,7 +13,6 @@ mod pages;
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use fantoccini::{Client, Locator};
 use integration_tests::Browser;
 use integration_tests::{CallbackListener, Pkce, http_client, random_token};
@@ -456,19 +455,7 @@ async fn an_unknown_idp_user_links_an_existing_account_with_its_password() {
     fill(c, "password", &user.password).await;
     click(c, "#idp-link-submit").await;
     let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
-    let payload = tokens["id_token"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .nth(1)
-        .unwrap()
-        .to_owned();
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = id_token_claims(&tokens);
     assert_eq!(claims["sub"], user.user_id.as_str());
     assert!(
         claims["amr"].as_array().unwrap().contains(&json!("fed")),
@@ -476,30 +463,10 @@ async fn an_unknown_idp_user_links_an_existing_account_with_its_password() {
     );
 
     // The next IdP login of that external user goes straight to alice
-    let pkce = Pkce::new();
-    let (url, state) = authorize_url(
-        &emu,
-        &listener.redirect_uri(),
-        &pkce,
-        "openid",
-        &[("prompt", "login")],
-    );
-    c.goto(&url).await.unwrap();
+    let (pkce, state) = open_login(c, &emu, &listener, &[("prompt", "login")]).await;
     sign_in_at_the_test_idp(c, "ext-al", ["al", "al@idp.example", "Al", "Ice"]).await;
     let tokens = callback_tokens(&emu, &mut listener, &state, &pkce).await;
-    let payload = tokens["id_token"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .nth(1)
-        .unwrap()
-        .to_owned();
-    let claims: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = id_token_claims(&tokens);
     assert_eq!(claims["sub"], user.user_id.as_str());
     browser.close().await;
     emu.shutdown().await;
