@@ -74,6 +74,9 @@ pub(crate) fn is_secret_key(key: &str) -> bool {
 /// Replaces secret values in a JSON document, keeping the keys.
 pub(crate) fn redact(value: &mut Value) {
     match value {
+        // A ZITADEL / gRPC-gateway error body (`code`, `message`, `details`) holds no
+        // secret: its integer `code` is the gRPC status and stays as it is.
+        Value::Object(map) if is_error_body(map) => {}
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
                 // Only scalar secrets are replaced: objects under a secret-sounding key
@@ -89,6 +92,15 @@ pub(crate) fn redact(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(redact),
         _ => {}
     }
+}
+
+/// Whether `map` is an error body: an integer `code` beside a string `message`.
+fn is_error_body(map: &Map<String, Value>) -> bool {
+    map.get("code").is_some_and(Value::is_u64)
+        && map.get("message").is_some_and(Value::is_string)
+        && map
+            .keys()
+            .all(|k| matches!(k.as_str(), "code" | "message" | "details"))
 }
 
 /// Redacts secret query parameters of a path.
@@ -212,6 +224,20 @@ mod tests {
             v["factors"]["password"]["verifiedAt"],
             json!("2030-01-01T00:00:00Z")
         );
+    }
+
+    #[test]
+    fn error_bodies_keep_their_integer_code_message_and_details() {
+        let body = json!({"code": 5, "message": "User could not be found (COMMAND-uXHNj)",
+                          "details": [{"@type": "type.googleapis.com/zitadel.v1.ErrorDetail",
+                                       "id": "COMMAND-uXHNj", "message": "User could not be found"}]});
+        let mut v = body.clone();
+        redact(&mut v);
+        assert_eq!(v, body);
+        // A secret beside a `code` is still a secret: only real error bodies are kept.
+        let mut v = json!({"code": "123456", "message": "m", "userId": "1"});
+        redact(&mut v);
+        assert_eq!(v["code"], json!(REDACTED));
     }
 
     #[test]
