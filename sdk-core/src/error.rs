@@ -89,6 +89,8 @@ pub enum TokenValidationError {
     Expired,
     /// `iat` is missing or in the future.
     IssuedAt,
+    /// `nbf` is in the future: the token is not valid yet.
+    NotYetValid,
     /// `sub` is missing or empty.
     Subject,
     /// `nonce` does not match the one sent.
@@ -119,6 +121,7 @@ impl fmt::Display for TokenValidationError {
             AuthorizedParty => f.write_str("the ID token authorized party (azp) is wrong"),
             Expired => f.write_str("the ID token is expired or has no expiry"),
             IssuedAt => f.write_str("the ID token issue time is missing or in the future"),
+            NotYetValid => f.write_str("the ID token is not valid yet (nbf is in the future)"),
             Subject => f.write_str("the ID token has no subject"),
             Nonce => f.write_str("the ID token nonce does not match"),
             AccessTokenHash => f.write_str("the ID token at_hash does not match the access token"),
@@ -234,8 +237,10 @@ pub enum ErrorKind {
 }
 
 /// The SDK's public error: a stable [`ErrorCode`] plus a message safe to log.
+/// Cheap to clone (callers waiting on one refresh share its error).
+#[derive(Clone)]
 pub struct Error {
-    kind: Box<ErrorKind>,
+    kind: std::sync::Arc<ErrorKind>,
 }
 
 impl Error {
@@ -294,6 +299,12 @@ impl Error {
         }
     }
 
+    /// A storage failure raised by a host-provided [`crate::TokenStore`]
+    /// (code [`ErrorCode::Storage`]). The message must not contain stored values.
+    pub fn storage(message: impl Into<String>) -> Self {
+        Self::store(message)
+    }
+
     pub(crate) fn config(msg: impl Into<String>) -> Self {
         ErrorKind::Config(msg.into()).into()
     }
@@ -333,7 +344,7 @@ impl Error {
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Self {
         Error {
-            kind: Box::new(kind),
+            kind: std::sync::Arc::new(kind),
         }
     }
 }

@@ -89,8 +89,10 @@ pub(crate) struct RawHeader {
     pub kid: Option<String>,
 }
 
-/// Splits a compact JWS and reads its header; checks the algorithm allow-list.
-pub(crate) fn parse_header(token: &str) -> Result<(RawHeader, Algorithm)> {
+/// Splits a compact JWS and reads its header; checks the algorithm allow-list,
+/// narrowed to the provider's `id_token_signing_alg_values_supported` when
+/// discovery names any (an empty list leaves the SDK's allow-list as it is).
+pub(crate) fn parse_header(token: &str, discovered: &[String]) -> Result<(RawHeader, Algorithm)> {
     let mut parts = token.split('.');
     let (Some(h), Some(_), Some(_), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -102,7 +104,9 @@ pub(crate) fn parse_header(token: &str) -> Result<(RawHeader, Algorithm)> {
         .map_err(|_| Error::token(V::Malformed))?;
     let header: RawHeader =
         serde_json::from_slice(&bytes).map_err(|_| Error::token(V::Malformed))?;
-    if !ALLOWED_ALGS.contains(&header.alg.as_str()) {
+    if !ALLOWED_ALGS.contains(&header.alg.as_str())
+        || !(discovered.is_empty() || discovered.iter().any(|a| a == &header.alg))
+    {
         return Err(Error::token(V::DisallowedAlgorithm(
             crate::error::sanitize(&header.alg),
         )));
@@ -246,13 +250,18 @@ pub(crate) fn check_claims(
     let Some(exp) = int_claim(&all, "exp") else {
         return fail(V::Expired);
     };
-    if e.now > exp + e.leeway {
+    if e.now > exp.saturating_add(e.leeway) {
         return fail(V::Expired);
+    }
+    if let Some(nbf) = int_claim(&all, "nbf")
+        && nbf > e.now.saturating_add(e.leeway)
+    {
+        return fail(V::NotYetValid);
     }
     let Some(iat) = int_claim(&all, "iat") else {
         return fail(V::IssuedAt);
     };
-    if iat > e.now + e.leeway {
+    if iat > e.now.saturating_add(e.leeway) {
         return fail(V::IssuedAt);
     }
     let sub = all
@@ -288,7 +297,10 @@ pub(crate) fn check_claims(
     let auth_time = int_claim(&all, "auth_time");
     if let Some(max_age) = e.max_age {
         match auth_time {
-            Some(t) if e.now <= t + max_age as i64 + e.leeway => {}
+            Some(t)
+                if e.now
+                    <= t.saturating_add(i64::try_from(max_age).unwrap_or(i64::MAX))
+                        .saturating_add(e.leeway) => {}
             _ => return fail(V::AuthTime),
         }
     }
@@ -299,6 +311,34 @@ pub(crate) fn check_claims(
         exp,
         iat,
         auth_time,
+        all,
+    })
+}
+
+/// The claims of an ID token the SDK validated before and stored: read from
+/// the payload without checking the signature again (the store is trusted;
+/// claims are not kept twice in it). `None` when the token is not a JWT
+/// with the standard claims.
+pub(crate) fn stored_claims(token: &str) -> Option<IdTokenClaims> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let all: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
+    let text = |name: &str| all.get(name).and_then(Value::as_str).map(str::to_owned);
+    let aud = match all.get("aud") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => vec![],
+    };
+    Some(IdTokenClaims {
+        iss: text("iss")?,
+        sub: text("sub")?,
+        aud,
+        exp: int_claim(&all, "exp")?,
+        iat: int_claim(&all, "iat")?,
+        auth_time: int_claim(&all, "auth_time"),
         all,
     })
 }
@@ -569,13 +609,84 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn stored_claims_are_read_back_from_the_id_token() {
+        let key = TestKey::new("k1");
+        let token = key.sign(&claims());
+        let c = stored_claims(&token).unwrap_or_else(|| panic!("claims"));
+        assert_eq!(
+            (c.sub.as_str(), c.exp, c.iat),
+            ("user-1", NOW + 300, NOW - 5)
+        );
+        assert_eq!(c.aud, vec!["app".to_string(), "project".to_string()]);
+        assert_eq!(c.get_str("email"), Some("u@example.com"));
+        assert!(stored_claims("not-a-jwt").is_none());
+    }
+
+    #[test]
+    fn nbf_in_the_future_is_rejected_with_leeway_honoured() {
+        let e = expect();
+        assert!(check(with(claims(), "nbf", json!(NOW - 10)), &e).is_ok());
+        assert!(check(with(claims(), "nbf", json!(NOW + e.leeway)), &e).is_ok());
+        assert_eq!(
+            check(with(claims(), "nbf", json!(NOW + e.leeway + 1)), &e).err(),
+            Some(V::NotYetValid)
+        );
+    }
+
+    #[test]
+    fn extreme_time_claims_are_judged_without_overflow() {
+        let mut e = expect();
+        assert!(check(with(claims(), "exp", json!(i64::MAX)), &e).is_ok());
+        assert_eq!(
+            check(with(claims(), "iat", json!(i64::MAX)), &e).err(),
+            Some(V::IssuedAt)
+        );
+        assert_eq!(
+            check(with(claims(), "nbf", json!(i64::MAX)), &e).err(),
+            Some(V::NotYetValid)
+        );
+        e.max_age = Some(u64::MAX);
+        e.now = i64::MAX;
+        assert_eq!(
+            check(with(claims(), "exp", json!(i64::MIN)), &e).err(),
+            Some(V::Expired)
+        );
+    }
+
+    #[test]
+    fn discovered_signing_algorithms_narrow_the_allow_list() {
+        let es256 = format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","kid":"k"}"#),
+            URL_SAFE_NO_PAD.encode("{}")
+        );
+        assert!(parse_header(&es256, &[]).is_ok());
+        assert!(parse_header(&es256, &["RS256".into(), "ES256".into()]).is_ok());
+        let e = parse_header(&es256, &["RS256".into()]).err();
+        assert!(
+            matches!(
+                e.as_ref().map(|e| e.kind()),
+                Some(crate::ErrorKind::Token(V::DisallowedAlgorithm(_)))
+            ),
+            "{e:?}"
+        );
+        // Discovery can only narrow the list: it never allows HMAC or none.
+        let hs = format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#),
+            URL_SAFE_NO_PAD.encode("{}")
+        );
+        assert!(parse_header(&hs, &["HS256".into()]).is_err());
+    }
+
+    #[test]
     fn alg_none_and_hmac_are_refused_before_any_key_lookup() {
         let none = format!(
             "{}.{}.",
             URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
             URL_SAFE_NO_PAD.encode("{}")
         );
-        let e = parse_header(&none).err().map(|e| e.kind().to_string());
+        let e = parse_header(&none, &[]).err().map(|e| e.kind().to_string());
         assert!(e.is_some_and(|m| m.contains("\"none\"")));
         let hs = format!(
             "{}.{}.sig",
@@ -583,18 +694,18 @@ pub(crate) mod tests {
             URL_SAFE_NO_PAD.encode("{}")
         );
         assert_eq!(
-            parse_header(&hs).err().map(|e| e.code()),
+            parse_header(&hs, &[]).err().map(|e| e.code()),
             Some(ErrorCode::InvalidServerResponse)
         );
-        assert!(parse_header("not-a-jwt").is_err());
-        assert!(parse_header("a.b.c.d").is_err());
+        assert!(parse_header("not-a-jwt", &[]).is_err());
+        assert!(parse_header("a.b.c.d", &[]).is_err());
     }
 
     #[test]
     fn signature_is_verified_against_the_jwk() {
         let key = TestKey::new("k1");
         let token = key.sign(&claims());
-        let (h, alg) = parse_header(&token).unwrap_or_else(|e| panic!("{e}"));
+        let (h, alg) = parse_header(&token, &[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(h.kid.as_deref(), Some("k1"));
         assert!(verify(&token, alg, &key.jwk, &expect()).is_ok());
         // Another key does not verify it.
