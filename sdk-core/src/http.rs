@@ -58,8 +58,9 @@ pub(crate) struct Http {
     skew: Arc<AtomicI64>,
 }
 
-/// A `Date` header further off than this is ignored as broken rather than trusted.
-const MAX_SKEW: i64 = 24 * 3600;
+/// The largest clock skew the SDK corrects for (10 minutes): a `Date` header
+/// further off moves the correction only this far.
+pub(crate) const MAX_SKEW: i64 = 10 * 60;
 
 impl Http {
     /// Builds the client: rustls with the ring provider and the platform's
@@ -97,18 +98,15 @@ impl Http {
         self.skew.load(Ordering::Relaxed)
     }
 
-    fn observe_date(&self, resp: &reqwest::Response) {
-        let server = resp
-            .headers()
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate::parse_http_date(v).ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-        if let Some(server) = server {
-            let skew = server.as_secs() as i64 - self.clock.now();
-            if skew.abs() <= MAX_SKEW {
-                self.skew.store(skew, Ordering::Relaxed);
-            }
+    /// Learns the server's clock from the `Date` of a successful token
+    /// endpoint response: only that answer is trusted to move the skew (error
+    /// responses, discovery, JWKS and other hosts never do), and the skew is
+    /// capped at ±[`MAX_SKEW`] so a lying server cannot shift token times by hours.
+    pub(crate) fn learn_skew(&self, server_date: Option<i64>) {
+        if let Some(server) = server_date {
+            let skew = server.saturating_sub(self.clock.now());
+            self.skew
+                .store(skew.clamp(-MAX_SKEW, MAX_SKEW), Ordering::Relaxed);
         }
     }
 
@@ -156,7 +154,6 @@ impl Http {
             req = req.bearer_auth(token);
         }
         let resp = req.send().await.map_err(|e| network(url, e))?;
-        self.observe_date(&resp);
         let status = resp.status();
         if status.as_u16() == 401 && bearer.is_some() {
             return Err(ErrorKind::NotSignedIn.into());
@@ -177,13 +174,9 @@ impl Http {
         })
     }
 
-    /// A POST of a form, returning status and body (size-limited); used for
-    /// endpoints whose error bodies matter (revocation).
-    pub(crate) async fn post_form(
-        &self,
-        url: &Url,
-        form: &[(&str, &str)],
-    ) -> Result<(u16, Vec<u8>)> {
+    /// A POST of a form, returning status, body (size-limited) and the
+    /// server's `Date`; used for the OAuth endpoints, whose error bodies matter.
+    pub(crate) async fn post_form(&self, url: &Url, form: &[(&str, &str)]) -> Result<FormResponse> {
         require_secure(url)?;
         let resp = self
             .client()?
@@ -192,11 +185,27 @@ impl Http {
             .send()
             .await
             .map_err(|e| network(url, e))?;
-        self.observe_date(&resp);
         let status = resp.status().as_u16();
+        let date = resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_secs()).ok());
         let body = read_limited(resp).await?;
-        Ok((status, body))
+        Ok(FormResponse { status, body, date })
     }
+}
+
+/// What [`Http::post_form`] received.
+pub(crate) struct FormResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, at most [`MAX_RESPONSE_BYTES`].
+    pub body: Vec<u8>,
+    /// The `Date` header, seconds since the epoch.
+    pub date: Option<i64>,
 }
 
 fn network(url: &Url, e: reqwest::Error) -> Error {
@@ -258,6 +267,30 @@ mod tests {
         assert!(!is_secure_or_loopback(&u("http://10.0.0.1")));
         assert!(!is_secure_or_loopback(&u("http://localhost.evil.example")));
         assert!(!is_secure_or_loopback(&u("ftp://127.0.0.1")));
+    }
+
+    #[derive(Debug)]
+    struct At(i64);
+    impl Clock for At {
+        fn now(&self) -> i64 {
+            self.0
+        }
+    }
+
+    #[test]
+    fn learned_skew_is_capped_at_ten_minutes_either_way() {
+        let http = Http::new(Duration::from_secs(1), &[], Arc::new(At(1_000_000)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        http.learn_skew(Some(1_000_000 + 120));
+        assert_eq!(http.server_skew(), 120);
+        http.learn_skew(Some(1_000_000 + 7200));
+        assert_eq!(http.server_skew(), MAX_SKEW);
+        http.learn_skew(Some(1_000_000 - 7200));
+        assert_eq!(http.server_skew(), -MAX_SKEW);
+        http.learn_skew(Some(i64::MIN));
+        assert_eq!(http.server_skew(), -MAX_SKEW);
+        http.learn_skew(None);
+        assert_eq!(http.server_skew(), -MAX_SKEW, "no Date moves nothing");
     }
 
     #[test]

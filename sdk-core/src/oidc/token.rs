@@ -73,12 +73,14 @@ pub(crate) async fn token_request(
     url: &Url,
     form: &[(&str, &str)],
 ) -> Result<TokenResponse> {
-    let (status, body) = http.post_form(url, form).await?;
-    if !(200..300).contains(&status) {
-        return Err(error_from(url, status, &body));
+    let resp = http.post_form(url, form).await?;
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from(url, resp.status, &resp.body));
     }
-    let t: TokenResponse = parse_ok(url, &body, "token response")?;
+    let t: TokenResponse = parse_ok(url, &resp.body, "token response")?;
     t.check_bearer()?;
+    // Only a successful token response teaches the client the server's clock.
+    http.learn_skew(resp.date);
     Ok(t)
 }
 
@@ -106,6 +108,40 @@ fn default_interval() -> u64 {
     5
 }
 
+/// The polling interval the SDK accepts from a server, in seconds (RFC 8628's default is 5).
+pub(crate) const DEVICE_INTERVAL_RANGE: (u64, u64) = (1, 60);
+/// The longest device-code lifetime the SDK waits for (30 minutes), whatever the server says.
+pub(crate) const DEVICE_MAX_EXPIRY: u64 = 30 * 60;
+
+impl DeviceAuthorization {
+    /// Bounds the server's numbers (interval 1–60 s, expiry at most 30 min)
+    /// and requires the verification pages to be HTTPS (or loopback), so a
+    /// hostile server can neither stall the poller nor have an app show or
+    /// draw as a QR code a link to a plain-HTTP page.
+    fn checked(mut self, url: &Url) -> Result<Self> {
+        if self.user_code.is_empty() || self.expires_in == 0 {
+            return Err(Error::malformed(
+                url,
+                "device authorization response: empty user code or expiry",
+            ));
+        }
+        let secure = |s: &str| Url::parse(s).is_ok_and(|u| crate::http::is_secure_or_loopback(&u));
+        if !secure(&self.verification_uri)
+            || !self.verification_uri_complete.as_deref().is_none_or(secure)
+        {
+            return Err(Error::malformed(
+                url,
+                "device authorization response: the verification URI is not HTTPS",
+            ));
+        }
+        self.expires_in = self.expires_in.min(DEVICE_MAX_EXPIRY);
+        self.interval = self
+            .interval
+            .clamp(DEVICE_INTERVAL_RANGE.0, DEVICE_INTERVAL_RANGE.1);
+        Ok(self)
+    }
+}
+
 /// Requests device and user codes.
 pub(crate) async fn device_authorization(
     http: &Http,
@@ -113,25 +149,21 @@ pub(crate) async fn device_authorization(
     client_id: &str,
     scope: &str,
 ) -> Result<DeviceAuthorization> {
-    let (status, body) = http
+    let resp = http
         .post_form(url, &[("client_id", client_id), ("scope", scope)])
         .await?;
-    if !(200..300).contains(&status) {
-        return Err(error_from(url, status, &body));
+    if !(200..300).contains(&resp.status) {
+        return Err(error_from(url, resp.status, &resp.body));
     }
-    let d: DeviceAuthorization = parse_ok(url, &body, "device authorization response")?;
-    if d.user_code.is_empty() || d.expires_in == 0 {
-        return Err(Error::malformed(
-            url,
-            "device authorization response: empty user code or expiry",
-        ));
-    }
-    Ok(d)
+    let d: DeviceAuthorization = parse_ok(url, &resp.body, "device authorization response")?;
+    d.checked(url)
 }
 
 /// Polls the token endpoint until the user approves (RFC 8628 §3.4–3.5):
-/// waits `interval` before each poll, adds 5 s on `slow_down`, stops at
-/// expiry, on `access_denied`/`expired_token`, or when `cancel` fires.
+/// waits `interval` before each poll, adds 5 s on `slow_down` (never beyond
+/// 60 s), stops at expiry, on `access_denied`/`expired_token`, or when
+/// `cancel` fires. The device authorization's numbers are bounded again
+/// here (an app may build one by hand), so no server value can overflow.
 pub(crate) async fn poll_device_token(
     http: &Http,
     token_url: &Url,
@@ -139,8 +171,14 @@ pub(crate) async fn poll_device_token(
     device: &DeviceAuthorization,
     cancel: &CancellationToken,
 ) -> Result<TokenResponse> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(device.expires_in);
-    let mut interval = Duration::from_secs(device.interval.max(1));
+    let max_interval = Duration::from_secs(DEVICE_INTERVAL_RANGE.1);
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_secs(device.expires_in.min(DEVICE_MAX_EXPIRY));
+    let mut interval = Duration::from_secs(
+        device
+            .interval
+            .clamp(DEVICE_INTERVAL_RANGE.0, DEVICE_INTERVAL_RANGE.1),
+    );
     loop {
         let wake = tokio::time::Instant::now() + interval;
         if wake > deadline {
@@ -163,11 +201,13 @@ pub(crate) async fn poll_device_token(
             Ok(t) => return Ok(t),
             Err(e) => match e.oauth_error() {
                 Some("authorization_pending") => {}
-                Some("slow_down") => interval += Duration::from_secs(5),
+                Some("slow_down") => {
+                    interval = (interval + Duration::from_secs(5)).min(max_interval);
+                }
                 Some("expired_token") => return Err(ErrorKind::Expired("the device code").into()),
                 _ if e.code() == crate::ErrorCode::RetryLater => {
                     // Network trouble: back off (RFC 8628 §3.5) but keep the deadline.
-                    interval = (interval * 2).min(Duration::from_secs(60));
+                    interval = interval.saturating_mul(2).min(max_interval);
                 }
                 _ => return Err(e),
             },
@@ -183,7 +223,7 @@ pub(crate) async fn revoke(
     token: &Secret,
     hint: &str,
 ) -> Result<()> {
-    let (status, body) = http
+    let resp = http
         .post_form(
             url,
             &[
@@ -193,10 +233,10 @@ pub(crate) async fn revoke(
             ],
         )
         .await?;
-    if (200..300).contains(&status) {
+    if (200..300).contains(&resp.status) {
         Ok(())
     } else {
-        Err(error_from(url, status, &body))
+        Err(error_from(url, resp.status, &resp.body))
     }
 }
 
@@ -206,6 +246,154 @@ mod tests {
 
     fn url() -> Url {
         Url::parse("https://idp.example/token?x=SECRET").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn device(json: serde_json::Value) -> Result<DeviceAuthorization> {
+        let d: DeviceAuthorization = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+        d.checked(&url())
+    }
+
+    #[test]
+    fn device_interval_and_expiry_from_the_server_are_clamped() {
+        let d = device(serde_json::json!({"device_code": "d", "user_code": "U", "verification_uri": "https://idp.example/device",
+                                          "expires_in": u64::MAX, "interval": u64::MAX}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((d.expires_in, d.interval), (DEVICE_MAX_EXPIRY, 60));
+        let d = device(serde_json::json!({"device_code": "d", "user_code": "U", "verification_uri": "https://idp.example/device",
+                                          "expires_in": 300, "interval": 0}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((d.expires_in, d.interval), (300, 1));
+    }
+
+    #[test]
+    fn device_verification_pages_must_be_https_or_loopback() {
+        for (uri, complete) in [
+            ("http://idp.example/device", None),
+            ("javascript:alert(1)", None),
+            (
+                "https://idp.example/device",
+                Some("http://idp.example/device?user_code=U"),
+            ),
+        ] {
+            let e = device(serde_json::json!({"device_code": "d", "user_code": "U", "verification_uri": uri,
+                                              "verification_uri_complete": complete, "expires_in": 300}))
+            .err();
+            assert_eq!(
+                e.map(|e| e.code()),
+                Some(crate::ErrorCode::InvalidServerResponse),
+                "{uri}"
+            );
+        }
+        assert!(
+            device(serde_json::json!({"device_code": "d", "user_code": "U", "verification_uri": "http://127.0.0.1:8080/device",
+                                      "expires_in": 300}))
+            .is_ok()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hand_made_device_authorization_with_huge_numbers_cannot_panic_the_poller() {
+        let d = DeviceAuthorization {
+            device_code: Secret::new("d"),
+            user_code: "U".into(),
+            verification_uri: "https://idp.example/device".into(),
+            verification_uri_complete: None,
+            expires_in: u64::MAX,
+            interval: u64::MAX,
+        };
+        let http = Http::new(
+            Duration::from_secs(1),
+            &[],
+            std::sync::Arc::new(crate::SystemClock),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cancel = CancellationToken::new();
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            c.cancel();
+        });
+        let token = Url::parse("http://127.0.0.1:9/token").unwrap_or_else(|e| panic!("{e}"));
+        let e = poll_device_token(&http, &token, "app", &d, &cancel)
+            .await
+            .err();
+        assert_eq!(e.map(|e| e.code()), Some(crate::ErrorCode::Cancelled));
+    }
+
+    /// Answers one HTTP request on 127.0.0.1 with `status` and `body`, with a
+    /// `Date` eight minutes ahead of ours; returns the URL to call.
+    async fn answer_once(status: &str, body: &'static str) -> Url {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(480));
+        let response = format!(
+            "HTTP/1.1 {status}\r\nDate: {date}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        tokio::spawn(async move {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let mut req = Vec::new();
+            let mut buf = [0u8; 4096];
+            // The head, then as many body bytes as it announces.
+            loop {
+                let Ok(n) = s.read(&mut buf).await else {
+                    return;
+                };
+                if n == 0 {
+                    return;
+                }
+                req.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&req).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if req.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let _ = s.write_all(response.as_bytes()).await;
+        });
+        Url::parse(&format!("http://{addr}/oauth/v2/token")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn http() -> Http {
+        Http::new(
+            Duration::from_secs(5),
+            &[],
+            std::sync::Arc::new(crate::SystemClock),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn only_a_successful_token_response_moves_the_clock_skew() {
+        let http = http();
+        let form = [("grant_type", "refresh_token")];
+        // An error answer of the token endpoint does not move it...
+        let url = answer_once("400 Bad Request", r#"{"error":"invalid_grant"}"#).await;
+        assert!(token_request(&http, &url, &form).await.is_err());
+        assert_eq!(http.server_skew(), 0);
+        // ...nor does any other response (discovery, JWKS, userinfo)...
+        let url = answer_once("200 OK", r#"{"issuer":"x"}"#).await;
+        let _: serde_json::Value = http.get_json(&url).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(http.server_skew(), 0);
+        // ...but a successful token response does.
+        let url = answer_once("200 OK", r#"{"access_token":"a","token_type":"Bearer"}"#).await;
+        assert!(token_request(&http, &url, &form).await.is_ok());
+        assert!(
+            (478..=482).contains(&http.server_skew()),
+            "{}",
+            http.server_skew()
+        );
     }
 
     #[test]
