@@ -11,7 +11,12 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 const MAX_REQUEST: usize = 16 * 1024;
+/// How long one connection may take to send its request and get its answer.
 const PER_CONNECTION: Duration = Duration::from_secs(10);
+/// Connections served at once; more are closed unanswered.
+const MAX_CONNECTIONS: usize = 64;
+/// The longest wait (a day); a longer timeout is cut to it.
+const MAX_WAIT_SECS: u64 = 24 * 3600;
 
 /// A bound loopback listener waiting for one authorization callback.
 #[derive(Debug)]
@@ -22,8 +27,11 @@ pub struct LoopbackReceiver {
 
 impl LoopbackReceiver {
     /// Binds an ephemeral port on the loopback address named by `template`
-    /// (e.g. `http://127.0.0.1/callback`; `localhost` binds 127.0.0.1) and
-    /// returns the receiver with the redirect URI including the port.
+    /// (e.g. `http://127.0.0.1/callback`) and returns the receiver with the
+    /// redirect URI including the port. A `localhost` template is rewritten
+    /// to `127.0.0.1` (RFC 8252 §8.3): `localhost` may resolve to `::1` or to
+    /// another process's listener, so the browser is sent to the very
+    /// address that is listened on.
     ///
     /// # Errors
     /// The template is not a loopback HTTP URL, or binding fails.
@@ -47,8 +55,9 @@ impl LoopbackReceiver {
             .map_err(|e| Error::from(ErrorKind::Io(e)))?;
         let mut redirect_uri = template.clone();
         redirect_uri
-            .set_port(Some(bound.port()))
-            .map_err(|_| Error::internal("cannot set the redirect port"))?;
+            .set_ip_host(bound.ip())
+            .and_then(|()| redirect_uri.set_port(Some(bound.port())))
+            .map_err(|()| Error::internal("cannot set the redirect address"))?;
         Ok(LoopbackReceiver {
             listener,
             redirect_uri,
@@ -61,97 +70,110 @@ impl LoopbackReceiver {
     }
 
     /// Waits for the callback whose `state` is `expected_state` and returns
-    /// its full URL. Requests to other paths get a 404 and are ignored; a
-    /// callback with another state is answered with an error page and
-    /// fails at once with a state-mismatch error.
+    /// its full URL. Connections are served concurrently, each bounded in
+    /// time and size, so an idle or slow connection never delays the real
+    /// callback, a cancel or the deadline. Requests to other paths get a 404;
+    /// a callback with another state gets an error page, and the wait goes
+    /// on for the right one until the deadline.
     ///
     /// # Errors
-    /// Cancelled, timed out, a state mismatch, or an I/O failure.
+    /// Cancelled, timed out, or the listener failing.
     pub async fn wait(
         &self,
         expected_state: &str,
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> Result<Url> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline =
+            tokio::time::Instant::now() + timeout.min(Duration::from_secs(MAX_WAIT_SECS));
+        let mut connections = tokio::task::JoinSet::new();
         loop {
-            let (stream, _) = tokio::select! {
+            tokio::select! {
                 _ = cancel.cancelled() => return Err(ErrorKind::Cancelled.into()),
                 _ = tokio::time::sleep_until(deadline) => return Err(ErrorKind::Expired("the wait for the browser").into()),
-                r = self.listener.accept() => r.map_err(|e| Error::from(ErrorKind::Io(e)))?,
-            };
-            let handled =
-                tokio::time::timeout(PER_CONNECTION, self.handle(stream, expected_state)).await;
-            match handled {
-                Ok(Ok(Some(url))) => return Ok(url),
-                Ok(Ok(None)) | Err(_) => continue,
-                Ok(Err(e)) => return Err(e),
+                accepted = self.listener.accept() => {
+                    let (stream, _) = accepted.map_err(|e| Error::from(ErrorKind::Io(e)))?;
+                    // Past the cap a connection is dropped unanswered; the browser retries.
+                    if connections.len() < MAX_CONNECTIONS {
+                        let redirect = self.redirect_uri.clone();
+                        let state = expected_state.to_owned();
+                        connections.spawn(async move {
+                            tokio::time::timeout(PER_CONNECTION, handle(stream, &redirect, &state))
+                                .await
+                                .ok()
+                                .flatten()
+                        });
+                    }
+                }
+                Some(done) = connections.join_next(), if !connections.is_empty() => {
+                    if let Ok(Some(url)) = done {
+                        return Ok(url);
+                    }
+                }
             }
         }
     }
+}
 
-    async fn handle(&self, mut stream: TcpStream, expected_state: &str) -> Result<Option<Url>> {
-        let mut buf = Vec::with_capacity(1024);
-        let mut chunk = [0u8; 1024];
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = stream
-                .read(&mut chunk)
-                .await
-                .map_err(|e| Error::from(ErrorKind::Io(e)))?;
-            if n == 0 {
-                return Ok(None);
-            }
-            buf.extend_from_slice(&chunk[..n]);
-            if buf.len() > MAX_REQUEST {
-                respond(&mut stream, 431, "Request too large", "").await;
-                return Ok(None);
-            }
+/// Serves one connection; returns the callback URL when it carries the expected state.
+async fn handle(mut stream: TcpStream, redirect_uri: &Url, expected_state: &str) -> Option<Url> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
         }
-        let head = String::from_utf8_lossy(&buf);
-        let mut parts = head.lines().next().unwrap_or_default().split(' ');
-        let (method, target) = (
-            parts.next().unwrap_or_default(),
-            parts.next().unwrap_or_default(),
-        );
-        let Ok(url) = self.redirect_uri.join(target) else {
-            respond(&mut stream, 400, "Bad request", "").await;
-            return Ok(None);
-        };
-        if method != "GET" || url.path() != self.redirect_uri.path() {
-            respond(&mut stream, 404, "Not found", "").await;
-            return Ok(None);
+        buf.extend_from_slice(&chunk[..n]);
+        if buf.len() > MAX_REQUEST {
+            respond(&mut stream, 431, "Request too large", "").await;
+            return None;
         }
-        let state = crate::oidc::authorize::callback_state(&url);
-        if state.as_deref() != Some(expected_state) {
-            respond(
-                &mut stream,
-                400,
-                "Sign-in failed",
-                "This sign-in response does not belong to the sign-in the app started. Return to the app and try again.",
-            )
-            .await;
-            return Err(ErrorKind::StateMismatch.into());
-        }
-        let failed = url.query_pairs().any(|(k, _)| k == "error");
-        if failed {
-            respond(
-                &mut stream,
-                200,
-                "Sign-in did not complete",
-                "Return to the app for details. You can close this window.",
-            )
-            .await;
-        } else {
-            respond(
-                &mut stream,
-                200,
-                "Signed in",
-                "You can close this window and return to the app.",
-            )
-            .await;
-        }
-        Ok(Some(url))
     }
+    let head = String::from_utf8_lossy(&buf);
+    let mut parts = head.lines().next().unwrap_or_default().split(' ');
+    let (method, target) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let Ok(url) = redirect_uri.join(target) else {
+        respond(&mut stream, 400, "Bad request", "").await;
+        return None;
+    };
+    if method != "GET" || url.path() != redirect_uri.path() {
+        respond(&mut stream, 404, "Not found", "").await;
+        return None;
+    }
+    let state = crate::oidc::authorize::callback_state(&url);
+    if state.as_deref() != Some(expected_state) {
+        respond(
+            &mut stream,
+            400,
+            "Sign-in failed",
+            "This sign-in response does not belong to the sign-in the app started. Return to the app and try again.",
+        )
+        .await;
+        return None;
+    }
+    let failed = url.query_pairs().any(|(k, _)| k == "error");
+    if failed {
+        respond(
+            &mut stream,
+            200,
+            "Sign-in did not complete",
+            "Return to the app for details. You can close this window.",
+        )
+        .await;
+    } else {
+        respond(
+            &mut stream,
+            200,
+            "Signed in",
+            "You can close this window and return to the app.",
+        )
+        .await;
+    }
+    Some(url)
 }
 
 async fn respond(stream: &mut TcpStream, status: u16, title: &str, text: &str) {
@@ -225,29 +247,118 @@ mod tests {
         assert!(body.contains("close this window"));
     }
 
+    fn bound(r: &LoopbackReceiver) -> String {
+        format!("127.0.0.1:{}", r.redirect_uri().port().unwrap_or(0))
+    }
+
     #[tokio::test]
-    async fn callback_with_a_foreign_state_fails_at_once() {
+    async fn a_foreign_state_gets_an_error_page_and_the_wait_goes_on_for_the_right_one() {
         let r = LoopbackReceiver::bind(&template())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let base = r.redirect_uri().to_string();
-        let client =
-            tokio::spawn(async move { get(&format!("{base}?code=abc&state=forged")).await });
-        let started = std::time::Instant::now();
-        let e = r
+        let client = tokio::spawn(async move {
+            let forged = get(&format!("{base}?code=evil&state=forged")).await;
+            let real = get(&format!("{base}?code=abc&state=st-1")).await;
+            (forged, real)
+        });
+        let url = r
             .wait("st-1", Duration::from_secs(30), &CancellationToken::new())
             .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(url.query(), Some("code=abc&state=st-1"));
+        let ((forged, page), (real, _)) = client.await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((forged, real), (400, 200));
+        assert!(page.contains("does not belong"));
+    }
+
+    #[tokio::test]
+    async fn idle_and_slow_connections_do_not_delay_the_real_callback() {
+        let r = LoopbackReceiver::bind(&template())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr = bound(&r);
+        let base = r.redirect_uri().to_string();
+        // One connection sends nothing, one sends half a request line: both stay open.
+        let idle = TcpStream::connect(&addr)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut slow = TcpStream::connect(&addr)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        slow.write_all(b"GET /callback?sta").await.ok();
+        let client = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            get(&format!("{base}?code=abc&state=st-1")).await
+        });
+        let started = std::time::Instant::now();
+        let url = r
+            .wait("st-1", Duration::from_secs(30), &CancellationToken::new())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(url.query(), Some("code=abc&state=st-1"));
+        assert!(
+            started.elapsed() < PER_CONNECTION / 2,
+            "the callback waited for the idle connections: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(client.await.map(|r| r.0).unwrap_or(0), 200);
+        drop((idle, slow));
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_does_not_delay_a_cancel_or_the_deadline() {
+        let r = LoopbackReceiver::bind(&template())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let _idle = TcpStream::connect(bound(&r))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cancel = CancellationToken::new();
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            c.cancel();
+        });
+        let started = std::time::Instant::now();
+        let e = r.wait("s", Duration::from_secs(30), &cancel).await.err();
+        assert_eq!(e.map(|e| e.code()), Some(crate::ErrorCode::Cancelled));
+        assert!(started.elapsed() < PER_CONNECTION / 2);
+        let _idle2 = TcpStream::connect(bound(&r))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let started = std::time::Instant::now();
+        let e = r
+            .wait("s", Duration::from_millis(300), &CancellationToken::new())
+            .await
             .err();
-        assert!(
-            matches!(e.as_ref().map(|e| e.kind()), Some(ErrorKind::StateMismatch)),
-            "{e:?}"
+        assert_eq!(e.map(|e| e.code()), Some(crate::ErrorCode::Expired));
+        assert!(started.elapsed() < PER_CONNECTION / 2);
+    }
+
+    #[tokio::test]
+    async fn a_localhost_redirect_uri_is_rewritten_to_the_address_listened_on() {
+        let t = Url::parse("http://localhost/callback").unwrap_or_else(|e| panic!("{e}"));
+        let r = LoopbackReceiver::bind(&t)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.redirect_uri().host_str(), Some("127.0.0.1"));
+        assert_eq!(r.redirect_uri().path(), "/callback");
+        assert_eq!(
+            r.listener.local_addr().map(|a| a.port()).ok(),
+            r.redirect_uri().port()
         );
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "must not wait for the timeout"
-        );
-        let (status, _) = client.await.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(status, 400);
+    }
+
+    #[tokio::test]
+    async fn a_timeout_of_any_size_is_accepted() {
+        let r = LoopbackReceiver::bind(&template())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let e = r.wait("s", Duration::MAX, &cancel).await.err();
+        assert_eq!(e.map(|e| e.code()), Some(crate::ErrorCode::Cancelled));
     }
 
     #[tokio::test]
