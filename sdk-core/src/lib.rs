@@ -70,7 +70,7 @@ pub use oidc::{DeviceAuthorization, IdTokenClaims, LoginOptions, ProviderMetadat
 pub use platform::{BrowserLauncher, Clock, Event, EventListener, SystemClock};
 pub use secret::Secret;
 pub use session::SessionInfo;
-pub use store::TokenStore;
+pub use store::{StoreLock, TokenStore};
 /// Cancels a long-running operation (waiting for a browser, polling a device code).
 pub use tokio_util::sync::CancellationToken;
 pub use url::Url;

@@ -11,7 +11,11 @@ use serde::{Deserialize, Serialize};
 /// The current version of everything the SDK writes to a [`crate::TokenStore`].
 /// A newer version is refused (never overwritten by an older SDK without a
 /// fresh login); older versions are migrated in [`decode`].
-pub(crate) const SCHEMA: u32 = 1;
+///
+/// - 1: the first.
+/// - 2: a session no longer stores the decoded ID token claims beside the
+///   ID token (they are derived from it on load), which halves its size.
+pub(crate) const SCHEMA: u32 = 2;
 
 /// What is stored for a signed-in account.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -30,7 +34,8 @@ pub(crate) struct StoredSession {
     pub expires_at: Option<i64>,
     #[serde(default)]
     pub scopes: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The ID token's claims: not stored (schema 2), derived from `id_token` on load.
+    #[serde(skip)]
     pub claims: Option<IdTokenClaims>,
     /// The nonce of the original login, which a refreshed ID token may repeat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,17 +74,43 @@ pub(crate) fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T> 
         .get("schema")
         .and_then(serde_json::Value::as_u64)
         .ok_or_else(|| corrupt("no schema version".into()))?;
-    let value = match version {
+    let mut value = match version {
         v if v == u64::from(SCHEMA) => value,
         v if v > u64::from(SCHEMA) => {
             return Err(corrupt(format!(
                 "schema {v} was written by a newer SDK (this one reads up to {SCHEMA})"
             )));
         }
-        // Schema 1 is the first; migrations from older versions go here.
+        // 1 -> 2: sessions carried `claims`, now derived from the ID token
+        // (the field is dropped on load); pending logins and provider caches are unchanged.
+        1 => migrate_1_to_2(value),
         v => return Err(corrupt(format!("unknown schema {v}"))),
     };
+    value["schema"] = serde_json::Value::from(SCHEMA);
     serde_json::from_value(value).map_err(|_| corrupt("missing or invalid fields".into()))
+}
+
+fn migrate_1_to_2(mut value: serde_json::Value) -> serde_json::Value {
+    if let Some(map) = value.as_object_mut() {
+        map.remove("claims");
+    }
+    value
+}
+
+/// Decodes a stored session and derives its claims from the ID token.
+pub(crate) fn decode_session(key: &str, bytes: &[u8]) -> Result<StoredSession> {
+    let mut s: StoredSession = decode(key, bytes)?;
+    if let Some(id) = &s.id_token {
+        s.claims = crate::oidc::id_token::stored_claims(id.expose());
+        if s.claims.is_none() {
+            return Err(ErrorKind::StoreCorrupt {
+                key: key.to_owned(),
+                detail: "the stored ID token cannot be read".into(),
+            }
+            .into());
+        }
+    }
+    Ok(s)
 }
 
 /// Encodes a value for the store.
@@ -141,6 +172,48 @@ mod tests {
         let again: StoredSession =
             decode("k", &encode(&s).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again.access_token.expose(), "AT");
+    }
+
+    fn id_token() -> String {
+        let key = crate::oidc::id_token::tests::TestKey::new("k1");
+        key.sign(&crate::oidc::id_token::tests::claims())
+    }
+
+    #[test]
+    fn a_schema_1_session_migrates_with_claims_derived_from_the_id_token() {
+        let mut v1 = session_json(1);
+        v1["id_token"] = serde_json::json!(id_token());
+        v1["claims"] = serde_json::json!({"iss": "stale", "sub": "stale", "aud": [], "exp": 0, "iat": 0, "all": {}});
+        let bytes = serde_json::to_vec(&v1).unwrap_or_default();
+        let s = decode_session("k", &bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.schema, SCHEMA);
+        assert_eq!(s.claims.as_ref().map(|c| c.sub.as_str()), Some("user-1"));
+        assert_eq!(s.refresh_token.as_ref().map(Secret::expose), Some("RT"));
+        // Saved again, it is a schema-2 record without the claims.
+        let again: serde_json::Value =
+            serde_json::from_slice(&encode(&s).unwrap_or_default()).unwrap_or_default();
+        assert_eq!(again["schema"], serde_json::json!(SCHEMA));
+        assert!(again.get("claims").is_none());
+        let s2 =
+            decode_session("k", &encode(&s).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s2.info(), s.info());
+    }
+
+    #[test]
+    fn schema_1_pending_logins_and_provider_caches_still_read() {
+        let pending = serde_json::json!({"schema": 1, "pending": {
+            "state": "s", "nonce": "n", "pkce_verifier": "v", "redirect_uri": "com.example.app:/cb", "created_at": 5}});
+        let p: StoredPending = decode("k", &serde_json::to_vec(&pending).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.pending.created_at, 5);
+    }
+
+    #[test]
+    fn a_stored_session_with_an_unreadable_id_token_is_a_storage_error() {
+        let mut v = session_json(SCHEMA);
+        v["id_token"] = serde_json::json!("not-a-jwt");
+        let e = decode_session("k", &serde_json::to_vec(&v).unwrap_or_default()).err();
+        assert_eq!(e.map(|e| e.code()), Some(crate::ErrorCode::Storage));
     }
 
     #[test]

@@ -2,128 +2,16 @@
 //! 127.0.0.1): what a real provider rarely does, but a client must survive.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use p256::pkcs8::EncodePrivateKey;
-use serde_json::{Value, json};
+mod common;
+
+use common::{Idp, REDIRECT, now};
+use serde_json::json;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use wiremock::matchers::{body_string_contains, method, path};
+use std::time::{Duration, SystemTime};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 use zitadel_sdk::store::{FileStore, MemoryStore};
-use zitadel_sdk::{CancellationToken, Client, ErrorCode, LoginOptions, TokenStore, Url};
-
-const REDIRECT: &str = "com.example.app:/callback";
-
-struct Idp {
-    server: MockServer,
-    key: jsonwebtoken::EncodingKey,
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-impl Idp {
-    async fn start() -> Self {
-        let server = MockServer::start().await;
-        let sk = p256::SecretKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
-        let key = jsonwebtoken::EncodingKey::from_ec_der(sk.to_pkcs8_der().unwrap().as_bytes());
-        let mut jwk: Value = serde_json::from_str(&sk.public_key().to_jwk_string()).unwrap();
-        jwk["kid"] = json!("k1");
-        jwk["alg"] = json!("ES256");
-        let issuer = server.uri();
-        Mock::given(method("GET"))
-            .and(path("/.well-known/openid-configuration"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "issuer": issuer,
-                "authorization_endpoint": format!("{issuer}/oauth/v2/authorize"),
-                "token_endpoint": format!("{issuer}/oauth/v2/token"),
-                "jwks_uri": format!("{issuer}/oauth/v2/keys"),
-                "userinfo_endpoint": format!("{issuer}/oidc/v1/userinfo"),
-                "revocation_endpoint": format!("{issuer}/oauth/v2/revoke"),
-                "device_authorization_endpoint": format!("{issuer}/oauth/v2/device_authorization"),
-                "authorization_response_iss_parameter_supported": true
-            })))
-            .mount(&server)
-            .await;
-        Mock::given(method("GET"))
-            .and(path("/oauth/v2/keys"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": [jwk]})))
-            .mount(&server)
-            .await;
-        Idp { server, key }
-    }
-
-    fn issuer(&self) -> String {
-        self.server.uri()
-    }
-
-    fn id_token(&self, sub: &str, nonce: Option<&str>) -> String {
-        let mut claims = json!({
-            "iss": self.issuer(), "sub": sub, "aud": "app", "exp": now() + 300, "iat": now(),
-        });
-        if let Some(n) = nonce {
-            claims["nonce"] = json!(n);
-        }
-        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
-        h.kid = Some("k1".into());
-        jsonwebtoken::encode(&h, &claims, &self.key).unwrap()
-    }
-
-    fn client(&self, store: Arc<dyn TokenStore>) -> Client {
-        Client::builder(self.issuer(), "app")
-            .redirect_uri(REDIRECT)
-            .ui_locales(["de-CH", "en"])
-            .store(store)
-            .build()
-            .unwrap()
-    }
-
-    /// Mounts a one-shot token response for the next code exchange.
-    async fn token_once(&self, body: Value) {
-        Mock::given(method("POST"))
-            .and(path("/oauth/v2/token"))
-            .and(body_string_contains("grant_type=authorization_code"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(body))
-            .up_to_n_times(1)
-            .mount(&self.server)
-            .await;
-    }
-
-    /// Answers every refresh request with `response`.
-    async fn refresh_answers(&self, response: ResponseTemplate) {
-        Mock::given(method("POST"))
-            .and(path("/oauth/v2/token"))
-            .and(body_string_contains("grant_type=refresh_token"))
-            .respond_with(response)
-            .mount(&self.server)
-            .await;
-    }
-
-    /// Starts a login and returns (callback URL, nonce).
-    async fn begin(&self, client: &Client) -> (String, String) {
-        let url = client.start_login(&LoginOptions::default()).await.unwrap();
-        let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
-        let mut cb = Url::parse(REDIRECT).unwrap();
-        cb.query_pairs_mut()
-            .append_pair("code", "the-code")
-            .append_pair("state", &q["state"])
-            .append_pair("iss", &self.issuer());
-        (cb.to_string(), q["nonce"].clone())
-    }
-
-    async fn login(&self, client: &Client, sub: &str) -> zitadel_sdk::SessionInfo {
-        let (cb, nonce) = self.begin(client).await;
-        self.token_once(json!({
-            "access_token": "at-1", "token_type": "Bearer", "expires_in": 3600,
-            "refresh_token": "rt-1", "id_token": self.id_token(sub, Some(&nonce))
-        }))
-        .await;
-        client.complete_login(&cb).await.unwrap()
-    }
-}
+use zitadel_sdk::{CancellationToken, Client, ErrorCode, LoginOptions, TokenStore};
 
 #[tokio::test]
 async fn a_login_sends_accept_language_and_succeeds() {
@@ -393,13 +281,14 @@ async fn an_expired_device_code_ends_the_flow() {
 }
 
 #[tokio::test]
-async fn a_device_clock_two_hours_behind_is_corrected_from_the_date_header() {
-    // The server's clock is two hours ahead of ours: its ID token's iat is
-    // "in the future" for us, and only the Date header tells the truth.
+async fn a_device_clock_eight_minutes_behind_is_corrected_from_the_token_responses_date() {
+    // The server's clock is eight minutes ahead of ours: its ID token's iat is
+    // "in the future" for us, and only the Date header tells the truth. (The
+    // correction is capped at ten minutes: see session_safety.rs.)
     let idp = Idp::start().await;
     let client = idp.client(Arc::new(MemoryStore::new()));
     let (cb, nonce) = idp.begin(&client).await;
-    let ahead = 2 * 3600;
+    let ahead = 8 * 60;
     let mut claims = json!({
         "iss": idp.issuer(), "sub": "u1", "aud": "app",
         "exp": now() + ahead + 300, "iat": now() + ahead, "nonce": nonce,

@@ -41,6 +41,34 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// A backend failure, as an error with code [`crate::ErrorCode::Storage`].
     fn delete(&self, key: &str) -> Result<()>;
+
+    /// Takes a cross-process lock named after `key` for the duration of the
+    /// returned guard, waiting at most `wait`. Stores without cross-process
+    /// sharing return `Ok(None)` (the default). Blocking: the SDK calls it
+    /// from a blocking thread.
+    ///
+    /// # Errors
+    /// The lock is still held by another process after `wait`, or the backend fails.
+    fn lock(&self, key: &str, wait: std::time::Duration) -> Result<Option<StoreLock>> {
+        let _ = (key, wait);
+        Ok(None)
+    }
+}
+
+/// A held cross-process store lock (see [`TokenStore::lock`]); released on drop.
+pub struct StoreLock(#[allow(dead_code)] Box<dyn Send + Sync>);
+
+impl StoreLock {
+    /// Wraps whatever keeps the lock held (a locked file, a mutex guard...).
+    pub fn new(held: impl Send + Sync + 'static) -> Self {
+        StoreLock(Box::new(held))
+    }
+}
+
+impl std::fmt::Debug for StoreLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreLock")
+    }
 }
 
 /// Checks the key format every backend relies on.
