@@ -92,6 +92,9 @@ enum Command {
     /// Sign out: revoke the tokens and wipe the stored session.
     Logout {
         /// Also end the browser (SSO) session via the end-session endpoint.
+        /// The browser is sent there through a one-time loopback address, so
+        /// the URL (which carries the ID token) is on no command line; zid
+        /// waits up to two minutes for the browser to come.
         #[arg(long)]
         browser: bool,
         /// Where the browser goes after the end-session page.
@@ -99,6 +102,9 @@ enum Command {
         post_logout_redirect_uri: Option<String>,
     },
 }
+
+/// How long `logout --browser` waits for the browser to open the end-session page.
+const END_SESSION_WAIT: Duration = Duration::from_secs(120);
 
 fn main() {
     let cli = Cli::parse();
@@ -181,7 +187,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
                     max_age: *max_age,
                     extra_scopes: vec![],
                 };
-                let launcher = browser::SystemBrowser { quiet: out.json };
+                let launcher = browser::SystemBrowser;
                 client
                     .login_with_loopback(&launcher, &opts, Duration::from_secs(*timeout), &cancel)
                     .await?
@@ -221,10 +227,17 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
                 None
             };
             let result = client.logout().await?;
-            if let Some(u) = &end_url {
-                browser::SystemBrowser { quiet: out.json }.open_url(u);
-            }
-            out.logout(result.revoked, end_url.is_some());
+            let ended = match &end_url {
+                Some(u) => {
+                    let handoff = browser::open_via_loopback(u, END_SESSION_WAIT).await;
+                    if handoff == browser::Handoff::TimedOut {
+                        out.warn("the browser did not open the end-session page in time; the local session is wiped anyway");
+                    }
+                    handoff == browser::Handoff::Redirected
+                }
+                None => false,
+            };
+            out.logout(result.revoked, ended, result.unreadable_session_removed);
         }
     }
     Ok(())

@@ -5,6 +5,18 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 use zitadel_sdk::{DeviceAuthorization, Error, Secret, SessionInfo};
 
+/// Server-supplied text made safe for a terminal: control characters
+/// (escape sequences that could move the cursor, rewrite the screen or set
+/// the window title, and bidi overrides that reorder what is shown) are dropped.
+/// JSON output needs no such step: the encoder escapes control characters.
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect()
+}
+
 /// Where results go: plain text, or one JSON document on stdout.
 pub struct Out {
     /// JSON mode.
@@ -27,12 +39,12 @@ impl Out {
                 json!({"error": {"code": code, "name": name, "message": message}})
             );
         } else {
-            eprintln!("zid: error: {message} [{name}]");
+            eprintln!("zid: error: {} [{name}]", clean(message));
         }
     }
 
     pub fn warn(&self, msg: &str) {
-        eprintln!("zid: warning: {msg}");
+        eprintln!("zid: warning: {}", clean(msg));
     }
 
     pub fn session(&self, s: &SessionInfo, verb: &str) {
@@ -58,8 +70,10 @@ impl Out {
                 .or_else(|| claim("email"))
                 .unwrap_or_else(|| s.subject.clone());
             println!(
-                "{verb} as {who} (subject {}, account {})",
-                s.subject, s.account
+                "{verb} as {} (subject {}, account {})",
+                clean(&who),
+                clean(&s.subject),
+                clean(&s.account)
             );
             if let Some(exp) = s.expires_at {
                 println!("Access token expires at {exp} (unix time)");
@@ -79,19 +93,27 @@ impl Out {
         if self.json {
             println!("{v}");
         } else {
-            println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+            println!(
+                "{}",
+                clean_multiline(&serde_json::to_string_pretty(v).unwrap_or_default())
+            );
         }
     }
 
-    pub fn logout(&self, revoked: bool, browser: bool) {
+    pub fn logout(&self, revoked: bool, browser: bool, unreadable: bool) {
         if self.json {
             println!(
                 "{}",
-                json!({"signed_out": true, "revoked": revoked, "browser_session_ended": browser})
+                json!({"signed_out": true, "revoked": revoked, "browser_session_ended": browser,
+                       "unreadable_session_removed": unreadable})
             );
         } else {
             println!("Signed out.");
-            if !revoked {
+            if unreadable {
+                eprintln!(
+                    "zid: warning: the stored session could not be read (damaged, or written by a newer zid); it was removed without revoking its tokens"
+                );
+            } else if !revoked {
                 eprintln!(
                     "zid: warning: the server did not confirm the revocation; the local session is wiped anyway"
                 );
@@ -113,12 +135,20 @@ impl Out {
             );
             return;
         }
+        // The SDK accepts only HTTPS (or loopback) verification pages; what is
+        // shown is stripped of control characters all the same.
+        let url = clean(&url);
         eprintln!("To sign in, open {url}");
-        eprintln!("and confirm the code: {}", d.user_code);
+        eprintln!("and confirm the code: {}", clean(&d.user_code));
         if let Some(qr) = qr(&url) {
             eprintln!("{qr}");
         }
     }
+}
+
+/// [`clean`] for multi-line text: keeps the line breaks.
+fn clean_multiline(s: &str) -> String {
+    s.lines().map(clean).collect::<Vec<_>>().join("\n")
 }
 
 fn qr(data: &str) -> Option<String> {
@@ -158,5 +188,24 @@ pub async fn countdown(out: &Out, total: Duration) {
 pub fn end_countdown(out: &Out) {
     if !out.json && std::io::stderr().is_terminal() {
         eprintln!();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_control_characters_in_server_text_are_stripped() {
+        assert_eq!(
+            clean("ABCD\u{1b}]0;pwned\u{7}-EFGH\u{1b}[2J\r\n"),
+            "ABCD]0;pwned-EFGH[2J"
+        );
+        assert_eq!(clean("evil\u{202e}gpj.exe"), "evilgpj.exe");
+        assert_eq!(clean("Zoë Müller"), "Zoë Müller");
+        assert_eq!(
+            clean_multiline("{\n  \"a\": \"x\u{1b}[31m\"\n}"),
+            "{\n  \"a\": \"x[31m\"\n}"
+        );
     }
 }

@@ -129,8 +129,8 @@ async fn browser_login_then_whoami_token_refresh_userinfo_logout() {
     );
     assert_eq!(json(&out)["subject"], "kate");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains(&url),
-        "the URL is printed too"
+        !String::from_utf8_lossy(&out.stderr).contains(&url),
+        "the authorization URL is not printed when a browser was started"
     );
 
     // And the other commands work on the stored session
@@ -160,15 +160,42 @@ async fn browser_login_then_whoami_token_refresh_userinfo_logout() {
     let info = env.run(&["--json", "userinfo"]);
     assert_eq!(json(&info)["sub"], "kate");
 
-    // `logout --browser` also opens the end-session URL (with the ID token hint)
+    // `logout --browser` also ends the browser session: the browser gets a
+    // one-time loopback address that redirects to the end-session URL, so the
+    // ID token hint is on no command line.
     std::fs::remove_file(env.url_file()).unwrap();
-    let out = env.run(&[
-        "--json",
-        "logout",
-        "--browser",
-        "--post-logout-redirect-uri",
-        "http://127.0.0.1/callback",
-    ]);
+    let child = env
+        .zid()
+        .args([
+            "--json",
+            "logout",
+            "--browser",
+            "--post-logout-redirect-uri",
+            "http://127.0.0.1/callback",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let handoff = wait_for_file(&env.url_file()).await;
+    assert!(handoff.starts_with("http://127.0.0.1:"), "{handoff}");
+    assert!(!handoff.contains("id_token_hint"), "{handoff}");
+    let landed = browser
+        .end_session_landing_at(&handoff, Some("http://127.0.0.1/callback"))
+        .await
+        .unwrap();
+    assert_eq!(landed.path(), "/callback");
+    assert!(
+        env.provider
+            .requests()
+            .iter()
+            .any(|r| r.path.starts_with("/session/end")),
+        "the browser reached the end-session endpoint"
+    );
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -176,18 +203,58 @@ async fn browser_login_then_whoami_token_refresh_userinfo_logout() {
     );
     assert_eq!(json(&out)["revoked"], true);
     assert_eq!(json(&out)["browser_session_ended"], true);
-    let end_session = wait_for_file(&env.url_file()).await;
     assert!(
-        end_session.starts_with(&env.provider.end_session_endpoint()),
-        "{end_session}"
+        !String::from_utf8_lossy(&out.stderr).contains("id_token_hint"),
+        "the end-session URL is not printed"
     );
-    assert!(end_session.contains("id_token_hint="));
-    let landed = browser.end_session(&end_session).await.unwrap();
-    assert_eq!(landed.path(), "/callback");
     let who = env.run(&["--json", "whoami"]);
     assert!(!who.status.success());
     assert_eq!(json(&who)["error"]["name"], "not_signed_in");
     browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_refreshing_one_file_store_at_once_both_keep_the_session() {
+    // Given a signed-in account in a file store (the provider rotates refresh
+    // tokens and treats a reused one as a replay)
+    let env = Env::new().await;
+    let browser = Browser::start().await.unwrap();
+    let (out, _) = browser_login(env.zid(), &env, &browser, "mia").await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    browser.close().await;
+
+    for round in 0..20 {
+        // When two zid processes refresh the same account at the same moment
+        let spawn = || {
+            env.zid()
+                .args(["--json", "refresh"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+
+        // Then both succeed, and the store holds a session that still works
+        for (name, o) in [("first", &a), ("second", &b)] {
+            assert!(
+                o.status.success(),
+                "round {round}, {name} process: {} {}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert_eq!(json(o)["subject"], "mia");
+        }
+        let who = env.run(&["--json", "whoami"]);
+        assert_eq!(json(&who)["subject"], "mia", "round {round}");
+    }
+    let info = env.run(&["--json", "userinfo"]);
+    assert_eq!(json(&info)["sub"], "mia");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -437,10 +437,22 @@ impl Browser {
     /// with that URL (and its `state`); otherwise once the provider shows its
     /// sign-out success page, with that page's URL.
     pub async fn end_session(&self, url: &str) -> Result<Url> {
-        let goal = match redirect_uri_of(url, "post_logout_redirect_uri")? {
+        let target = redirect_uri_of(url, "post_logout_redirect_uri")?;
+        self.end_session_landing_at(url, target.as_deref()).await
+    }
+
+    /// Like [`Browser::end_session`] for a URL that leads to the end-session
+    /// endpoint by redirects (e.g. `zid`'s one-time loopback hand-off), so the
+    /// `post_logout_redirect_uri` cannot be read from it.
+    pub async fn end_session_landing_at(
+        &self,
+        url: &str,
+        post_logout_redirect_uri: Option<&str>,
+    ) -> Result<Url> {
+        let goal = match post_logout_redirect_uri {
             Some(target) => Goal::Redirect {
-                loaded: is_http(&target),
-                target: strip_query(&target).to_owned(),
+                loaded: is_http(target),
+                target: strip_query(target).to_owned(),
             },
             None => Goal::Title("Sign-out Success".to_owned()),
         };
