@@ -41,6 +41,44 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     /// # Errors
     /// A backend failure, as an error with code [`crate::ErrorCode::Storage`].
     fn delete(&self, key: &str) -> Result<()>;
+
+    /// Takes a cross-process lock named after `key` for the duration of the
+    /// returned guard, waiting at most `wait`. Stores without cross-process
+    /// sharing return `Ok(None)` (the default). Blocking: the SDK calls it
+    /// from a blocking thread.
+    ///
+    /// # Errors
+    /// The lock is still held by someone else after `wait`, or the backend
+    /// failed; both with code [`crate::ErrorCode::Storage`].
+    fn lock(&self, key: &str, wait: std::time::Duration) -> Result<Option<StoreLock>> {
+        let _ = (key, wait);
+        Ok(None)
+    }
+}
+
+/// A held cross-process store lock (see [`TokenStore::lock`]); released
+/// when dropped.
+///
+/// Opaque: it owns whatever the store needs to keep the lock (for the
+/// [`FileStore`], an open, locked file). A store provided by the host
+/// application wraps its own guard with [`StoreLock::new`].
+pub struct StoreLock {
+    _guard: Box<dyn Send + Sync>,
+}
+
+impl StoreLock {
+    /// Wraps `guard`, which holds the lock until it is dropped.
+    pub fn new(guard: impl Send + Sync + 'static) -> Self {
+        StoreLock {
+            _guard: Box::new(guard),
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreLock").finish_non_exhaustive()
+    }
 }
 
 /// Checks the key format every backend relies on.
