@@ -1,9 +1,9 @@
-use super::{TokenStore, valid_key};
+use super::{StoreLock, TokenStore, valid_key};
 use crate::error::{Error, Result};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The largest value a [`FileStore`] writes or reads back: 1 MiB. A bigger
 /// store file is refused as damaged or planted, not read into memory.
@@ -12,6 +12,9 @@ const MAX_FILE_SIZE: usize = 1024 * 1024;
 /// A temporary file older than this was left by a writer that crashed.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 
+/// How often [`FileStore::lock`](TokenStore::lock) retries a held lock.
+const LOCK_POLL: Duration = Duration::from_millis(10);
+
 /// A directory of files, one per key, each replaced atomically (write to a
 /// temporary file, fsync, rename) and readable by the owner only (0600; the
 /// directory 0700). A damaged file affects only its own key.
@@ -19,7 +22,8 @@ const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 /// On Unix the directory must be owned by the current user, must not be
 /// writable by group or others and must not be a symlink; store files are
 /// opened without following symlinks. Temporary files left by crashed
-/// writers are removed when the store is opened.
+/// writers are removed when the store is opened. [`TokenStore::lock`] takes
+/// an advisory lock file `.{key}.lock` shared by all processes.
 pub struct FileStore {
     dir: PathBuf,
 }
@@ -212,6 +216,15 @@ fn symlink_err(what: &str) -> Error {
     Error::store(format!("the {what} is a symlink; refusing to follow it"))
 }
 
+/// Holds a locked lock file; unlocking on drop (closing would too).
+struct FileLock(fs::File);
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
 impl TokenStore for FileStore {
     fn load(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let path = self.path(key)?;
@@ -261,6 +274,41 @@ impl TokenStore for FileStore {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_err("cannot delete the store file", e)),
+        }
+    }
+
+    /// Locks `.{key}.lock` in the store directory (an advisory lock, see
+    /// [`fs::File::try_lock`]), retrying every 10 ms until `wait` has passed.
+    fn lock(&self, key: &str, wait: Duration) -> Result<Option<StoreLock>> {
+        if !valid_key(key) {
+            return Err(Error::store("invalid store key"));
+        }
+        let path = self.dir.join(format!(".{key}.lock"));
+        let mut o = fs::OpenOptions::new();
+        o.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let Some(file) = open_no_follow(&mut o, &path, "store lock file")? else {
+            // Only a directory removed under us gets here.
+            return Err(Error::store("cannot create the store lock file"));
+        };
+        let start = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(StoreLock::new(FileLock(file)))),
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(e)) => {
+                    return Err(io_err("cannot lock the store lock file", e));
+                }
+            }
+            let elapsed = start.elapsed();
+            if elapsed >= wait {
+                return Err(Error::store("another process holds the store lock"));
+            }
+            std::thread::sleep(LOCK_POLL.min(wait - elapsed));
         }
     }
 }
@@ -453,5 +501,148 @@ mod tests {
         assert!(!is_temp_name("session-ab.12.34.tmp"));
         assert!(!is_temp_name(".session-ab.12.x.tmp"));
         assert!(!is_temp_name(".12.34.tmp"));
+    }
+
+    #[test]
+    fn a_second_lock_on_the_same_key_waits_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = std::sync::Arc::new(new_store(dir.path()));
+        let first = store
+            .lock("k", Duration::ZERO)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(first.is_some());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let s = store.clone();
+        let waiter = std::thread::spawn(move || {
+            let second = s.lock("k", Duration::from_secs(10));
+            tx.send(()).ok();
+            second.map(|g| g.is_some())
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_millis(200)).is_err(),
+            "the second lock waits while the first is held"
+        );
+        drop(first);
+        assert!(
+            rx.recv_timeout(Duration::from_secs(5)).is_ok(),
+            "the second lock is taken once the first is dropped"
+        );
+        let got = waiter.join().unwrap_or_else(|_| panic!("waiter panicked"));
+        assert!(matches!(got, Ok(true)), "{got:?}");
+    }
+
+    #[test]
+    fn a_lock_held_past_the_wait_gives_a_storage_error() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = new_store(dir.path());
+        let _held = store
+            .lock("k", Duration::ZERO)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let start = Instant::now();
+        let e = storage_error(store.lock("k", Duration::from_millis(100)));
+        assert!(start.elapsed() >= Duration::from_millis(100));
+        assert!(
+            e.to_string()
+                .contains("another process holds the store lock"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn locks_on_different_keys_do_not_block_each_other() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = new_store(dir.path());
+        let a = store.lock("a", Duration::ZERO);
+        let b = store.lock("b", Duration::ZERO);
+        assert!(matches!(a, Ok(Some(_))), "{a:?}");
+        assert!(matches!(b, Ok(Some(_))), "{b:?}");
+    }
+
+    #[test]
+    fn lock_files_survive_reopening_and_do_not_disturb_values() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = new_store(dir.path());
+        store.save("k", b"v").unwrap_or_else(|e| panic!("{e}"));
+        drop(store.lock("k", Duration::ZERO));
+        let store = new_store(dir.path());
+        assert!(dir.path().join(".k.lock").exists(), "lock files are kept");
+        assert_eq!(store.load("k").ok().flatten().as_deref(), Some(&b"v"[..]));
+        let lock = store.lock("k", Duration::ZERO);
+        assert!(matches!(lock, Ok(Some(_))), "{lock:?}");
+        assert_eq!(
+            format!("{:?}", lock.ok().flatten()),
+            "Some(StoreLock { .. })"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn lock_files_are_private_and_never_followed_through_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = new_store(dir.path());
+        drop(store.lock("k", Duration::ZERO));
+        let mode = fs::metadata(dir.path().join(".k.lock"))
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
+        assert_eq!(mode, 0o600);
+        let target = dir.path().join("target");
+        std::os::unix::fs::symlink(&target, dir.path().join(".s.lock"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = storage_error(store.lock("s", Duration::ZERO));
+        assert!(e.to_string().contains("symlink"), "{e}");
+        assert!(!target.exists(), "the symlink's target is not created");
+    }
+
+    /// Set in the child process of
+    /// `a_lock_held_by_another_process_blocks_until_it_exits`.
+    const CHILD_DIR: &str = "ZID_TEST_LOCK_CHILD_DIR";
+
+    /// The child half of the cross-process test: takes the lock, says so
+    /// with a marker file and holds it for a moment. A no-op otherwise.
+    #[test]
+    fn lock_child_process_helper() {
+        let Some(dir) = std::env::var_os(CHILD_DIR) else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        let store = new_store(&dir);
+        let guard = store
+            .lock("k", Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("{e}"));
+        fs::write(dir.join("child-locked"), b"").unwrap_or_else(|e| panic!("{e}"));
+        std::thread::sleep(Duration::from_millis(500));
+        drop(guard);
+    }
+
+    #[test]
+    fn a_lock_held_by_another_process_blocks_until_it_exits() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = new_store(dir.path());
+        let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+        let mut child = std::process::Command::new(exe)
+            .args([
+                "--exact",
+                "store::file::tests::lock_child_process_helper",
+                "--test-threads=1",
+            ])
+            .env(CHILD_DIR, dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let marker = dir.path().join("child-locked");
+        let start = Instant::now();
+        while !marker.exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the child never took the lock"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        storage_error(store.lock("k", Duration::from_millis(50)));
+        let got = store.lock("k", Duration::from_secs(10));
+        assert!(matches!(got, Ok(Some(_))), "{got:?}");
+        let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+        assert!(status.success(), "child: {status}");
     }
 }
