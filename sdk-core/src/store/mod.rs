@@ -5,6 +5,8 @@
 //! what goes in them (a versioned JSON schema, see [`crate::session`]).
 //! Several accounts live side by side under different keys.
 
+#[cfg(feature = "keyring")]
+mod chunked;
 mod file;
 #[cfg(feature = "keyring")]
 mod keyring;
