@@ -405,7 +405,14 @@ mod tests {
             std::os::unix::fs::chown(&d, Some(4242), None).unwrap_or_else(|e| panic!("{e}"));
             d
         } else {
-            // Owned by root and not writable by others.
+            // Owned by root and not writable by others, unless this is a
+            // sandbox where the current user owns the root directory.
+            use std::os::unix::fs::MetadataExt;
+            let euid = rustix::process::geteuid().as_raw();
+            if fs::metadata("/").map(|m| m.uid()).ok() == Some(euid) {
+                eprintln!("skipped: the current user owns /");
+                return;
+            }
             PathBuf::from("/")
         };
         let e = storage_error(FileStore::new(&foreign));

@@ -4,6 +4,9 @@
 //! A store holds opaque byte blobs under short ASCII keys; the SDK decides
 //! what goes in them (a versioned JSON schema, see [`crate::session`]).
 //! Several accounts live side by side under different keys.
+//!
+//! [`TokenStore::lock`] serializes work across processes sharing a store (the
+//! [`FileStore`] takes a lock file; the others need none and return no guard).
 
 #[cfg(feature = "keyring")]
 mod chunked;
@@ -128,7 +131,32 @@ pub(crate) mod contract {
 
 #[cfg(test)]
 mod tests {
-    use super::valid_key;
+    use super::{MemoryStore, StoreLock, TokenStore, valid_key};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn stores_without_cross_process_sharing_lock_to_no_guard() {
+        let lock = MemoryStore::new().lock("acct-a", Duration::from_secs(1));
+        assert!(matches!(lock, Ok(None)), "{lock:?}");
+    }
+
+    #[test]
+    fn a_store_lock_releases_its_guard_on_drop_and_shows_no_contents() {
+        struct Guard(Arc<AtomicBool>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let released = Arc::new(AtomicBool::new(false));
+        let lock = StoreLock::new(Guard(released.clone()));
+        assert_eq!(format!("{lock:?}"), "StoreLock { .. }");
+        assert!(!released.load(Ordering::SeqCst));
+        drop(lock);
+        assert!(released.load(Ordering::SeqCst));
+    }
 
     #[test]
     fn keys_are_short_safe_ascii() {
