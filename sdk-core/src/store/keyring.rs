@@ -1,3 +1,4 @@
+use super::chunked::{self, ENTRY_LIMIT, RawEntries};
 use super::{TokenStore, valid_key};
 use crate::error::{Error, Result};
 use keyring_core::{CredentialStore, Entry};
@@ -6,8 +7,20 @@ use std::sync::Arc;
 /// The OS keyring: the Secret Service (GNOME Keyring, KWallet) on Linux, the
 /// login keychain on macOS, the protected-data keychain on iOS, the Credential
 /// Manager on Windows and, with the feature `keyring-android`, the Android
-/// Keystore. Each key is one keyring item of the service `zitadel-sdk`.
+/// Keystore. Items belong to the service `zitadel-sdk`.
+///
+/// No keyring item is larger than 2560 bytes (the Windows limit, applied on
+/// every platform): a key's item is a small head that holds the value inline
+/// or names numbered chunk items `{key}.{generation}.{i}`; a save replaces
+/// the head atomically, so a crash leaves the old or the new value. Values
+/// written by earlier versions (one raw item per key) are read as they are
+/// and rewritten in this layout on the next save.
 pub struct KeyringStore {
+    entries: KeyringEntries,
+}
+
+/// Single items of the platform keyring.
+struct KeyringEntries {
     store: Arc<CredentialStore>,
     service: String,
 }
@@ -31,19 +44,49 @@ impl KeyringStore {
     pub fn with_service(service: &str) -> Result<Self> {
         let store: Arc<CredentialStore> = platform_store()?;
         let this = KeyringStore {
-            store,
-            service: service.to_owned(),
+            entries: KeyringEntries {
+                store,
+                service: service.to_owned(),
+            },
         };
         // Probe once, so an unreachable keyring shows up here, not later.
-        this.load("probe")?;
+        this.entries.get("probe")?;
         Ok(this)
     }
+}
 
+impl KeyringEntries {
     fn entry(&self, key: &str) -> Result<Entry> {
         if !valid_key(key) {
             return Err(Error::store("invalid store key"));
         }
         Entry::new_in_store(&self.store, &self.service, key).map_err(map_err)
+    }
+}
+
+impl RawEntries for KeyringEntries {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self.entry(key)?.get_secret() {
+            Ok(v) => Ok(Some(v)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    /// The Secret Service and the Credential Manager store the bytes given
+    /// to `set_secret` as they are, so the limit is checked on those.
+    fn set(&self, key: &str, value: &[u8]) -> Result<()> {
+        if value.len() > ENTRY_LIMIT {
+            return Err(Error::store("a keyring item would exceed 2560 bytes"));
+        }
+        self.entry(key)?.set_secret(value).map_err(map_err)
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        match self.entry(key)?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_err(e)),
+        }
     }
 }
 
@@ -122,44 +165,84 @@ fn map_err(e: keyring_core::Error) -> Error {
 impl std::fmt::Debug for KeyringStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyringStore")
-            .field("service", &self.service)
+            .field("service", &self.entries.service)
             .finish()
     }
 }
 
 impl TokenStore for KeyringStore {
     fn load(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        match self.entry(key)?.get_secret() {
-            Ok(v) => Ok(Some(v)),
-            Err(keyring_core::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_err(e)),
-        }
+        check_key(key)?;
+        chunked::load(&self.entries, key)
     }
 
     fn save(&self, key: &str, value: &[u8]) -> Result<()> {
-        self.entry(key)?.set_secret(value).map_err(map_err)
+        check_key(key)?;
+        chunked::save(&self.entries, key, value)
     }
 
     fn delete(&self, key: &str) -> Result<()> {
-        match self.entry(key)?.delete_credential() {
-            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
-            Err(e) => Err(map_err(e)),
-        }
+        check_key(key)?;
+        chunked::delete(&self.entries, key)
+    }
+}
+
+fn check_key(key: &str) -> Result<()> {
+    if valid_key(key) {
+        Ok(())
+    } else {
+        Err(Error::store("invalid store key"))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::TokenStore;
+
+    fn keyring_runs() -> bool {
+        let on = std::env::var("ZID_TEST_KEYRING").as_deref() == Ok("1");
+        if !on {
+            eprintln!("skipped: ZID_TEST_KEYRING is not 1");
+        }
+        on
+    }
+
     /// Runs only where a Secret Service is reachable (the test command starts
     /// gnome-keyring under dbus-run-session and sets `ZID_TEST_KEYRING=1`).
     #[test]
     fn keyring_store_meets_the_store_contract_when_a_keyring_runs() {
-        if std::env::var("ZID_TEST_KEYRING").as_deref() != Ok("1") {
-            eprintln!("skipped: ZID_TEST_KEYRING is not 1");
+        if !keyring_runs() {
             return;
         }
         let store = super::KeyringStore::with_service("zitadel-sdk-test")
             .unwrap_or_else(|e| panic!("keyring: {e}"));
         super::super::contract::check(&store);
+    }
+
+    /// A 20 KB value takes nine items, each within the 2560-byte limit.
+    #[test]
+    fn keyring_store_round_trips_a_20_kb_value_when_a_keyring_runs() {
+        use super::RawEntries;
+        if !keyring_runs() {
+            return;
+        }
+        let store = super::KeyringStore::with_service("zitadel-sdk-test")
+            .unwrap_or_else(|e| panic!("keyring: {e}"));
+        let key = "big-value-test";
+        let value: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        store
+            .save(key, &value)
+            .unwrap_or_else(|e| panic!("save: {e}"));
+        let head = store.entries.get(key).unwrap_or_else(|e| panic!("{e}"));
+        assert!(head.is_some_and(|h| h.len() <= super::ENTRY_LIMIT));
+        let back = store.load(key).unwrap_or_else(|e| panic!("load: {e}"));
+        assert_eq!(back.as_deref(), Some(&value[..]));
+        store.save(key, b"small").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            store.load(key).ok().flatten().as_deref(),
+            Some(&b"small"[..])
+        );
+        store.delete(key).unwrap_or_else(|e| panic!("delete: {e}"));
+        assert_eq!(store.load(key).ok().flatten(), None);
     }
 }

@@ -4,7 +4,12 @@
 //! A store holds opaque byte blobs under short ASCII keys; the SDK decides
 //! what goes in them (a versioned JSON schema, see [`crate::session`]).
 //! Several accounts live side by side under different keys.
+//!
+//! [`TokenStore::lock`] serializes work across processes sharing a store (the
+//! [`FileStore`] takes a lock file; the others need none and return no guard).
 
+#[cfg(feature = "keyring")]
+mod chunked;
 mod file;
 #[cfg(feature = "keyring")]
 mod keyring;
@@ -48,26 +53,36 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     /// from a blocking thread.
     ///
     /// # Errors
-    /// The lock is still held by another process after `wait`, or the backend fails.
+    /// The lock is still held by someone else after `wait`, or the backend
+    /// failed; both with code [`crate::ErrorCode::Storage`].
     fn lock(&self, key: &str, wait: std::time::Duration) -> Result<Option<StoreLock>> {
         let _ = (key, wait);
         Ok(None)
     }
 }
 
-/// A held cross-process store lock (see [`TokenStore::lock`]); released on drop.
-pub struct StoreLock(#[allow(dead_code)] Box<dyn Send + Sync>);
+/// A held cross-process store lock (see [`TokenStore::lock`]); released
+/// when dropped.
+///
+/// Opaque: it owns whatever the store needs to keep the lock (for the
+/// [`FileStore`], an open, locked file). A store provided by the host
+/// application wraps its own guard with [`StoreLock::new`].
+pub struct StoreLock {
+    _guard: Box<dyn Send + Sync>,
+}
 
 impl StoreLock {
-    /// Wraps whatever keeps the lock held (a locked file, a mutex guard...).
-    pub fn new(held: impl Send + Sync + 'static) -> Self {
-        StoreLock(Box::new(held))
+    /// Wraps `guard`, which holds the lock until it is dropped.
+    pub fn new(guard: impl Send + Sync + 'static) -> Self {
+        StoreLock {
+            _guard: Box::new(guard),
+        }
     }
 }
 
 impl std::fmt::Debug for StoreLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StoreLock")
+        f.debug_struct("StoreLock").finish_non_exhaustive()
     }
 }
 
@@ -116,7 +131,32 @@ pub(crate) mod contract {
 
 #[cfg(test)]
 mod tests {
-    use super::valid_key;
+    use super::{MemoryStore, StoreLock, TokenStore, valid_key};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn stores_without_cross_process_sharing_lock_to_no_guard() {
+        let lock = MemoryStore::new().lock("acct-a", Duration::from_secs(1));
+        assert!(matches!(lock, Ok(None)), "{lock:?}");
+    }
+
+    #[test]
+    fn a_store_lock_releases_its_guard_on_drop_and_shows_no_contents() {
+        struct Guard(Arc<AtomicBool>);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let released = Arc::new(AtomicBool::new(false));
+        let lock = StoreLock::new(Guard(released.clone()));
+        assert_eq!(format!("{lock:?}"), "StoreLock { .. }");
+        assert!(!released.load(Ordering::SeqCst));
+        drop(lock);
+        assert!(released.load(Ordering::SeqCst));
+    }
 
     #[test]
     fn keys_are_short_safe_ascii() {
