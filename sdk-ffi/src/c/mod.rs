@@ -1,0 +1,729 @@
+//! The C ABI, for game engines and desktop apps.
+//!
+//! - Objects are opaque 64-bit handles ([`ZidClient`], [`ZidDevice`],
+//!   [`ZidTask`]) from handle tables with generation counters: a freed or
+//!   forged handle is answered with [`ZID_ERR_INVALID_INPUT`], never a crash.
+//! - Every function returns a status: `0` ([`ZID_OK`]) or one of the public
+//!   error codes of sdk-core (`1`–`12`, the same numbers as in Kotlin and
+//!   Swift); [`zid_task_poll`] also returns [`ZID_PENDING`] (`-1`).
+//! - Results and errors are written to an optional `char **out`: JSON for
+//!   structured values (`{"code":5,"name":"session_expired","message":"..."}`
+//!   for errors), a plain string for a token or URL. Free it with
+//!   [`zid_string_free`].
+//! - Blocking calls run on the SDK's runtime and block the calling thread;
+//!   the `*_async` calls return a [`ZidTask`] to poll each frame, cancel and free.
+//!   No callback ever runs on a foreign thread.
+//! - No panic crosses the boundary: every body runs under `catch_unwind`
+//!   and a panic becomes [`ZID_ERR_INTERNAL`].
+#![allow(unsafe_code)]
+
+mod handles;
+
+use crate::client::ClientConfig;
+use crate::device::DeviceLogin;
+use crate::error::FfiError;
+use crate::login::LoginOptions;
+use crate::runtime::{block_on, runtime};
+use crate::session::SessionInfo;
+use handles::Table;
+use serde::Deserialize;
+use std::ffi::{CStr, CString, c_char};
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex};
+use zitadel_sdk::CancellationToken;
+
+/// A client handle, from [`zid_client_new`]; free it with [`zid_client_free`].
+pub type ZidClient = u64;
+/// A device login handle, from [`zid_device_start`]; free it with [`zid_device_free`].
+pub type ZidDevice = u64;
+/// An asynchronous call, from a `*_async` function; free it with [`zid_task_free`].
+pub type ZidTask = u64;
+
+/// Success.
+pub const ZID_OK: i32 = 0;
+/// [`zid_task_poll`]: the task has not finished yet.
+pub const ZID_PENDING: i32 = -1;
+/// A bug or unexpected state in the SDK (a caught panic, too).
+pub const ZID_ERR_INTERNAL: i32 = 1;
+/// A transient network or server problem. Retry later.
+pub const ZID_ERR_RETRY_LATER: i32 = 2;
+/// Invalid input: a null or non-UTF-8 argument, bad JSON, an unknown or freed handle.
+pub const ZID_ERR_INVALID_INPUT: i32 = 3;
+/// Not signed in.
+pub const ZID_ERR_NOT_SIGNED_IN: i32 = 4;
+/// The server ended the session. Sign in again.
+pub const ZID_ERR_SESSION_EXPIRED: i32 = 5;
+/// Cancelled ([`zid_task_cancel`]).
+pub const ZID_ERR_CANCELLED: i32 = 6;
+/// The SDK is configured wrongly.
+pub const ZID_ERR_MISCONFIGURED: i32 = 7;
+/// The server refused the request.
+pub const ZID_ERR_SERVER_REJECTED: i32 = 8;
+/// The server's answer is malformed or failed a security check.
+pub const ZID_ERR_INVALID_SERVER_RESPONSE: i32 = 9;
+/// The token store failed.
+pub const ZID_ERR_STORAGE: i32 = 10;
+/// The user did not finish in time.
+pub const ZID_ERR_EXPIRED: i32 = 11;
+/// The user or the server denied the authorization.
+pub const ZID_ERR_ACCESS_DENIED: i32 = 12;
+
+static CLIENTS: Table<zitadel_sdk::Client> = Table::new(1);
+static DEVICES: Table<DeviceLogin> = Table::new(2);
+static TASKS: Table<Task> = Table::new(3);
+
+/// An asynchronous call: its result once finished, and its cancellation.
+struct Task {
+    result: Mutex<Option<(i32, String)>>,
+    cancel: CancellationToken,
+}
+
+type Outcome = Result<String, FfiError>;
+
+fn status_of(e: &FfiError) -> i32 {
+    i32::from(e.code())
+}
+
+fn bad_handle(what: &str) -> FfiError {
+    FfiError::invalid_input(format!(
+        "the {what} handle is not valid (freed or never issued)"
+    ))
+}
+
+/// Writes `s` to `out` (when not null) as a string the caller frees.
+///
+/// # Safety
+/// `out` is null or valid for one pointer write.
+unsafe fn put(out: *mut *mut c_char, s: String) {
+    if out.is_null() {
+        return;
+    }
+    // JSON, URLs and tokens hold no NUL; should one ever, the caller gets "".
+    let c = CString::new(s).unwrap_or_default();
+    // SAFETY: the caller guarantees `out` is valid for a write.
+    unsafe { *out = c.into_raw() };
+}
+
+/// Runs an ABI body: catches panics, writes the result or error to `out`
+/// and returns the status.
+fn guard(out: *mut *mut c_char, body: impl FnOnce() -> Outcome) -> i32 {
+    if !out.is_null() {
+        // SAFETY: the caller guarantees `out` is valid for a write.
+        unsafe { *out = std::ptr::null_mut() };
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(body))
+        .unwrap_or_else(|_| Err(FfiError::internal("the SDK panicked")));
+    let (status, text) = match outcome {
+        Ok(s) => (ZID_OK, s),
+        Err(e) => (status_of(&e), e.to_json()),
+    };
+    // SAFETY: as above.
+    unsafe { put(out, text) };
+    status
+}
+
+/// A required string argument.
+///
+/// # Safety
+/// `p` is null or a NUL-terminated string valid for reads.
+unsafe fn arg(p: *const c_char, name: &str) -> Result<String, FfiError> {
+    if p.is_null() {
+        return Err(FfiError::invalid_input(format!("{name} is null")));
+    }
+    // SAFETY: the caller guarantees a valid NUL-terminated string.
+    let s = unsafe { CStr::from_ptr(p) };
+    s.to_str()
+        .map(str::to_owned)
+        .map_err(|_| FfiError::invalid_input(format!("{name} is not UTF-8")))
+}
+
+/// An optional string argument (null is `None`).
+///
+/// # Safety
+/// As [`arg`].
+unsafe fn opt_arg(p: *const c_char, name: &str) -> Result<Option<String>, FfiError> {
+    if p.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: forwarded.
+        unsafe { arg(p, name) }.map(Some)
+    }
+}
+
+fn client(handle: ZidClient) -> Result<zitadel_sdk::Client, FfiError> {
+    CLIENTS
+        .get(handle)
+        .map(|c| (*c).clone())
+        .ok_or_else(|| bad_handle("client"))
+}
+
+fn session_json(s: zitadel_sdk::SessionInfo) -> String {
+    SessionInfo::from(s).to_json()
+}
+
+/// Writes a handle to `out_handle` (must not be null).
+///
+/// # Safety
+/// `out_handle` is null or valid for one write.
+unsafe fn put_handle(out_handle: *mut u64, handle: Option<u64>) -> Result<(), FfiError> {
+    let h = handle.ok_or_else(|| FfiError::internal("the handle table is unavailable"))?;
+    // SAFETY: checked for null by the callers before any work is done.
+    unsafe { *out_handle = h };
+    Ok(())
+}
+
+/// Starts `fut` as a task and writes its handle.
+fn spawn_task<F>(out_task: *mut ZidTask, cancel: CancellationToken, fut: F) -> Outcome
+where
+    F: Future<Output = Outcome> + Send + 'static,
+{
+    if out_task.is_null() {
+        return Err(FfiError::invalid_input("out_task is null"));
+    }
+    let rt = runtime()?;
+    let task = Arc::new(Task {
+        result: Mutex::new(None),
+        cancel,
+    });
+    let handle = TASKS.insert_arc(task.clone());
+    // SAFETY: checked for null above.
+    unsafe { put_handle(out_task, handle)? };
+    rt.spawn(async move {
+        let outcome = match tokio::spawn(fut).await {
+            Ok(o) => o,
+            Err(_) => Err(FfiError::internal("an SDK task failed unexpectedly")),
+        };
+        let done = match outcome {
+            Ok(s) => (ZID_OK, s),
+            Err(e) => (status_of(&e), e.to_json()),
+        };
+        if let Ok(mut r) = task.result.lock() {
+            *r = Some(done);
+        }
+    });
+    Ok(String::new())
+}
+
+// ----- client -----
+
+/// The client configuration of [`zid_client_new`], as JSON.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CConfig {
+    issuer: String,
+    client_id: String,
+    #[serde(default)]
+    redirect_uri: Option<String>,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+    #[serde(default)]
+    organization_id: Option<String>,
+    #[serde(default)]
+    organization_domain: Option<String>,
+    #[serde(default)]
+    ui_locales: Vec<String>,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    http_timeout_secs: Option<u32>,
+    #[serde(default)]
+    refresh_margin_secs: Option<u32>,
+    /// A directory for a file store; in memory when absent.
+    #[serde(default)]
+    store_directory: Option<String>,
+}
+
+/// Creates a client from a JSON configuration:
+/// `{"issuer": "...", "client_id": "...", "redirect_uri"?, "scopes"?: [...],
+/// "organization_id"?, "organization_domain"?, "ui_locales"?: [...], "account"?,
+/// "http_timeout_secs"?, "refresh_margin_secs"?, "store_directory"?}`
+/// (the store is in memory unless `store_directory` is given). Makes no request.
+///
+/// # Safety
+/// `config_json` is a NUL-terminated string; `out_client` is valid for a
+/// write; `out_error` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_client_new(
+    config_json: *const c_char,
+    out_client: *mut ZidClient,
+    out_error: *mut *mut c_char,
+) -> i32 {
+    guard(out_error, || {
+        if out_client.is_null() {
+            return Err(FfiError::invalid_input("out_client is null"));
+        }
+        // SAFETY: the caller's contract.
+        let json = unsafe { arg(config_json, "config_json")? };
+        let c: CConfig = serde_json::from_str(&json)
+            .map_err(|_| FfiError::invalid_input("config_json is not a valid configuration"))?;
+        let store = match c.store_directory {
+            Some(d) => Some(Arc::new(zitadel_sdk::store::FileStore::new(d)?)
+                as Arc<dyn zitadel_sdk::TokenStore>),
+            None => None,
+        };
+        let config = ClientConfig {
+            issuer: c.issuer,
+            client_id: c.client_id,
+            redirect_uri: c.redirect_uri,
+            scopes: c.scopes,
+            organization_id: c.organization_id,
+            organization_domain: c.organization_domain,
+            ui_locales: c.ui_locales,
+            account: c.account,
+            http_timeout_secs: c.http_timeout_secs,
+            refresh_margin_secs: c.refresh_margin_secs,
+        };
+        let core = config.build(store)?;
+        // SAFETY: checked for null above.
+        unsafe { put_handle(out_client, CLIENTS.insert(core))? };
+        Ok(String::new())
+    })
+}
+
+/// Frees a client handle. Tasks started from it keep running until freed.
+/// A second free returns [`ZID_ERR_INVALID_INPUT`].
+#[unsafe(no_mangle)]
+pub extern "C" fn zid_client_free(client: ZidClient) -> i32 {
+    guard(std::ptr::null_mut(), || {
+        CLIENTS
+            .remove(client)
+            .map(|_| String::new())
+            .ok_or_else(|| bad_handle("client"))
+    })
+}
+
+// ----- session -----
+
+/// The signed-in session as JSON (`{"account","subject","expires_at",
+/// "scopes","has_refresh_token","claims"}`), or `null` when signed out.
+///
+/// # Safety
+/// `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_session(client: ZidClient, out: *mut *mut c_char) -> i32 {
+    guard(out, || {
+        let c = self::client(client)?;
+        let s = block_on(async move { c.session().await })?;
+        Ok(s.map(session_json).unwrap_or_else(|| "null".into()))
+    })
+}
+
+/// A valid access token (a plain string), refreshed first when needed.
+///
+/// # Safety
+/// `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_access_token(client: ZidClient, out: *mut *mut c_char) -> i32 {
+    guard(out, || {
+        let c = self::client(client)?;
+        block_on(async move { c.access_token().await.map(|t| t.expose().to_owned()) })
+    })
+}
+
+/// Refreshes the tokens now; writes the session JSON.
+///
+/// # Safety
+/// `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_refresh(client: ZidClient, out: *mut *mut c_char) -> i32 {
+    guard(out, || {
+        let c = self::client(client)?;
+        block_on(async move { c.refresh().await }).map(session_json)
+    })
+}
+
+/// The userinfo of the signed-in user, as a JSON object.
+///
+/// # Safety
+/// `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_userinfo(client: ZidClient, out: *mut *mut c_char) -> i32 {
+    guard(out, || {
+        let c = self::client(client)?;
+        block_on(async move {
+            c.userinfo()
+                .await
+                .map(|m| serde_json::Value::Object(m).to_string())
+        })
+    })
+}
+
+/// The URL that ends the browser session (a plain string). Both string
+/// arguments may be null.
+///
+/// # Safety
+/// The strings are null or NUL-terminated; `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_end_session_url(
+    client: ZidClient,
+    post_logout_redirect_uri: *const c_char,
+    state: *const c_char,
+    out: *mut *mut c_char,
+) -> i32 {
+    guard(out, || {
+        let c = self::client(client)?;
+        // SAFETY: the caller's contract.
+        let post = unsafe { opt_arg(post_logout_redirect_uri, "post_logout_redirect_uri")? };
+        // SAFETY: the caller's contract.
+        let state = unsafe { opt_arg(state, "state")? };
+        block_on(async move {
+            c.end_session_url(post.as_deref(), state.as_deref())
+                .await
+                .map(|u| u.to_string())
+        })
+    })
+}
+
+/// Signs out (revoke + wipe); writes `{"revoked":true|false}`.
+///
+/// # Safety
+/// `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_logout(client: ZidClient, out: *mut *mut c_char) -> i32 {
+    guard(out, || {
+        let c = self::client(client)?;
+        block_on(async move { c.logout().await })
+            .map(|r| serde_json::json!({"revoked": r.revoked}).to_string())
+    })
+}
+
+// ----- browser login (custom scheme / app link) -----
+
+/// Starts a browser login with the configured redirect URI; writes the URL
+/// to open. `options_json` (may be null): `{"prompt"?, "login_hint"?,
+/// "max_age_secs"?, "extra_scopes"?: [...]}`.
+///
+/// # Safety
+/// `options_json` is null or NUL-terminated; `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_login_start(
+    client: ZidClient,
+    options_json: *const c_char,
+    out: *mut *mut c_char,
+) -> i32 {
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct COptions {
+        #[serde(default)]
+        prompt: Option<String>,
+        #[serde(default)]
+        login_hint: Option<String>,
+        #[serde(default)]
+        max_age_secs: Option<u64>,
+        #[serde(default)]
+        extra_scopes: Vec<String>,
+    }
+    guard(out, || {
+        let c = self::client(client)?;
+        // SAFETY: the caller's contract.
+        let o: COptions = match unsafe { opt_arg(options_json, "options_json")? } {
+            Some(j) => serde_json::from_str(&j)
+                .map_err(|_| FfiError::invalid_input("options_json is not valid login options"))?,
+            None => COptions::default(),
+        };
+        let opts: zitadel_sdk::LoginOptions = LoginOptions {
+            prompt: o.prompt,
+            login_hint: o.login_hint,
+            max_age_secs: o.max_age_secs,
+            extra_scopes: o.extra_scopes,
+        }
+        .into();
+        block_on(async move { c.start_login(&opts).await.map(|u| u.to_string()) })
+    })
+}
+
+/// Completes a browser login with the callback URL; writes the session JSON.
+///
+/// # Safety
+/// `callback_url` is NUL-terminated; `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_login_complete(
+    client: ZidClient,
+    callback_url: *const c_char,
+    out: *mut *mut c_char,
+) -> i32 {
+    guard(out, || {
+        let c = self::client(client)?;
+        // SAFETY: the caller's contract.
+        let url = unsafe { arg(callback_url, "callback_url")? };
+        block_on(async move { c.complete_login(&url).await }).map(session_json)
+    })
+}
+
+// ----- device login -----
+
+/// Starts a device login: writes a device handle and the codes to show as
+/// JSON (`{"user_code","verification_uri","verification_uri_complete",
+/// "expires_in","interval"}`).
+///
+/// # Safety
+/// `out_device` is valid for a write; `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_device_start(
+    client: ZidClient,
+    out_device: *mut ZidDevice,
+    out: *mut *mut c_char,
+) -> i32 {
+    guard(out, || {
+        if out_device.is_null() {
+            return Err(FfiError::invalid_input("out_device is null"));
+        }
+        let c = self::client(client)?;
+        let core = c.clone();
+        let auth = block_on(async move { core.start_device_login().await })?;
+        let device = DeviceLogin::from_parts(c, auth);
+        let codes = device.codes_json();
+        // SAFETY: checked for null above.
+        unsafe { put_handle(out_device, DEVICES.insert(device))? };
+        Ok(codes)
+    })
+}
+
+/// Frees a device handle (a task waiting on it is cancelled).
+#[unsafe(no_mangle)]
+pub extern "C" fn zid_device_free(device: ZidDevice) -> i32 {
+    guard(std::ptr::null_mut(), || {
+        let d = DEVICES.remove(device).ok_or_else(|| bad_handle("device"))?;
+        d.cancel();
+        Ok(String::new())
+    })
+}
+
+/// Starts waiting for the user to approve the device login; writes a task
+/// whose result is the session JSON. Cancel it with [`zid_task_cancel`].
+///
+/// # Safety
+/// `out_task` is valid for a write; `out_error` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_device_wait_async(
+    device: ZidDevice,
+    out_task: *mut ZidTask,
+    out_error: *mut *mut c_char,
+) -> i32 {
+    guard(out_error, || {
+        let d = DEVICES.get(device).ok_or_else(|| bad_handle("device"))?;
+        let (core, auth, parent) = d.parts();
+        let token = parent.child_token();
+        let wait = token.clone();
+        spawn_task(out_task, token, async move {
+            core.complete_device_login(&auth, &wait)
+                .await
+                .map(session_json)
+                .map_err(FfiError::from)
+        })
+    })
+}
+
+// ----- other asynchronous calls -----
+
+/// [`zid_refresh`] as a task (result: the session JSON).
+///
+/// # Safety
+/// `out_task` is valid for a write; `out_error` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_refresh_async(
+    client: ZidClient,
+    out_task: *mut ZidTask,
+    out_error: *mut *mut c_char,
+) -> i32 {
+    guard(out_error, || {
+        let c = self::client(client)?;
+        spawn_task(out_task, CancellationToken::new(), async move {
+            c.refresh().await.map(session_json).map_err(FfiError::from)
+        })
+    })
+}
+
+/// [`zid_access_token`] as a task (result: the token).
+///
+/// # Safety
+/// `out_task` is valid for a write; `out_error` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_access_token_async(
+    client: ZidClient,
+    out_task: *mut ZidTask,
+    out_error: *mut *mut c_char,
+) -> i32 {
+    guard(out_error, || {
+        let c = self::client(client)?;
+        spawn_task(out_task, CancellationToken::new(), async move {
+            c.access_token()
+                .await
+                .map(|t| t.expose().to_owned())
+                .map_err(FfiError::from)
+        })
+    })
+}
+
+// ----- tasks -----
+
+/// Polls a task without blocking: [`ZID_PENDING`] while it runs; then its
+/// status, with its result (or error JSON) written to `out` — on this and
+/// every later poll, until the task is freed.
+///
+/// # Safety
+/// `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_task_poll(task: ZidTask, out: *mut *mut c_char) -> i32 {
+    if !out.is_null() {
+        // SAFETY: the caller's contract.
+        unsafe { *out = std::ptr::null_mut() };
+    }
+    let polled = catch_unwind(AssertUnwindSafe(|| {
+        let t = TASKS.get(task).ok_or_else(|| bad_handle("task"))?;
+        let r = t
+            .result
+            .lock()
+            .map_err(|_| FfiError::internal("task lock poisoned"))?;
+        Ok::<_, FfiError>(r.clone())
+    }))
+    .unwrap_or_else(|_| Err(FfiError::internal("the SDK panicked")));
+    match polled {
+        Ok(None) => ZID_PENDING,
+        Ok(Some((status, text))) => {
+            // SAFETY: the caller's contract.
+            unsafe { put(out, text) };
+            status
+        }
+        Err(e) => {
+            // SAFETY: the caller's contract.
+            unsafe { put(out, e.to_json()) };
+            status_of(&e)
+        }
+    }
+}
+
+/// Asks a task to stop. Waits (a device login) end with
+/// [`ZID_ERR_CANCELLED`]; a refresh in flight finishes, so that a rotated
+/// refresh token is not lost. Poll it as before, then free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn zid_task_cancel(task: ZidTask) -> i32 {
+    guard(std::ptr::null_mut(), || {
+        let t = TASKS.get(task).ok_or_else(|| bad_handle("task"))?;
+        t.cancel.cancel();
+        Ok(String::new())
+    })
+}
+
+/// Frees a task handle; a task still running is cancelled as by
+/// [`zid_task_cancel`] and its result dropped.
+#[unsafe(no_mangle)]
+pub extern "C" fn zid_task_free(task: ZidTask) -> i32 {
+    guard(std::ptr::null_mut(), || {
+        let t = TASKS.remove(task).ok_or_else(|| bad_handle("task"))?;
+        t.cancel.cancel();
+        Ok(String::new())
+    })
+}
+
+// ----- strings and codes -----
+
+/// Frees a string written by this library. Null is ignored.
+///
+/// # Safety
+/// `s` is null or a string from this library not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_string_free(s: *mut c_char) {
+    if s.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the caller's contract: `s` came from CString::into_raw here.
+        drop(unsafe { CString::from_raw(s) });
+    }));
+}
+
+/// The stable name of a status code (`"ok"`, `"pending"`, `"session_expired"`,
+/// ...); a static string, not to be freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn zid_status_name(status: i32) -> *const c_char {
+    let name: &'static CStr = match status {
+        ZID_OK => c"ok",
+        ZID_PENDING => c"pending",
+        1 => c"internal",
+        2 => c"retry_later",
+        3 => c"invalid_input",
+        4 => c"not_signed_in",
+        5 => c"session_expired",
+        6 => c"cancelled",
+        7 => c"misconfigured",
+        8 => c"server_rejected",
+        9 => c"invalid_server_response",
+        10 => c"storage",
+        11 => c"expired",
+        12 => c"access_denied",
+        _ => c"unknown",
+    };
+    name.as_ptr()
+}
+
+/// The library version; a static string, not to be freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn zid_version() -> *const c_char {
+    const VERSION: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => c"unknown",
+        };
+    VERSION.as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zitadel_sdk::ErrorCode;
+
+    #[test]
+    fn status_names_match_the_public_error_codes() {
+        for code in [
+            ErrorCode::Internal,
+            ErrorCode::InvalidInput,
+            ErrorCode::SessionExpired,
+            ErrorCode::Cancelled,
+            ErrorCode::AccessDenied,
+        ] {
+            // SAFETY: zid_status_name returns a static NUL-terminated string.
+            let name = unsafe { CStr::from_ptr(zid_status_name(i32::from(code.as_u16()))) };
+            assert_eq!(name.to_str().ok(), Some(code.name()));
+        }
+    }
+
+    #[test]
+    fn a_freed_client_handle_is_refused_with_invalid_input() {
+        let mut handle: ZidClient = 0;
+        let mut err: *mut c_char = std::ptr::null_mut();
+        let cfg = c"{\"issuer\":\"http://127.0.0.1:9\",\"client_id\":\"app\"}";
+        // SAFETY: valid pointers.
+        let st = unsafe { zid_client_new(cfg.as_ptr(), &mut handle, &mut err) };
+        assert_eq!(st, ZID_OK);
+        assert_eq!(zid_client_free(handle), ZID_OK);
+        assert_eq!(zid_client_free(handle), ZID_ERR_INVALID_INPUT);
+        let mut out: *mut c_char = std::ptr::null_mut();
+        // SAFETY: valid pointer.
+        let st = unsafe { zid_session(handle, &mut out) };
+        assert_eq!(st, ZID_ERR_INVALID_INPUT);
+        // SAFETY: `out` came from this library.
+        let text = unsafe { CStr::from_ptr(out) }
+            .to_string_lossy()
+            .into_owned();
+        assert!(text.contains("\"name\":\"invalid_input\""), "{text}");
+        // SAFETY: as above.
+        unsafe { zid_string_free(out) };
+    }
+
+    #[test]
+    fn bad_configuration_is_misconfigured_or_invalid_input() {
+        let mut handle: ZidClient = 0;
+        let cfg = c"{\"issuer\":\"http://idp.example\",\"client_id\":\"app\"}";
+        // SAFETY: valid pointers; a null out_error is allowed.
+        let st = unsafe { zid_client_new(cfg.as_ptr(), &mut handle, std::ptr::null_mut()) };
+        assert_eq!(st, ZID_ERR_MISCONFIGURED);
+        // SAFETY: as above.
+        let st = unsafe { zid_client_new(c"not json".as_ptr(), &mut handle, std::ptr::null_mut()) };
+        assert_eq!(st, ZID_ERR_INVALID_INPUT);
+        // SAFETY: a null config is refused, not read.
+        let st = unsafe { zid_client_new(std::ptr::null(), &mut handle, std::ptr::null_mut()) };
+        assert_eq!(st, ZID_ERR_INVALID_INPUT);
+    }
+}

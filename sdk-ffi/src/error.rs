@@ -1,0 +1,174 @@
+//! [`FfiError`]: the one error type that crosses uniffi (a Kotlin exception,
+//! a Swift error), with the stable numeric code of [`zitadel_sdk::ErrorCode`].
+
+use std::fmt;
+use zitadel_sdk::{ErrorCode, ErrorKind};
+
+macro_rules! ffi_error {
+    ($($(#[$doc:meta])* $variant:ident => $code:ident,)*) => {
+        /// An SDK error: one variant per [`zitadel_sdk::ErrorCode`], each with
+        /// the stable numeric `code`, its machine-readable `name` (e.g.
+        /// `"session_expired"`) and a `detail` message that is safe to log (no
+        /// token, code, password or query string).
+        #[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
+        pub enum FfiError {
+            $(
+                $(#[$doc])*
+                $variant {
+                    /// The stable number of the error code (same in Rust, Kotlin, Swift and C).
+                    code: u16,
+                    /// The stable name of the error code, e.g. `"session_expired"`.
+                    name: String,
+                    /// A human-readable message, safe to log.
+                    detail: String,
+                },
+            )*
+        }
+
+        impl FfiError {
+            /// The error for `code` with a safe `detail` message.
+            pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+                let (c, name, detail) = (code.as_u16(), code.name().to_owned(), detail.into());
+                match code {
+                    $(ErrorCode::$code => FfiError::$variant { code: c, name, detail },)*
+                    // A code added to sdk-core before it got its own variant here
+                    // keeps its number and name.
+                    _ => FfiError::Internal { code: c, name, detail },
+                }
+            }
+
+            /// The stable numeric error code.
+            pub fn code(&self) -> u16 {
+                match self {
+                    $(FfiError::$variant { code, .. })|* => *code,
+                }
+            }
+
+            /// The stable error name, e.g. `"session_expired"`.
+            pub fn name(&self) -> &str {
+                match self {
+                    $(FfiError::$variant { name, .. })|* => name,
+                }
+            }
+
+            /// The safe message.
+            pub fn detail(&self) -> &str {
+                match self {
+                    $(FfiError::$variant { detail, .. })|* => detail,
+                }
+            }
+        }
+    };
+}
+
+ffi_error! {
+    /// A bug or an unexpected state in the SDK. Report it.
+    Internal => Internal,
+    /// A transient network or server problem. Retry later.
+    RetryLater => RetryLater,
+    /// The input given by the user or the app is invalid. Fix it.
+    InvalidInput => InvalidInput,
+    /// There is no signed-in session for this account. Log in.
+    NotSignedIn => NotSignedIn,
+    /// The session ended on the server. Log in again.
+    SessionExpired => SessionExpired,
+    /// The operation was cancelled by the app or the user.
+    Cancelled => Cancelled,
+    /// The SDK is configured wrongly (issuer, client id, redirect URI, insecure URL).
+    Misconfigured => Misconfigured,
+    /// The server refused the request.
+    ServerRejected => ServerRejected,
+    /// The server's answer is malformed or fails a security check.
+    InvalidServerResponse => InvalidServerResponse,
+    /// The token store failed or holds data that cannot be read.
+    Storage => Storage,
+    /// The user did not finish in time. Start again.
+    Expired => Expired,
+    /// The user or the server denied the authorization.
+    AccessDenied => AccessDenied,
+}
+
+impl FfiError {
+    pub(crate) fn internal(detail: impl Into<String>) -> Self {
+        FfiError::new(ErrorCode::Internal, detail)
+    }
+
+    pub(crate) fn invalid_input(detail: impl Into<String>) -> Self {
+        FfiError::new(ErrorCode::InvalidInput, detail)
+    }
+
+    /// The error as JSON for the C ABI: `{"code":5,"name":"session_expired","message":"..."}`.
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::json!({"code": self.code(), "name": self.name(), "message": self.detail()})
+            .to_string()
+    }
+
+    /// This error as an sdk-core error (for failures of host callbacks: a
+    /// foreign token store or browser launcher), keeping what it means.
+    pub(crate) fn into_core(self) -> zitadel_sdk::Error {
+        let detail = self.detail().to_owned();
+        match self {
+            FfiError::Cancelled { .. } => ErrorKind::Cancelled,
+            FfiError::Storage { .. } => ErrorKind::Store(detail),
+            FfiError::InvalidInput { .. } => ErrorKind::InvalidInput(detail),
+            FfiError::AccessDenied { .. } => ErrorKind::AccessDenied(None),
+            FfiError::Misconfigured { .. } => ErrorKind::Config(detail),
+            _ => ErrorKind::Internal(detail),
+        }
+        .into()
+    }
+}
+
+impl fmt::Display for FfiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.name(), self.code(), self.detail())
+    }
+}
+
+impl std::error::Error for FfiError {}
+
+impl From<zitadel_sdk::Error> for FfiError {
+    fn from(e: zitadel_sdk::Error) -> Self {
+        FfiError::new(e.code(), e.message())
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for FfiError {
+    /// A host callback threw something other than an `FfiError`. Its text is
+    /// not kept: it is the host's and could hold anything.
+    fn from(_: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        FfiError::internal("a host callback failed with an unexpected error")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_code_maps_to_its_variant_with_number_and_name() {
+        let e = FfiError::new(ErrorCode::SessionExpired, "sign in again");
+        assert!(matches!(e, FfiError::SessionExpired { code: 5, .. }));
+        assert_eq!(e.name(), "session_expired");
+        let e = FfiError::new(ErrorCode::Cancelled, "cancelled");
+        assert!(matches!(e, FfiError::Cancelled { code: 6, .. }));
+        let e = FfiError::new(ErrorCode::AccessDenied, "no");
+        assert_eq!(e.code(), 12);
+    }
+
+    #[test]
+    fn core_errors_keep_code_and_safe_message() {
+        let core: zitadel_sdk::Error = ErrorKind::NotSignedIn.into();
+        let e = FfiError::from(core);
+        assert_eq!(e.code(), ErrorCode::NotSignedIn.as_u16());
+        assert!(e.to_json().contains("\"name\":\"not_signed_in\""));
+    }
+
+    #[test]
+    fn host_errors_become_core_errors_of_the_same_meaning() {
+        let e = FfiError::new(ErrorCode::Storage, "disk full").into_core();
+        assert_eq!(e.code(), ErrorCode::Storage);
+        let e = FfiError::new(ErrorCode::Cancelled, "closed").into_core();
+        assert_eq!(e.code(), ErrorCode::Cancelled);
+    }
+}
