@@ -220,6 +220,18 @@ fn int_claim(all: &Map<String, Value>, name: &str) -> Option<i64> {
     }
 }
 
+/// The `aud` claim as a list (a single string is a list of one).
+fn audiences(all: &Map<String, Value>) -> Vec<String> {
+    match all.get("aud") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => vec![],
+    }
+}
+
 /// The claim checks, separate from the signature so each rule is testable.
 pub(crate) fn check_claims(
     all: Map<String, Value>,
@@ -231,14 +243,7 @@ pub(crate) fn check_claims(
     if iss != e.issuer {
         return fail(V::Issuer);
     }
-    let aud: Vec<String> = match all.get("aud") {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-        _ => vec![],
-    };
+    let aud = audiences(&all);
     if !aud.iter().any(|a| a == e.client_id) {
         return fail(V::Audience);
     }
@@ -324,14 +329,7 @@ pub(crate) fn stored_claims(token: &str) -> Option<IdTokenClaims> {
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
     let all: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
     let text = |name: &str| all.get(name).and_then(Value::as_str).map(str::to_owned);
-    let aud = match all.get("aud") {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-        _ => vec![],
-    };
+    let aud = audiences(&all);
     Some(IdTokenClaims {
         iss: text("iss")?,
         sub: text("sub")?,
