@@ -115,13 +115,9 @@ async fn a_refreshed_id_token_for_another_subject_is_rejected() {
     // the next refresh presents rt-2.
     let _ = client.refresh().await;
     let bodies: Vec<String> = idp
-        .server
-        .received_requests()
+        .token_request_bodies()
         .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/oauth/v2/token")
-        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .into_iter()
         .filter(|b| b.contains("grant_type=refresh_token"))
         .collect();
     assert_eq!(bodies.len(), 2);
@@ -244,14 +240,7 @@ async fn device_flow_honours_slow_down_and_stops_on_access_denied() {
         "{:?}",
         started.elapsed()
     );
-    let polls = idp
-        .server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path() == "/oauth/v2/token")
-        .count();
+    let polls = idp.token_request_bodies().await.len();
     assert_eq!(polls, 2);
 }
 

@@ -102,6 +102,18 @@ impl Idp {
             .await;
     }
 
+    /// The bodies of the requests the token endpoint received, in order.
+    pub async fn token_request_bodies(&self) -> Vec<String> {
+        self.server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path() == "/oauth/v2/token")
+            .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+            .collect()
+    }
+
     /// Starts a login and returns (callback URL, nonce).
     pub async fn begin(&self, client: &Client) -> (String, String) {
         let url = client.start_login(&LoginOptions::default()).await.unwrap();
