@@ -8,7 +8,7 @@ mod store;
 use clap::{Parser, Subcommand};
 use output::Out;
 use std::time::Duration;
-use zitadel_sdk::{CancellationToken, Client, Error, LoginOptions};
+use zitadel_sdk::{CancellationToken, Client, Error, ErrorCode, LoginOptions};
 
 /// zid — sign in to ZITADEL (or any OpenID provider) from the terminal.
 #[derive(Parser, Debug)]
@@ -152,7 +152,7 @@ fn build_client(cli: &Cli, out: &Out) -> Result<Client, Error> {
 }
 
 fn missing(what: &str) -> Error {
-    zitadel_sdk::ErrorKind::Config(format!("{what} is required")).into()
+    Error::host(ErrorCode::Misconfigured, format!("{what} is required"))
 }
 
 /// Cancels `token` on Ctrl-C.
@@ -196,7 +196,7 @@ async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
         }
         Command::Whoami => match client.session().await? {
             Some(s) => out.session(&s, "Signed in"),
-            None => return Err(zitadel_sdk::ErrorKind::NotSignedIn.into()),
+            None => return Err(Error::host(ErrorCode::NotSignedIn, "not signed in")),
         },
         Command::Token => {
             let token = client.access_token().await?;
@@ -256,6 +256,6 @@ async fn device_login(
     let countdown = output::countdown(out, expires);
     tokio::select! {
         r = login => { output::end_countdown(out); r }
-        _ = countdown => Err(zitadel_sdk::ErrorKind::Expired("the device code").into()),
+        _ = countdown => Err(Error::host(ErrorCode::Expired, "the device code expired before the user finished")),
     }
 }

@@ -4,7 +4,7 @@ use crate::output::Out;
 use std::path::PathBuf;
 use std::sync::Arc;
 use zitadel_sdk::store::{FileStore, MemoryStore};
-use zitadel_sdk::{Error, ErrorKind, TokenStore};
+use zitadel_sdk::{Error, ErrorCode, TokenStore};
 
 /// `keyring`, `file:PATH` or `memory`; without a value, the keyring, and a
 /// file store in the config directory (with a warning) when no keyring is reachable.
@@ -15,13 +15,17 @@ pub fn open(spec: Option<&str>, out: &Out) -> Result<Arc<dyn TokenStore>, Error>
         Some(s) if s.starts_with("file:") => {
             let path = &s["file:".len()..];
             if path.is_empty() {
-                return Err(ErrorKind::Config("--store file:PATH needs a path".into()).into());
+                return Err(Error::host(
+                    ErrorCode::Misconfigured,
+                    "--store file:PATH needs a path",
+                ));
             }
             Ok(Arc::new(FileStore::new(path)?))
         }
-        Some(_) => {
-            Err(ErrorKind::Config("--store must be keyring, file:PATH or memory".into()).into())
-        }
+        Some(_) => Err(Error::host(
+            ErrorCode::Misconfigured,
+            "--store must be keyring, file:PATH or memory",
+        )),
         None => match keyring() {
             Ok(s) => Ok(s),
             Err(e) => {
@@ -44,7 +48,10 @@ fn keyring() -> Result<Arc<dyn TokenStore>, Error> {
 
 #[cfg(not(feature = "keyring"))]
 fn keyring() -> Result<Arc<dyn TokenStore>, Error> {
-    Err(ErrorKind::Config("this zid was built without keyring support".into()).into())
+    Err(Error::host(
+        ErrorCode::Misconfigured,
+        "this zid was built without keyring support",
+    ))
 }
 
 fn config_dir() -> Result<PathBuf, Error> {
@@ -61,9 +68,10 @@ fn config_dir() -> Result<PathBuf, Error> {
             })
         })
         .ok_or_else(|| {
-            Error::from(ErrorKind::Config(
-                "no HOME to put the token store in; use --store".into(),
-            ))
+            Error::host(
+                ErrorCode::Misconfigured,
+                "no HOME to put the token store in; use --store",
+            )
         })?;
     Ok(base.join("zid").join("store"))
 }

@@ -38,6 +38,25 @@ pub enum ErrorCode {
     Expired = 11,
     /// The user or the server denied the authorization (`access_denied`).
     AccessDenied = 12,
+    /// The caller lacks the permission (e.g. a plain user calling a manager operation).
+    PermissionDenied = 13,
+    /// The user, session, IdP or other object does not exist.
+    NotFound = 14,
+    /// The object exists already (user name taken, factor already set up, member already added).
+    AlreadyExists = 15,
+    /// The user is locked (too many failed attempts, or by a manager). See [`Error::failed_attempts`].
+    UserLocked = 16,
+    /// A one-time or verification code is wrong. Let the user type it again.
+    WrongCode = 17,
+    /// A one-time or verification code has expired. Ask for a new one (resend).
+    CodeExpired = 18,
+    /// The password does not meet the complexity policy. See [`Error::unmet_password_rules`].
+    PasswordPolicy = 19,
+    /// The login name or password is wrong. See [`Error::failed_attempts`].
+    InvalidCredentials = 20,
+    /// The object is not in a state that allows this (email already verified,
+    /// phone not verified yet, no code pending, nothing to remove).
+    FailedPrecondition = 21,
 }
 
 impl ErrorCode {
@@ -61,7 +80,46 @@ impl ErrorCode {
             ErrorCode::Storage => "storage",
             ErrorCode::Expired => "expired",
             ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::AlreadyExists => "already_exists",
+            ErrorCode::UserLocked => "user_locked",
+            ErrorCode::WrongCode => "wrong_code",
+            ErrorCode::CodeExpired => "code_expired",
+            ErrorCode::PasswordPolicy => "password_policy",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::FailedPrecondition => "failed_precondition",
         }
+    }
+
+    /// Every code, in numeric order (for bindings and documentation).
+    pub const ALL: [ErrorCode; 21] = [
+        ErrorCode::Internal,
+        ErrorCode::RetryLater,
+        ErrorCode::InvalidInput,
+        ErrorCode::NotSignedIn,
+        ErrorCode::SessionExpired,
+        ErrorCode::Cancelled,
+        ErrorCode::Misconfigured,
+        ErrorCode::ServerRejected,
+        ErrorCode::InvalidServerResponse,
+        ErrorCode::Storage,
+        ErrorCode::Expired,
+        ErrorCode::AccessDenied,
+        ErrorCode::PermissionDenied,
+        ErrorCode::NotFound,
+        ErrorCode::AlreadyExists,
+        ErrorCode::UserLocked,
+        ErrorCode::WrongCode,
+        ErrorCode::CodeExpired,
+        ErrorCode::PasswordPolicy,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::FailedPrecondition,
+    ];
+
+    /// The code with this number, if there is one.
+    pub fn from_u16(n: u16) -> Option<ErrorCode> {
+        Self::ALL.iter().copied().find(|c| c.as_u16() == n)
     }
 }
 
@@ -133,10 +191,10 @@ impl fmt::Display for TokenValidationError {
     }
 }
 
-/// The internal, detailed reason of an [`Error`].
+/// The internal, detailed reason of an [`Error`]. Private: its variants
+/// carry third-party types; the public surface is [`Error`] and [`ErrorCode`].
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// A configuration value is missing or invalid.
     #[error("configuration error: {0}")]
     Config(String),
@@ -234,6 +292,138 @@ pub enum ErrorKind {
     /// Something that should not happen.
     #[error("internal error: {0}")]
     Internal(String),
+    /// An error answered by a ZITADEL API (`google.rpc.Status` with details).
+    #[error("{}", api_message(.0))]
+    Api(ApiError),
+    /// The password does not meet the complexity policy.
+    #[error("the password does not meet the policy: {}", .0.iter().map(|r| r.describe()).collect::<Vec<_>>().join(", "))]
+    PasswordPolicy(Vec<PasswordRule>),
+    /// An error raised by host code (a store, a browser, an authenticator).
+    #[error("{message}")]
+    Host {
+        /// The code the host chose.
+        code: ErrorCode,
+        /// The host's safe message.
+        message: String,
+    },
+}
+
+/// What a ZITADEL API answered with an error: the gRPC code, the error id
+/// of its details (`COMMAND-3M0fs`), its message (without secrets; it is
+/// ZITADEL's own text, localized by `Accept-Language`), and the failed
+/// attempts of a credentials check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    /// The endpoint, without query.
+    pub url: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The numeric gRPC code of the body (`code`), 2 (unknown) when missing.
+    pub grpc: i32,
+    /// `details[0].id`, when given.
+    pub id: Option<String>,
+    /// The server's message, sanitized and bounded.
+    pub message: String,
+    /// `failedAttempts` of a `zitadel.v1.CredentialsCheckError`.
+    pub failed_attempts: Option<u32>,
+}
+
+fn api_message(e: &ApiError) -> String {
+    if e.message.is_empty() {
+        format!("{} answered HTTP {}", e.url, e.status)
+    } else {
+        e.message.clone()
+    }
+}
+
+/// A rule of the password complexity policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordRule {
+    /// At least the policy's minimum length.
+    MinLength,
+    /// At least one lower-case letter.
+    Lowercase,
+    /// At least one upper-case letter.
+    Uppercase,
+    /// At least one digit.
+    Number,
+    /// At least one symbol (not a letter or digit).
+    Symbol,
+}
+
+impl PasswordRule {
+    /// A short English description, e.g. "a lower-case letter".
+    pub fn describe(self) -> &'static str {
+        match self {
+            PasswordRule::MinLength => "the minimum length",
+            PasswordRule::Lowercase => "a lower-case letter",
+            PasswordRule::Uppercase => "an upper-case letter",
+            PasswordRule::Number => "a number",
+            PasswordRule::Symbol => "a symbol",
+        }
+    }
+
+    /// The rule a ZITADEL complexity error id names.
+    pub(crate) fn from_error_id(id: &str) -> Option<PasswordRule> {
+        Some(match id {
+            "COMMA-HuJf6" => PasswordRule::MinLength,
+            "COMMA-co3Xw" => PasswordRule::Lowercase,
+            "COMMA-VoaRj" => PasswordRule::Uppercase,
+            "COMMA-ZBv4H" => PasswordRule::Number,
+            "COMMA-ZDLwA" => PasswordRule::Symbol,
+            _ => return None,
+        })
+    }
+}
+
+/// ZITADEL error ids of a wrong verification or one-time code.
+const WRONG_CODE_IDS: &[&str] = &[
+    "CODE-woT0xc",
+    "COMMAND-eis9R",
+    "COMMAND-Gdsgs",
+    "EVENT-8isk2",
+    "COMMAND-Wgn4q",
+    "EMU-USER07",
+];
+/// ZITADEL error ids of an expired code.
+const EXPIRED_CODE_IDS: &[&str] = &["CODE-QvUQ4P"];
+/// ZITADEL error ids of a check refused because the user is locked.
+const LOCKED_IDS: &[&str] = &["COMMAND-JLK35", "COMMAND-SF3fg", "COMMAND-S6h4R"];
+/// ZITADEL error ids of a wrong password.
+const WRONG_PASSWORD_IDS: &[&str] = &["COMMAND-3M0fs"];
+
+impl ApiError {
+    /// What the app should do, from the gRPC code and the error id (never the text).
+    fn code(&self) -> ErrorCode {
+        let id = self.id.as_deref().unwrap_or("");
+        if PasswordRule::from_error_id(id).is_some() {
+            return ErrorCode::PasswordPolicy;
+        }
+        if WRONG_CODE_IDS.contains(&id) {
+            return ErrorCode::WrongCode;
+        }
+        if EXPIRED_CODE_IDS.contains(&id) {
+            return ErrorCode::CodeExpired;
+        }
+        if LOCKED_IDS.contains(&id) || (self.grpc == 9 && self.failed_attempts.is_some()) {
+            return ErrorCode::UserLocked;
+        }
+        if WRONG_PASSWORD_IDS.contains(&id) {
+            return ErrorCode::InvalidCredentials;
+        }
+        match self.grpc {
+            3 | 11 => ErrorCode::InvalidInput,
+            5 => ErrorCode::NotFound,
+            6 | 10 => ErrorCode::AlreadyExists,
+            7 => ErrorCode::PermissionDenied,
+            9 => ErrorCode::FailedPrecondition,
+            16 => ErrorCode::NotSignedIn,
+            1 | 4 | 8 | 14 => ErrorCode::RetryLater,
+            _ if self.status >= 500 || self.status == 429 => ErrorCode::RetryLater,
+            _ => ErrorCode::ServerRejected,
+        }
+    }
 }
 
 /// The SDK's public error: a stable [`ErrorCode`] plus a message safe to log.
@@ -278,12 +468,60 @@ impl Error {
             Expired(_) => ErrorCode::Expired,
             AccessDenied(_) => ErrorCode::AccessDenied,
             Io(_) | Internal(_) => ErrorCode::Internal,
+            Api(e) => e.code(),
+            PasswordPolicy(_) => ErrorCode::PasswordPolicy,
+            Host { code, .. } => *code,
         }
     }
 
     /// The detailed reason.
-    pub fn kind(&self) -> &ErrorKind {
+    pub(crate) fn kind(&self) -> &ErrorKind {
         &self.kind
+    }
+
+    /// An error raised by host code — a token store, a browser launcher, a
+    /// passkey authenticator — with the code the host chose. The message
+    /// must not contain secrets or personal data.
+    pub fn host(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorKind::Host {
+            code,
+            message: sanitize(&message.into()),
+        }
+        .into()
+    }
+
+    /// The ZITADEL error id (`details[].id`, e.g. `COMMAND-3M0fs`) when a
+    /// ZITADEL API answered with this error. Stable per code path of the
+    /// server, unlike the translated message.
+    pub fn api_error_id(&self) -> Option<&str> {
+        match &*self.kind {
+            ErrorKind::Api(e) => e.id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The failed attempts so far of a wrong password or a lockout
+    /// ([`ErrorCode::InvalidCredentials`], [`ErrorCode::UserLocked`]), when
+    /// the server told them.
+    pub fn failed_attempts(&self) -> Option<u32> {
+        match &*self.kind {
+            ErrorKind::Api(e) => e.failed_attempts,
+            _ => None,
+        }
+    }
+
+    /// The password rules a refused password breaks ([`ErrorCode::PasswordPolicy`]).
+    pub fn unmet_password_rules(&self) -> Vec<PasswordRule> {
+        match &*self.kind {
+            ErrorKind::PasswordPolicy(rules) => rules.clone(),
+            ErrorKind::Api(e) => {
+                e.id.as_deref()
+                    .and_then(PasswordRule::from_error_id)
+                    .into_iter()
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// A human-readable message, safe to log (no secrets, no query strings).

@@ -198,6 +198,58 @@ impl Http {
     }
 }
 
+impl Http {
+    /// Sends a JSON API request (`body` as JSON when given) with a bearer
+    /// token and extra headers; returns the status and the body
+    /// (size-limited). Statuses are the caller's to judge.
+    pub(crate) async fn send_json(
+        &self,
+        method: reqwest::Method,
+        url: &Url,
+        bearer: &str,
+        headers: &[(&'static str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, Vec<u8>)> {
+        require_secure(url)?;
+        let mut req = self
+            .client()?
+            .request(method, url.clone())
+            .bearer_auth(bearer);
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| network(url, e))?;
+        let status = resp.status().as_u16();
+        let body = read_limited(resp).await?;
+        Ok((status, body))
+    }
+
+    /// A GET that does not follow redirects and returns the status and the
+    /// `Location` header (for the authorization endpoint of a native login).
+    pub(crate) async fn get_location(
+        &self,
+        url: &Url,
+        headers: &[(&'static str, String)],
+    ) -> Result<(u16, Option<String>)> {
+        require_secure(url)?;
+        let mut req = self.client()?.get(url.clone());
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        let resp = req.send().await.map_err(|e| network(url, e))?;
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok((status, location))
+    }
+}
+
 /// What [`Http::post_form`] received.
 pub(crate) struct FormResponse {
     /// The HTTP status.

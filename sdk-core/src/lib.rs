@@ -53,8 +53,10 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod api;
 mod client;
 mod error;
+pub mod flows;
 mod http;
 pub mod loopback;
 pub mod oidc;
@@ -64,7 +66,7 @@ mod session;
 pub mod store;
 
 pub use client::{Client, ClientBuilder, FnBrowser, LogoutResult};
-pub use error::{Error, ErrorCode, ErrorKind, Result, TokenValidationError};
+pub use error::{Error, ErrorCode, PasswordRule, Result, TokenValidationError};
 pub use http::is_secure_or_loopback;
 pub use oidc::{DeviceAuthorization, IdTokenClaims, LoginOptions, ProviderMetadata};
 pub use platform::{BrowserLauncher, Clock, Event, EventListener, SystemClock};

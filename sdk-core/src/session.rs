@@ -119,7 +119,7 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 }
 
 /// A signed-in account, as the app sees it. Holds no tokens.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SessionInfo {
     /// The account name the session is stored under.
     pub account: String,

@@ -2,7 +2,7 @@
 //! a Swift error), with the stable numeric code of [`zitadel_sdk::ErrorCode`].
 
 use std::fmt;
-use zitadel_sdk::{ErrorCode, ErrorKind};
+use zitadel_sdk::ErrorCode;
 
 macro_rules! ffi_error {
     ($($(#[$doc:meta])* $variant:ident => $code:ident,)*) => {
@@ -86,6 +86,24 @@ ffi_error! {
     Expired => Expired,
     /// The user or the server denied the authorization.
     AccessDenied => AccessDenied,
+    /// The caller lacks the permission.
+    PermissionDenied => PermissionDenied,
+    /// The user, session or other object does not exist.
+    NotFound => NotFound,
+    /// The object exists already.
+    AlreadyExists => AlreadyExists,
+    /// The user is locked.
+    UserLocked => UserLocked,
+    /// A one-time or verification code is wrong.
+    WrongCode => WrongCode,
+    /// A one-time or verification code has expired.
+    CodeExpired => CodeExpired,
+    /// The password does not meet the complexity policy.
+    PasswordPolicy => PasswordPolicy,
+    /// The login name or password is wrong.
+    InvalidCredentials => InvalidCredentials,
+    /// The object is not in a state that allows this.
+    FailedPrecondition => FailedPrecondition,
 }
 
 impl FfiError {
@@ -106,16 +124,8 @@ impl FfiError {
     /// This error as an sdk-core error (for failures of host callbacks: a
     /// foreign token store or browser launcher), keeping what it means.
     pub(crate) fn into_core(self) -> zitadel_sdk::Error {
-        let detail = self.detail().to_owned();
-        match self {
-            FfiError::Cancelled { .. } => ErrorKind::Cancelled,
-            FfiError::Storage { .. } => ErrorKind::Store(detail),
-            FfiError::InvalidInput { .. } => ErrorKind::InvalidInput(detail),
-            FfiError::AccessDenied { .. } => ErrorKind::AccessDenied(None),
-            FfiError::Misconfigured { .. } => ErrorKind::Config(detail),
-            _ => ErrorKind::Internal(detail),
-        }
-        .into()
+        let code = ErrorCode::from_u16(self.code()).unwrap_or(ErrorCode::Internal);
+        zitadel_sdk::Error::host(code, self.detail())
     }
 }
 
@@ -158,7 +168,7 @@ mod tests {
 
     #[test]
     fn core_errors_keep_code_and_safe_message() {
-        let core: zitadel_sdk::Error = ErrorKind::NotSignedIn.into();
+        let core = zitadel_sdk::Error::host(ErrorCode::NotSignedIn, "not signed in");
         let e = FfiError::from(core);
         assert_eq!(e.code(), ErrorCode::NotSignedIn.as_u16());
         assert!(e.to_json().contains("\"name\":\"not_signed_in\""));

@@ -27,7 +27,10 @@ impl BrowserLauncher for ScriptedUser {
             .spawn()
             .map(|_| ())
             .map_err(|_| {
-                zitadel_sdk::ErrorKind::Internal("cannot start the scripted user".into()).into()
+                zitadel_sdk::Error::host(
+                    zitadel_sdk::ErrorCode::Internal,
+                    "cannot start the scripted user",
+                )
             })
     }
 }

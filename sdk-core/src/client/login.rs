@@ -40,7 +40,7 @@ impl Client {
     }
 
     /// Builds and persists a login in flight; returns its URL and `state`.
-    async fn start_login_with_redirect(
+    pub(crate) async fn start_login_with_redirect(
         &self,
         redirect: &Url,
         opts: &LoginOptions,

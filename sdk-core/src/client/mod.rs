@@ -11,6 +11,7 @@ use crate::http::{Http, require_secure};
 use crate::oidc::discovery::ProviderMetadata;
 use crate::oidc::id_token::{self, Expectations};
 use crate::platform::{BrowserLauncher, Clock, Event, EventListener, SystemClock};
+use crate::secret::Secret;
 use crate::session::{self as stored, SCHEMA, StoredProvider};
 use crate::store::{MemoryStore, TokenStore};
 use jsonwebtoken::jwk::Jwk;
@@ -49,9 +50,27 @@ pub struct ClientBuilder {
     refresh_margin: Duration,
     timeout: Duration,
     jwks_cooldown: Duration,
+    login_client: Option<Secret>,
 }
 
 impl ClientBuilder {
+    /// The token of a login client (a ZITADEL service user with the
+    /// instance role `IAM_LOGIN_CLIENT`, usually a PAT): it enables the
+    /// browserless flows — native registration and login through the
+    /// Session API, password reset for users who cannot sign in.
+    ///
+    /// # Security
+    /// Whoever holds this token can create users and sign anyone in. Give it
+    /// only to hosts you control — a backend, a kiosk, a desktop app in a
+    /// trusted setting, a test against the emulator — and never ship it
+    /// inside an app installed by users (mobile, game client, public
+    /// desktop build): there the browser flows are the right choice. The SDK
+    /// never bundles one by default.
+    pub fn login_client_token(mut self, token: impl Into<String>) -> Self {
+        self.login_client = Some(Secret::new(token.into()));
+        self
+    }
+
     /// The redirect URI: a loopback URL (`http://127.0.0.1/callback`; the
     /// port is chosen per login), a custom scheme (`com.example.app:/callback`)
     /// or an HTTPS app link.
@@ -204,6 +223,8 @@ impl ClientBuilder {
             accounts: Mutex::new(HashMap::new()),
             lock_wait: self.timeout.saturating_add(Duration::from_secs(10)),
             listeners: RwLock::new(Vec::new()),
+            login_client: self.login_client,
+            settings: Mutex::new(HashMap::new()),
         };
         Ok(Client {
             inner: Arc::new(inner),
@@ -262,31 +283,35 @@ struct ProviderState {
     fetched_at: i64,
 }
 
-struct Inner {
-    issuer: Url,
-    client_id: String,
-    redirect_uri: Option<Url>,
-    scopes: Vec<String>,
-    ui_locales: Vec<String>,
-    store: Arc<dyn TokenStore>,
-    clock: Arc<dyn Clock>,
-    leeway: i64,
-    refresh_margin: i64,
-    jwks_cooldown: Duration,
-    http: Http,
+pub(crate) struct Inner {
+    pub(crate) issuer: Url,
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: Option<Url>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) ui_locales: Vec<String>,
+    pub(crate) store: Arc<dyn TokenStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) leeway: i64,
+    pub(crate) refresh_margin: i64,
+    pub(crate) jwks_cooldown: Duration,
+    pub(crate) http: Http,
     provider: tokio::sync::Mutex<Option<Arc<ProviderState>>>,
-    last_jwks_refetch: Mutex<Option<std::time::Instant>>,
+    pub(crate) last_jwks_refetch: Mutex<Option<std::time::Instant>>,
     accounts: Mutex<HashMap<String, Arc<AccountSlot>>>,
     /// How long a refresh waits for another process's refresh of the same account.
-    lock_wait: Duration,
-    listeners: RwLock<Vec<Arc<dyn EventListener>>>,
+    pub(crate) lock_wait: Duration,
+    pub(crate) listeners: RwLock<Vec<Arc<dyn EventListener>>>,
+    /// The login-client token, when configured (trusted hosts only).
+    pub(crate) login_client: Option<Secret>,
+    /// Settings read with the login-client token, by path: (read at, value).
+    pub(crate) settings: Mutex<HashMap<String, (i64, serde_json::Value)>>,
 }
 
 /// The SDK client for one issuer and client id, bound to one account.
 /// Cheap to clone; clones share caches, locks and listeners.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
     account: String,
 }
 
@@ -343,6 +368,7 @@ impl Client {
             refresh_margin: Duration::from_secs(30),
             timeout: Duration::from_secs(30),
             jwks_cooldown: Duration::from_secs(60),
+            login_client: None,
         }
     }
 
@@ -384,7 +410,7 @@ impl Client {
         }
     }
 
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.inner.clock.now()
     }
 
