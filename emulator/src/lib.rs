@@ -24,6 +24,7 @@
 mod api;
 mod error;
 mod error_i18n;
+mod factors;
 mod keys;
 mod login;
 mod model;
