@@ -22,6 +22,8 @@
 //! ```
 
 mod api;
+#[cfg(feature = "contract")]
+pub mod contract;
 mod error;
 mod error_i18n;
 mod factors;
