@@ -22,8 +22,11 @@
 //! ```
 
 mod api;
+#[cfg(feature = "contract")]
+pub mod contract;
 mod error;
 mod error_i18n;
+mod factors;
 mod keys;
 mod login;
 mod model;

@@ -1237,66 +1237,6 @@ impl State {
         }
     }
 
-    /// Counts a failed password check; locks the user when the lockout
-    /// policy's limit is reached. Returns the attempts and whether the user
-    /// is now locked.
-    pub(crate) fn record_password_failure(&mut self, user_id: &str) -> (u32, bool) {
-        let Some(org) = self.user(user_id).map(|u| u.org_id.clone()) else {
-            return (0, false);
-        };
-        let (policy, _) = self.lockout_policy_of(&org);
-        let Some(user) = self.users.iter_mut().find(|u| u.id == user_id) else {
-            return (0, false);
-        };
-        let UserKind::Human(h) = &mut user.kind else {
-            return (0, false);
-        };
-        h.password_failed_attempts += 1;
-        let attempts = h.password_failed_attempts;
-        let locked =
-            policy.max_password_attempts > 0 && u64::from(attempts) >= policy.max_password_attempts;
-        if locked {
-            user.state = UserState::Locked;
-            user.changed = now();
-        }
-        (attempts, locked)
-    }
-
-    /// Counts a failed one-time-code check (TOTP, OTP email/SMS); locks the
-    /// user when the lockout policy's `maxOtpAttempts` is reached.
-    pub(crate) fn record_otp_failure(&mut self, user_id: &str) -> (u32, bool) {
-        let Some(org) = self.user(user_id).map(|u| u.org_id.clone()) else {
-            return (0, false);
-        };
-        let (policy, _) = self.lockout_policy_of(&org);
-        let Some(user) = self.users.iter_mut().find(|u| u.id == user_id) else {
-            return (0, false);
-        };
-        let UserKind::Human(h) = &mut user.kind else {
-            return (0, false);
-        };
-        h.otp_failed_attempts += 1;
-        let attempts = h.otp_failed_attempts;
-        let locked = policy.max_otp_attempts > 0 && u64::from(attempts) >= policy.max_otp_attempts;
-        if locked {
-            user.state = UserState::Locked;
-            user.changed = now();
-        }
-        (attempts, locked)
-    }
-
-    /// Resets the failed one-time-code counter after a success.
-    pub(crate) fn reset_otp_failures(&mut self, user_id: &str) {
-        if let Some(UserKind::Human(h)) = self
-            .users
-            .iter_mut()
-            .find(|u| u.id == user_id)
-            .map(|u| &mut u.kind)
-        {
-            h.otp_failed_attempts = 0;
-        }
-    }
-
     /// Whether a username is taken in an org (case-insensitive).
     pub(crate) fn username_taken(&self, org_id: &str, username: &str) -> bool {
         self.users

@@ -894,19 +894,7 @@ async fn totp_is_registered_verified_and_checked_in_sessions_and_the_hosted_logi
     // And the hosted login asks for the code after the password
     let client = browser();
     let (verifier, challenge) = pkce();
-    let next = login_with_password(
-        &emu,
-        &client,
-        authorize_url(&emu, &challenge, "openid", &[]),
-        &alice.login_name,
-        &alice.password,
-    )
-    .await;
-    assert!(
-        next.path().ends_with("/ui/v2/login/otp/time-based"),
-        "{next}"
-    );
-    let html = client.get(next).send().await.unwrap().text().await.unwrap();
+    let html = alice_at_page(&emu, &client, &challenge, "/ui/v2/login/otp/time-based").await;
     let form = |code: String| {
         vec![
             ("csrf", hidden(&html, "csrf")),
@@ -1256,16 +1244,7 @@ async fn otp_email_challenges_checks_search_and_auth_methods() {
     // And the hosted login asks for an emailed code after the password
     let client = browser();
     let (verifier, challenge) = pkce();
-    let next = login_with_password(
-        &emu,
-        &client,
-        authorize_url(&emu, &challenge, "openid", &[]),
-        &alice.login_name,
-        &alice.password,
-    )
-    .await;
-    assert!(next.path().ends_with("/ui/v2/login/otp/email"), "{next}");
-    let html = client.get(next).send().await.unwrap().text().await.unwrap();
+    let html = alice_at_page(&emu, &client, &challenge, "/ui/v2/login/otp/email").await;
     let outbox: Value = Client::new()
         .get(api(
             &emu,

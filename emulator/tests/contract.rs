@@ -9,115 +9,37 @@ mod common;
 mod soft_key;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use common::*;
 use reqwest::{Client, Method};
-use serde_json::Value;
+use serde_json::{Value, json};
 use soft_key::SoftKey;
+use zitadel_emulator::contract::{self, Contract, Violation};
 
-fn proto_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/zitadel-api/proto");
-    assert!(
-        dir.is_dir(),
-        "official protos expected at {}",
-        dir.display()
-    );
-    dir
-}
-
-/// `/v1` services are mounted under a prefix by the gateway.
-fn prefix_for(file: &Path) -> &'static str {
-    match file.file_name().and_then(|n| n.to_str()) {
-        Some("auth.proto") if file.parent().is_some_and(|p| p.ends_with("zitadel")) => "/auth/v1",
-        Some("management.proto") => "/management/v1",
-        Some("admin.proto") => "/admin/v1",
-        Some("system.proto") => "/system/v1",
-        _ => "",
-    }
-}
-
-/// Replaces every `{param}` with `{}`.
-fn normalize(path: &str) -> String {
-    let mut out = String::new();
-    let mut depth = 0;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                if depth == 0 {
-                    out.push_str("{}");
-                }
-                depth += 1;
-            }
-            '}' => depth -= 1,
-            _ if depth > 0 => {}
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// `(METHOD, normalized path)` of every HTTP rule in the protos.
-fn proto_rules() -> BTreeSet<(String, String)> {
-    let mut rules = BTreeSet::new();
-    let mut stack = vec![proto_dir()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if path.extension().and_then(|e| e.to_str()) != Some("proto") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let prefix = prefix_for(&path);
-            for line in text.lines() {
-                let line = line.trim();
-                for method in ["get", "post", "put", "patch", "delete"] {
-                    let Some(rest) = line.strip_prefix(method) else {
-                        continue;
-                    };
-                    let Some(rest) = rest.trim_start().strip_prefix(':') else {
-                        continue;
-                    };
-                    let rest = rest.trim_start();
-                    let Some(quoted) = rest.strip_prefix('"') else {
-                        continue;
-                    };
-                    let Some(end) = quoted.find('"') else {
-                        continue;
-                    };
-                    let route = &quoted[..end];
-                    if route.starts_with('/') {
-                        rules.insert((
-                            method.to_uppercase(),
-                            normalize(&format!("{prefix}{route}")),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    rules
+/// ZITADEL's protos (`shared/zitadel-api/proto` beside the repository).
+fn protos() -> Contract {
+    Contract::load(&contract::default_proto_dir()).unwrap()
 }
 
 #[test]
 fn proto_parser_finds_known_rules() {
-    let rules = proto_rules();
-    assert!(rules.len() > 300, "only {} rules found", rules.len());
-    assert!(rules.contains(&("POST".into(), "/v2/sessions".into())));
-    assert!(rules.contains(&("GET".into(), "/auth/v1/users/me".into())));
-    assert!(rules.contains(&("POST".into(), "/management/v1/users/{}/grants".into())));
+    let protos = protos();
+    assert!(
+        protos.routes().count() > 300,
+        "only {} rules found",
+        protos.routes().count()
+    );
+    assert!(protos.has_route("POST", "/v2/sessions"));
+    assert!(protos.has_route("GET", "/auth/v1/users/me"));
+    assert!(protos.has_route("POST", "/management/v1/users/{user_id}/grants"));
 }
 
 #[test]
 fn every_served_route_is_a_proto_http_rule() {
-    let rules = proto_rules();
+    let protos = protos();
     let missing: Vec<_> = zitadel_emulator::API_ROUTES
         .iter()
-        .filter(|(m, p)| !rules.contains(&((*m).to_owned(), normalize(p))))
+        .filter(|(m, p)| !protos.has_route(m, p))
         .collect();
     assert!(missing.is_empty(), "routes not in the protos: {missing:?}");
 }
@@ -126,7 +48,7 @@ fn every_served_route_is_a_proto_http_rule() {
 async fn every_listed_route_is_routed_by_the_emulator() {
     let emu = start().await;
     for (method, path) in zitadel_emulator::API_ROUTES {
-        let concrete = normalize(path).replace("{}", "x");
+        let concrete = contract::normalize_template(path).replace("{}", "x");
         let resp = Client::new()
             .request(
                 Method::from_bytes(method.as_bytes()).unwrap(),
@@ -137,7 +59,7 @@ async fn every_listed_route_is_routed_by_the_emulator() {
             .unwrap();
         let status = resp.status().as_u16();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
-        let fallback = status == 404 && body["details"] == serde_json::json!([]);
+        let fallback = status == 404 && body["details"] == json!([]);
         assert!(
             !fallback && status != 405,
             "{method} {path} is not routed ({status} {body})"
@@ -147,56 +69,49 @@ async fn every_listed_route_is_routed_by_the_emulator() {
     emu.shutdown().await;
 }
 
-mod proto_schema;
-
 #[test]
-fn proto_schema_knows_messages_and_response_types() {
-    let schema = proto_schema::load();
-    let create = &schema.messages["zitadel.session.v2.CreateSessionResponse"];
-    let names: Vec<&str> = create.iter().map(|f| f.json_name.as_str()).collect();
+fn the_rules_name_request_and_response_messages() {
+    let protos = protos();
     assert_eq!(
-        names,
-        ["details", "sessionId", "sessionToken", "challenges"]
+        protos.messages_of("POST", "/v2/sessions"),
+        Some((
+            "zitadel.session.v2.CreateSessionRequest",
+            "zitadel.session.v2.CreateSessionResponse"
+        ))
     );
-    assert_eq!(create[0].type_name, "zitadel.object.v2.Details");
-    let rule = schema.rule_for("POST", "/v2/sessions").unwrap();
-    assert_eq!(rule.response, "zitadel.session.v2.CreateSessionResponse");
-    let rule = schema.rule_for("POST", "/v2/users/new").unwrap();
-    assert_eq!(rule.response, "zitadel.user.v2.CreateUserResponse");
-    let rule = schema.rule_for("GET", "/auth/v1/users/me").unwrap();
-    assert_eq!(rule.response, "zitadel.auth.v1.GetMyUserResponse");
-    let factors = &schema.messages["zitadel.session.v2.Factors"];
-    assert!(factors.iter().any(|f| f.json_name == "webAuthN"));
-    assert!(schema.enums.contains("zitadel.user.v2.UserState"));
+    assert_eq!(
+        protos.messages_of("POST", "/v2/users/new").map(|m| m.1),
+        Some("zitadel.user.v2.CreateUserResponse")
+    );
+    assert_eq!(
+        protos
+            .messages_of("GET", "/auth/v1/users/me?x=1")
+            .map(|m| m.1),
+        Some("zitadel.auth.v1.GetMyUserResponse")
+    );
 }
 
 #[test]
 fn request_checks_find_unknown_fields_numeric_int64_and_unknown_enum_names() {
-    let schema = proto_schema::load();
-    let rule = schema.rule_for("POST", "/v2/users").unwrap();
-    assert_eq!(rule.request, "zitadel.user.v2.ListUsersRequest");
-    assert_eq!(rule.body.as_deref(), Some("*"));
-    let mut problems = Vec::new();
-    let ok = serde_json::json!({"query": {"offset": "0", "limit": 10, "asc": false},
+    let protos = protos();
+    let ok = json!({"query": {"offset": "0", "limit": 10, "asc": false},
         "sortingColumn": "USER_FIELD_NAME_USER_NAME"});
-    schema.check_request_body(rule, &ok, "ok", &mut problems);
+    let problems = protos.check_request("POST", "/v2/users", &ok);
     assert!(problems.is_empty(), "{problems:?}");
-    let bad = serde_json::json!({"query": {"offset": 5}, "sortingColumn": "USER_NAME", "bogus": 1});
-    schema.check_request_body(rule, &bad, "bad", &mut problems);
+    let bad = json!({"query": {"offset": 5}, "sortingColumn": "USER_NAME", "bogus": 1});
+    let problems = protos.check_request("POST", "/v2/users", &bad);
     assert_eq!(problems.len(), 3, "{problems:?}");
-    let rule = schema.rule_for("GET", "/v2/users/1").unwrap();
-    assert_eq!(rule.body, None);
-    problems.clear();
-    schema.check_request_body(rule, &serde_json::json!({"a": 1}), "get", &mut problems);
+    // GetUserByID has no body rule.
+    let problems = protos.check_request("GET", "/v2/users/1", &json!({"a": 1}));
     assert_eq!(problems.len(), 1, "{problems:?}");
 }
 
-/// Runs many API calls with the request log on, then checks every 2xx JSON
-/// response of a REST route against the response message of its proto rule,
-/// and the JSON body the scenario sent against the rule's request message.
-#[tokio::test(flavor = "multi_thread")]
-async fn api_responses_match_the_proto_messages() {
-    use serde_json::json;
+/// An emulator that logs its requests; the log is in the returned directory.
+async fn start_with_request_log() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    zitadel_emulator::RunningEmulator,
+) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("requests.jsonl");
     let emu = start_with(zitadel_emulator::EmulatorConfig {
@@ -204,6 +119,15 @@ async fn api_responses_match_the_proto_messages() {
         ..zitadel_emulator::EmulatorConfig::ephemeral()
     })
     .await;
+    (dir, log, emu)
+}
+
+/// Runs many API calls with the request log on, then checks every 2xx JSON
+/// response of a REST route against the response message of its proto rule,
+/// and the JSON body the scenario sent against the rule's request message.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_responses_match_the_proto_messages() {
+    let (_dir, log, emu) = start_with_request_log().await;
     let lc = emu.seed_info().login_client_token.clone();
     let org = emu.seed_info().org_id.clone();
     let alice = emu.seed_info().users[2].clone();
@@ -419,7 +343,6 @@ async fn api_responses_match_the_proto_messages() {
         "lockout",
         "branding",
         "domain",
-        "security",
     ] {
         send(
             Method::GET,
@@ -429,6 +352,14 @@ async fn api_responses_match_the_proto_messages() {
         )
         .await;
     }
+    // The security settings are the instance's: no `ctx`.
+    send(
+        Method::GET,
+        "/v2/settings/security".into(),
+        lc.clone(),
+        None,
+    )
+    .await;
     send(
         Method::GET,
         "/auth/v1/policies/passwords/complexity".into(),
@@ -778,52 +709,33 @@ async fn api_responses_match_the_proto_messages() {
     management_calls(&emu, &at).await;
     emu.shutdown().await;
 
-    let schema = proto_schema::load();
+    let protos = protos();
     let mut problems = Vec::new();
     let mut checked = BTreeSet::new();
-    for line in std::fs::read_to_string(&log).unwrap().lines() {
-        let entry: Value = serde_json::from_str(line).unwrap();
-        let status = entry["status"].as_u64().unwrap();
-        let path = entry["path"].as_str().unwrap();
-        let path = path.split('?').next().unwrap();
-        let method = entry["method"].as_str().unwrap();
-        if !(200..300).contains(&status) || !(path.starts_with("/v2/") || path.contains("/v1/")) {
+    for entry in contract::read_request_log(&log).unwrap() {
+        if !(200..300).contains(&entry.status) || !contract::is_api_path(&entry.path) {
             continue;
         }
-        let rule = schema
-            .rule_for(method, path)
-            .unwrap_or_else(|| panic!("no rule for {method} {path}"));
-        schema.check(
-            &rule.response,
-            &entry["response_body"],
-            &format!("{method} {path}"),
-            &mut problems,
-        );
-        schema.check_request_body(
-            rule,
-            &entry["request_body"],
-            &format!("{method} {path} (request)"),
-            &mut problems,
-        );
-        checked.insert(rule.response.clone());
+        let (_, response) = protos
+            .messages_of(&entry.method, &entry.path)
+            .unwrap_or_else(|| panic!("no rule for {} {}", entry.method, entry.path));
+        checked.insert(response.to_owned());
+        problems.extend(protos.check_response(&entry.method, &entry.path, &entry.response_body));
     }
+    // Every request of the scenario, whatever its status, keeps to the
+    // request messages.
+    problems.extend(contract::check_request_log(&log, &contract::default_proto_dir()).unwrap());
     assert!(
         checked.len() >= 30,
         "only {} response types checked: {checked:?}",
         checked.len()
     );
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "{}", contract::report(&problems));
 }
 
 /// Management v1 IdP templates, login-policy IdPs and factors and project
 /// roles (the request log of the scenario records them).
 async fn management_calls(emu: &zitadel_emulator::RunningEmulator, token: &str) {
-    use serde_json::json;
     let http = Client::new();
     let call = |m: Method, p: String, body: Option<Value>| {
         let req = http
@@ -934,4 +846,129 @@ async fn management_calls(emu: &zitadel_emulator::RunningEmulator, token: &str) 
     .await;
     call(Method::POST, format!("{roles}/_search"), Some(json!({"queries": [{"keyQuery": {"key": "e", "method": "TEXT_QUERY_METHOD_CONTAINS"}}]}))).await;
     call(Method::DELETE, format!("{roles}/viewer"), None).await;
+}
+
+/// Writes request log lines as the emulator does and checks them.
+fn check_log(entries: &[Value]) -> Vec<Violation> {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.jsonl");
+    let text: String = entries.iter().map(|e| format!("{e}\n")).collect();
+    std::fs::write(&log, text).unwrap();
+    contract::check_request_log(&log, &contract::default_proto_dir()).unwrap()
+}
+
+fn entry(method: &str, path: &str, body: Value) -> Value {
+    json!({"method": method, "path": path, "status": 200, "request_body": body,
+        "response_body": null})
+}
+
+#[test]
+fn a_request_log_of_good_requests_has_no_violation() {
+    let violations = check_log(&[
+        entry(
+            "POST",
+            "/v2/sessions",
+            json!({"checks": {"user": {"loginName": "alice@acme.localhost"},
+                "password": {"password": "[redacted]"}}, "lifetime": "3600s"}),
+        ),
+        entry("GET", "/v2/sessions/123", Value::Null),
+        entry(
+            "POST",
+            "/v2/users",
+            json!({"query": {"offset": "10", "limit": 5},
+                "sortingColumn": "USER_FIELD_NAME_CREATION_DATE"}),
+        ),
+        entry("GET", "/v2/settings/login?ctx.orgId=1", Value::Null),
+        // Outside the proto contract: not checked.
+        entry(
+            "POST",
+            "/oauth/v2/token",
+            json!({"grant_type": "refresh_token"}),
+        ),
+        entry("GET", "/ui/v2/login/login?authRequest=V2_1", Value::Null),
+    ]);
+    assert!(violations.is_empty(), "{}", contract::report(&violations));
+}
+
+#[test]
+fn a_request_log_reports_unknown_fields_wrong_types_unknown_enums_and_routes() {
+    let violations = check_log(&[
+        entry(
+            "POST",
+            "/v2/sessions",
+            json!({"checks": {"user": {"loginName": "a", "nickName": "b"}}}),
+        ),
+        entry("POST", "/v2/users", json!({"query": {"offset": 10}})),
+        entry("POST", "/v2/users", json!({"sortingColumn": "BY_NAME"})),
+        entry("POST", "/v2/no/such/route", json!({})),
+        entry("PUT", "/v2/sessions", json!({})),
+        entry("GET", "/v2/settings/login?ctx.orgID=1", Value::Null),
+    ]);
+    let found: Vec<(&str, &str, &str)> = violations
+        .iter()
+        .map(|v| (v.method.as_str(), v.path.as_str(), v.problem.as_str()))
+        .collect();
+    assert_eq!(violations.len(), 6, "{}", contract::report(&violations));
+    assert_eq!(
+        found[0],
+        (
+            "POST",
+            "/v2/sessions",
+            "body.checks.user.nickName: no field nickName in zitadel.session.v2.CheckUser"
+        )
+    );
+    assert_eq!(
+        found[1].2, "body.query.offset: 10 is not a JSON uint64",
+        "int64 must be a string"
+    );
+    assert!(
+        found[2].2.starts_with(
+            "body.sortingColumn: \"BY_NAME\" is not a JSON zitadel.user.v2.UserFieldName"
+        ),
+        "{}",
+        found[2].2
+    );
+    assert_eq!(
+        found[3],
+        (
+            "POST",
+            "/v2/no/such/route",
+            "no HTTP rule in the protos for this path"
+        )
+    );
+    assert!(
+        found[4].2.starts_with("no PUT rule for this path"),
+        "{}",
+        found[4].2
+    );
+    assert!(
+        found[5].2.starts_with("query ctx.orgID: no field orgID"),
+        "{}",
+        found[5].2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sdk_style_traffic_through_the_emulator_log_is_checked_against_the_protos() {
+    let (_dir, log, emu) = start_with_request_log().await;
+    let alice = emu.seed_info().users[2].clone();
+    let good = json!({"checks": {"user": {"loginName": alice.login_name},
+        "password": {"password": alice.password}}});
+    let bad = json!({"checks": {"user": {"login_name_typo": alice.login_name}}});
+    for body in [good, bad] {
+        Client::new()
+            .post(format!("{}/v2/sessions", emu.issuer()))
+            .bearer_auth(&emu.seed_info().login_client_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    emu.shutdown().await;
+    let violations = contract::check_request_log(&log, &contract::default_proto_dir()).unwrap();
+    assert_eq!(violations.len(), 1, "{}", contract::report(&violations));
+    assert_eq!(
+        violations[0].problem,
+        "body.checks.user.login_name_typo: no field login_name_typo in zitadel.session.v2.CheckUser"
+    );
 }

@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use reqwest::{Client, StatusCode};
-use serde_json::Value;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
 use zitadel_emulator::EmulatorConfig;
 
 async fn login_page(
@@ -1108,23 +1108,11 @@ async fn self_token(
     s["sessionToken"].as_str().unwrap().to_owned()
 }
 
-/// Logs alice in with her password up to the email-OTP page; returns its HTML.
-async fn alice_at_the_otp_page(
-    emu: &zitadel_emulator::RunningEmulator,
-    client: &Client,
-    challenge: &str,
-) -> String {
-    let alice = emu.seed_info().users[2].clone();
-    let next = login_with_password(
-        emu,
-        client,
-        authorize_url(emu, challenge, "openid", &[]),
-        &alice.login_name,
-        &alice.password,
-    )
-    .await;
-    assert!(next.path().ends_with("/ui/v2/login/otp/email"), "{next}");
-    client.get(next).send().await.unwrap().text().await.unwrap()
+/// Turns on codes by email as alice's second factor (with her `token`).
+async fn add_otp_email(emu: &zitadel_emulator::RunningEmulator, token: &str) {
+    let path = format!("/v2/users/{}/otp_email", emu.seed_info().users[2].user_id);
+    let (status, _) = call_json(emu, Method::POST, &path, token, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1132,22 +1120,11 @@ async fn a_recovery_code_replaces_the_second_factor_once_and_a_wrong_one_is_refu
     let emu = start().await;
     let alice = emu.seed_info().users[2].clone();
     let token = self_token(&emu, &alice.login_name, &alice.password).await;
-    let resp = Client::new()
-        .post(format!(
-            "{}/v2/users/{}/otp_email",
-            emu.issuer(),
-            alice.user_id
-        ))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    add_otp_email(&emu, &token).await;
     // Without recovery codes the second-factor page does not offer them.
     let client = browser();
     let (_, challenge) = pkce();
-    let html = alice_at_the_otp_page(&emu, &client, &challenge).await;
+    let html = alice_at_page(&emu, &client, &challenge, "/ui/v2/login/otp/email").await;
     assert!(!html.contains("recovery-link"));
     let codes: Value = Client::new()
         .post(format!(
@@ -1167,7 +1144,7 @@ async fn a_recovery_code_replaces_the_second_factor_once_and_a_wrong_one_is_refu
 
     let client = browser();
     let (verifier, challenge) = pkce();
-    let html = alice_at_the_otp_page(&emu, &client, &challenge).await;
+    let html = alice_at_page(&emu, &client, &challenge, "/ui/v2/login/otp/email").await;
     assert!(html.contains("Use a recovery code"), "{html}");
     let href = html
         .split("id=\"recovery-link\" href=\"")
@@ -1226,7 +1203,7 @@ async fn a_recovery_code_replaces_the_second_factor_once_and_a_wrong_one_is_refu
     // The same code does not work a second time.
     let client = browser();
     let (_, challenge) = pkce();
-    let html = alice_at_the_otp_page(&emu, &client, &challenge).await;
+    let html = alice_at_page(&emu, &client, &challenge, "/ui/v2/login/otp/email").await;
     let href = html
         .split("id=\"recovery-link\" href=\"")
         .nth(1)
@@ -1406,16 +1383,12 @@ async fn mfa_setup_is_offered_with_a_skip_that_lasts_for_the_skip_lifetime() {
     assert!(next.path().ends_with("/ui/v2/login/mfa/set"), "{next}");
     let html = client.get(next).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"mfa-skip\""), "{html}");
-    let resp = post_form(
+    let resp = submit_page(
         &emu,
         &client,
         "/ui/v2/login/mfa/set",
-        &[
-            ("csrf", &hidden(&html, "csrf")),
-            ("requestId", &hidden(&html, "requestId")),
-            ("sessionId", &hidden(&html, "sessionId")),
-            ("action", "skip"),
-        ],
+        &html,
+        &[("action", "skip")],
     )
     .await;
     assert_eq!(resp.status(), StatusCode::FOUND);
@@ -1465,18 +1438,241 @@ async fn mfa_setup_is_offered_with_a_skip_that_lasts_for_the_skip_lifetime() {
     assert!(next.path().ends_with("/ui/v2/login/mfa/set"), "{next}");
     let html = client.get(next).send().await.unwrap().text().await.unwrap();
     assert!(!html.contains("mfa-skip"), "{html}");
-    let resp = post_form(
+    let resp = submit_page(
         &emu,
         &client,
         "/ui/v2/login/mfa/set",
-        &[
-            ("csrf", &hidden(&html, "csrf")),
-            ("requestId", &hidden(&html, "requestId")),
-            ("sessionId", &hidden(&html, "sessionId")),
-            ("action", "skip"),
-        ],
+        &html,
+        &[("action", "skip")],
     )
     .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    emu.shutdown().await;
+}
+
+// ------------------------------------------------------------ one lockout
+//
+// The hosted login and the session API check passwords and codes through
+// the same factor check, so they share the failed-attempt counters.
+
+/// Sets the default org's lockout policy (as its manager).
+async fn set_lockout_policy(emu: &zitadel_emulator::RunningEmulator, policy: Value) {
+    let manager = emu.seed_info().users[1].clone();
+    let token = self_token(emu, &manager.login_name, &manager.password).await;
+    let path = "/management/v1/policies/lockout";
+    let (status, _) = call_json(emu, Method::POST, path, &token, policy).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// A new API session of alice with `checks` (and `challenges`).
+async fn alice_session(emu: &zitadel_emulator::RunningEmulator, body: Value) -> Value {
+    let lc = &emu.seed_info().login_client_token;
+    let (status, session) = call_json(emu, Method::POST, "/v2/sessions", lc, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    session
+}
+
+/// Alice's ready TOTP secret and an API session of hers (user and
+/// password checked) for further checks.
+struct TotpAlice {
+    secret: String,
+    session_id: String,
+}
+
+async fn alice_with_totp(emu: &zitadel_emulator::RunningEmulator) -> TotpAlice {
+    let alice = emu.seed_info().users[2].clone();
+    let token = self_token(emu, &alice.login_name, &alice.password).await;
+    let totp = format!("/v2/users/{}/totp", alice.user_id);
+    let (_, reg) = call_json(emu, Method::POST, &totp, &token, json!({})).await;
+    let secret = reg["secret"].as_str().unwrap().to_owned();
+    let verify = json!({"code": totp_now(&secret)});
+    let (status, _) = call_json(emu, Method::POST, &format!("{totp}/verify"), &token, verify).await;
+    assert_eq!(status, StatusCode::OK);
+    let session = alice_session(
+        emu,
+        json!({"checks": {"user": {"loginName": alice.login_name},
+            "password": {"password": alice.password}}}),
+    )
+    .await;
+    TotpAlice {
+        secret,
+        session_id: session["sessionId"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A code that is not the current one.
+fn wrong_code(right: &str) -> &'static str {
+    if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
+}
+
+/// SetSession; returns the gRPC code (0 for success) and the failed
+/// attempts of the error's `CredentialsCheckError`.
+async fn set_session(
+    emu: &zitadel_emulator::RunningEmulator,
+    session_id: &str,
+    body: Value,
+) -> (u64, Value) {
+    let lc = &emu.seed_info().login_client_token;
+    let path = format!("/v2/sessions/{session_id}");
+    let (_, body) = call_json(emu, Method::PATCH, &path, lc, body).await;
+    (
+        body["code"].as_u64().unwrap_or(0),
+        body["details"][0]["failedAttempts"].clone(),
+    )
+}
+
+/// Posts a code on a second-factor page; returns the status and the page.
+async fn submit_code(
+    emu: &zitadel_emulator::RunningEmulator,
+    client: &Client,
+    path: &str,
+    page: &str,
+    code: &str,
+) -> (StatusCode, String) {
+    let resp = submit_page(emu, client, path, page, &[("code", code)]).await;
+    let status = resp.status();
+    (status, resp.text().await.unwrap())
+}
+
+const TOTP_PAGE: &str = "/ui/v2/login/otp/time-based";
+const EMAIL_CODE_PAGE: &str = "/ui/v2/login/otp/email";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_totp_codes_on_the_login_page_and_in_the_session_api_lock_at_max_otp_attempts() {
+    let emu = start().await;
+    set_lockout_policy(&emu, json!({"maxOtpAttempts": "3"})).await;
+    let alice = alice_with_totp(&emu).await;
+    let wrong = wrong_code(&totp_now(&alice.secret));
+    let client = browser();
+    let page = alice_at_page(&emu, &client, &pkce().1, TOTP_PAGE).await;
+    let (status, html) = submit_code(&emu, &client, TOTP_PAGE, &page, wrong).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Code is invalid"), "{html}");
+
+    let totp = json!({"checks": {"totp": {"code": wrong}}});
+    let (code, failed) = set_session(&emu, &alice.session_id, totp.clone()).await;
+    assert_eq!((code, failed), (3, json!(2)), "the page's failure counted");
+    let (code, failed) = set_session(&emu, &alice.session_id, totp).await;
+    assert_eq!((code, failed), (9, json!(3)), "locked at the limit");
+
+    // The login page now refuses even the right code.
+    let right = totp_now(&alice.secret);
+    let (status, html) = submit_code(&emu, &client, TOTP_PAGE, &page, &right).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("User is locked"), "{html}");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_right_totp_code_on_the_login_page_resets_the_counter_the_session_api_raised() {
+    let emu = start().await;
+    set_lockout_policy(&emu, json!({"maxOtpAttempts": "2"})).await;
+    let alice = alice_with_totp(&emu).await;
+    let wrong = json!({"checks": {"totp": {"code": wrong_code(&totp_now(&alice.secret))}}});
+    let (code, failed) = set_session(&emu, &alice.session_id, wrong.clone()).await;
+    assert_eq!((code, failed), (3, json!(1)));
+
+    let client = browser();
+    let page = alice_at_page(&emu, &client, &pkce().1, TOTP_PAGE).await;
+    let right = totp_now(&alice.secret);
+    let (status, _) = submit_code(&emu, &client, TOTP_PAGE, &page, &right).await;
+    assert_eq!(status, StatusCode::FOUND, "signed in with the right code");
+
+    // Without the reset this second failure would reach the limit of 2.
+    let (code, failed) = set_session(&emu, &alice.session_id, wrong).await;
+    assert_eq!((code, failed), (3, json!(1)), "counter reset");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_right_email_code_in_the_session_api_resets_the_counter_the_login_page_raised() {
+    let emu = start().await;
+    set_lockout_policy(&emu, json!({"maxOtpAttempts": "2"})).await;
+    let alice = emu.seed_info().users[2].clone();
+    let token = self_token(&emu, &alice.login_name, &alice.password).await;
+    add_otp_email(&emu, &token).await;
+    let client = browser();
+    let page = alice_at_page(&emu, &client, &pkce().1, EMAIL_CODE_PAGE).await;
+    let (status, _) = submit_code(&emu, &client, EMAIL_CODE_PAGE, &page, "00000000").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A session of the API: a returned email code, checked right.
+    let challenge = json!({"challenges": {"otpEmail": {"returnCode": {}}}});
+    let mut body = challenge.clone();
+    body["checks"] = json!({"user": {"loginName": alice.login_name}});
+    let session = alice_session(&emu, body).await;
+    let sid = session["sessionId"].as_str().unwrap();
+    let code = &session["challenges"]["otpEmail"];
+    let right = json!({"checks": {"otpEmail": {"code": code}}});
+    assert_eq!(set_session(&emu, sid, right).await.0, 0);
+
+    // The next wrong code (of a new challenge) counts from zero again.
+    assert_eq!(set_session(&emu, sid, challenge).await.0, 0);
+    let wrong = json!({"checks": {"otpEmail": {"code": "1"}}});
+    let (code, failed) = set_session(&emu, sid, wrong).await;
+    assert_eq!((code, failed), (3, json!(1)), "counter reset");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_passwords_on_the_login_page_and_in_the_session_api_lock_at_max_password_attempts() {
+    let emu = start().await;
+    set_lockout_policy(&emu, json!({"maxPasswordAttempts": "3"})).await;
+    let alice = emu.seed_info().users[2].clone();
+    let user = json!({"checks": {"user": {"loginName": alice.login_name}}});
+    let session = alice_session(&emu, user).await;
+    let sid = session["sessionId"].as_str().unwrap();
+    let client = browser();
+    let resp = submit_login_name(&emu, &client, &alice.login_name).await;
+    let password_page = location(&emu, &resp);
+    let (status, _, html) = submit_password(&emu, &client, password_page.clone(), "nope").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Password is invalid"), "{html}");
+
+    let wrong = json!({"checks": {"password": {"password": "nope"}}});
+    let (code, failed) = set_session(&emu, sid, wrong).await;
+    assert_eq!((code, failed), (3, json!(2)), "the page's failure counted");
+
+    let (status, _, html) = submit_password(&emu, &client, password_page, "nope").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        html.contains("User is locked"),
+        "locked at the limit: {html}"
+    );
+    let right = json!({"checks": {"password": {"password": alice.password}}});
+    let (code, failed) = set_session(&emu, sid, right).await;
+    assert_eq!((code, failed), (9, json!(3)));
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_user_spends_no_recovery_code_and_an_unlock_resets_the_code_counter() {
+    let emu = start().await;
+    set_lockout_policy(&emu, json!({"maxOtpAttempts": "1"})).await;
+    let totp_alice = alice_with_totp(&emu).await;
+    let alice = emu.seed_info().users[2].clone();
+    let token = self_token(&emu, &alice.login_name, &alice.password).await;
+    let path = format!("/v2/users/{}/recovery_codes", alice.user_id);
+    let (_, codes) = call_json(&emu, Method::POST, &path, &token, json!({"count": 1})).await;
+    let recovery = json!({"checks": {"recoveryCode": {"code": codes["recoveryCodes"][0]}}});
+    let sid = &totp_alice.session_id;
+    let wrong = wrong_code(&totp_now(&totp_alice.secret));
+    let wrong = json!({"checks": {"totp": {"code": wrong}}});
+    assert_eq!(set_session(&emu, sid, wrong.clone()).await.0, 9, "locked");
+    let (code, _) = set_session(&emu, sid, recovery.clone()).await;
+    assert_eq!(code, 5, "NOT_FOUND for a locked user, as in ZITADEL");
+
+    let admin = emu.seed_info().users[0].clone();
+    let admin_token = self_token(&emu, &admin.login_name, &admin.password).await;
+    let unlock = format!("/v2/users/{}/unlock", alice.user_id);
+    let (status, _) = call_json(&emu, Method::POST, &unlock, &admin_token, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(set_session(&emu, sid, recovery).await.0, 0, "code kept");
+    let (code, failed) = set_session(&emu, sid, wrong).await;
+    assert_eq!((code, failed), (9, json!(1)), "counts from zero");
     emu.shutdown().await;
 }

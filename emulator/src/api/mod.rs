@@ -488,7 +488,8 @@ fn camel_keys(value: Value) -> Value {
     }
 }
 
-fn to_camel(key: &str) -> String {
+/// `snake_case` → `lowerCamelCase` (protojson's JSON names).
+pub(crate) fn to_camel(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     let mut upper = false;
     for c in key.chars() {

@@ -13,6 +13,7 @@ use crate::api::{
     Caller, authenticate, details, has_permission, parse_body, parse_duration, require,
 };
 use crate::error::{ApiError, GrpcCode};
+use crate::factors::{Check, Failure, OtpChannel, new_otp_challenge};
 use crate::model::{Session, SessionUserAgent, State as Model, UserKind, UserState, WebAuthnKind};
 use crate::server::AppState;
 use crate::util::{ct_eq, form_get, now, parse_form, random_token, rfc3339, sha256_hex};
@@ -205,20 +206,6 @@ fn apply_checks(
         session.user_id = user.id;
         session.user_verified_at = t;
     }
-    let otp_check = checks.totp.is_some() || checks.otp_email.is_some() || checks.otp_sms.is_some();
-    if otp_check
-        && let Some(user) = model.user(&session.user_id)
-        && user.state == UserState::Locked
-    {
-        return Err(locked_error(
-            if checks.totp.is_some() {
-                TOTP_LOCKED
-            } else {
-                CODE_LOCKED
-            },
-            user.human().map_or(0, |h| h.otp_failed_attempts),
-        ));
-    }
     if let Some(ci) = checks.idp_intent {
         let (idp_id, external) = crate::api::idp::succeeded_intent(
             model,
@@ -250,156 +237,23 @@ fn apply_checks(
         }
         session.intent_verified_at = Some(t);
     }
-    if let Some(cp) = checks.password {
-        if session.user_id.is_empty() {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "EMU-SESS04",
-                "A user check is required",
-            ));
-        }
-        let uid = session.user_id.clone();
-        let user = model.user(&uid).cloned().ok_or_else(user_not_found)?;
-        if user.state == UserState::Locked {
-            return Err(locked_error(
-                PASSWORD_LOCKED,
-                user.human().map_or(0, |h| h.password_failed_attempts),
-            ));
-        }
-        if user.human().is_none() {
-            return Err(ApiError::new(
-                GrpcCode::FailedPrecondition,
-                "EMU-SESS05",
-                "Machine users have no password",
-            ));
-        }
-        if !user.password_matches(&cp.password) {
-            let (attempts, locked) = model.record_password_failure(&uid);
-            return Err(if locked {
-                locked_error(PASSWORD_LOCKED, attempts)
-            } else {
-                credentials_error(attempts)
-            });
-        }
-        let Some(crate::model::User {
-            kind: UserKind::Human(human),
-            ..
-        }) = model.users.iter_mut().find(|u| u.id == uid)
-        else {
-            return Err(user_not_found());
-        };
-        human.password_failed_attempts = 0;
-        session.password_verified_at = Some(t);
+    if let Some(c) = checks.password {
+        check_factor(model, session, Check::Password(&c.password), t)?;
     }
-    if let Some(ct) = checks.totp {
-        if session.user_id.is_empty() {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "EMU-SESS04",
-                "A user check is required",
-            ));
-        }
-        let secret = model
-            .user(&session.user_id)
-            .and_then(|u| u.human())
-            .and_then(|h| h.totp.as_ref())
-            .filter(|t| t.ready)
-            .map(|t| t.secret.clone())
-            .ok_or_else(|| {
-                ApiError::new(
-                    GrpcCode::FailedPrecondition,
-                    "COMMAND-3Mif9s",
-                    "Multifactor OTP (OneTimePassword) isn't ready",
-                )
-            })?;
-        if !crate::totp::verify(&secret, &ct.code, t) {
-            return Err(otp_failure(
-                model,
-                &session.user_id,
-                TOTP_INVALID,
-                TOTP_LOCKED,
-            ));
-        }
-        session.totp_verified_at = Some(t);
-        model.reset_otp_failures(&session.user_id);
+    if let Some(c) = checks.totp {
+        check_factor(model, session, Check::Totp(&c.code), t)?;
     }
-    if let Some(co) = checks.otp_email {
-        let ok = session
-            .otp_email_challenge
-            .as_ref()
-            .is_some_and(|c| c.matches(&co.code));
-        if session.otp_email_challenge.is_none() {
-            return Err(ApiError::new(
-                GrpcCode::FailedPrecondition,
-                "EMU-SESS09",
-                "No OTP email challenge",
-            ));
-        }
-        if !ok {
-            return Err(otp_failure(
-                model,
-                &session.user_id,
-                "EMU-SESS07",
-                CODE_LOCKED,
-            ));
-        }
-        session.otp_email_challenge = None;
-        session.otp_email_verified_at = Some(t);
-        model.reset_otp_failures(&session.user_id);
+    if let Some(c) = checks.otp_email {
+        check_factor(model, session, Check::Otp(OtpChannel::Email, &c.code), t)?;
     }
-    if let Some(cr) = checks.recovery_code {
-        if session.user_id.is_empty() {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "EMU-SESS04",
-                "A user check is required",
-            ));
-        }
-        let hash = sha256_hex(cr.code.trim());
-        let uid = session.user_id.clone();
-        let used = model
-            .users
-            .iter_mut()
-            .find(|u| u.id == uid)
-            .and_then(|u| match &mut u.kind {
-                UserKind::Human(h) => {
-                    let pos = h.recovery_codes.iter().position(|c| ct_eq(c, &hash))?;
-                    h.recovery_codes.remove(pos);
-                    Some(())
-                }
-                UserKind::Machine(_) => None,
-            });
-        if used.is_none() {
-            return Err(ApiError::new(
-                GrpcCode::InvalidArgument,
-                "EMU-SESS15",
-                "Invalid recovery code",
-            ));
-        }
-        session.recovery_code_verified_at = Some(t);
+    if let Some(c) = checks.recovery_code {
+        check_factor(model, session, Check::RecoveryCode(&c.code), t)?;
     }
     if let Some(cw) = checks.web_auth_n {
         crate::webauthn::finish_login(model, session, issuer, &cw.credential_assertion_data)?;
     }
-    if let Some(co) = checks.otp_sms {
-        let Some(challenge) = session.otp_sms_challenge.as_ref() else {
-            return Err(ApiError::new(
-                GrpcCode::FailedPrecondition,
-                "EMU-SESS11",
-                "No OTP SMS challenge",
-            ));
-        };
-        if !challenge.matches(&co.code) {
-            return Err(otp_failure(
-                model,
-                &session.user_id,
-                "EMU-SESS07",
-                CODE_LOCKED,
-            ));
-        }
-        session.otp_sms_challenge = None;
-        session.otp_sms_verified_at = Some(t);
-        model.reset_otp_failures(&session.user_id);
+    if let Some(c) = checks.otp_sms {
+        check_factor(model, session, Check::Otp(OtpChannel::Sms, &c.code), t)?;
     }
     Ok(())
 }
@@ -435,11 +289,7 @@ fn apply_challenges(
                 "OTP email is not set up",
             )
         })?;
-        let code = crate::util::random_from(b"0123456789", 8);
-        session.otp_email_challenge = Some(crate::model::PendingCode {
-            hash: sha256_hex(&code),
-            expires: now() + 300,
-        });
+        let code = new_otp_challenge(session, OtpChannel::Email);
         if c.return_code.is_some() {
             out.insert("otpEmail".into(), json!(code));
         } else {
@@ -479,11 +329,7 @@ fn apply_challenges(
                     "OTP SMS is not set up",
                 )
             })?;
-        let code = crate::util::random_from(b"0123456789", 8);
-        session.otp_sms_challenge = Some(crate::model::PendingCode {
-            hash: sha256_hex(&code),
-            expires: now() + 300,
-        });
+        let code = new_otp_challenge(session, OtpChannel::Sms);
         if c.return_code {
             out.insert("otpSms".into(), json!(code));
         } else {
@@ -527,19 +373,95 @@ fn webauthn_challenge(
     crate::webauthn::begin_login(model, session, issuer, &req.domain, kind)
 }
 
-/// Records a failed one-time code; the error carries the failed attempts and
-/// turns into the locked error at the lockout limit.
-fn otp_failure(
+/// Checks a password or code through the emulator's one factor check (the
+/// hosted login's too) and turns a failure into ZITADEL's error.
+fn check_factor(
     model: &mut Model,
-    user_id: &str,
-    invalid: &'static str,
-    locked_id: &'static str,
-) -> ApiError {
-    let (attempts, locked) = model.record_otp_failure(user_id);
-    if locked {
-        locked_error(locked_id, attempts)
-    } else {
-        ApiError::credentials(GrpcCode::InvalidArgument, invalid, "Invalid code", attempts)
+    session: &mut Session,
+    check: Check<'_>,
+    t: i64,
+) -> Result<(), ApiError> {
+    if session.user_id.is_empty() {
+        return Err(ApiError::new(
+            GrpcCode::InvalidArgument,
+            "EMU-SESS04",
+            "A user check is required",
+        ));
+    }
+    model
+        .verify_factor(session, check, t)
+        .map_err(|failure| check_error(check, failure))
+}
+
+/// The session API's error for a failed factor check. Wrong passwords and
+/// codes, and the locked errors, carry `CredentialsCheckError`.
+fn check_error(check: Check<'_>, failure: Failure) -> ApiError {
+    match (failure, check) {
+        (Failure::UnknownUser, _) => user_not_found(),
+        (Failure::Locked { .. }, Check::RecoveryCode(_)) => {
+            ApiError::new(GrpcCode::NotFound, RECOVERY_LOCKED, "User is locked")
+        }
+        (Failure::Locked { failed_attempts }, _)
+        | (
+            Failure::Wrong {
+                failed_attempts,
+                locked: true,
+            },
+            _,
+        ) => locked_error(
+            match check {
+                Check::Password(_) => PASSWORD_LOCKED,
+                Check::Totp(_) => TOTP_LOCKED,
+                _ => CODE_LOCKED,
+            },
+            failed_attempts,
+        ),
+        (
+            Failure::Wrong {
+                failed_attempts, ..
+            },
+            Check::Password(_),
+        ) => credentials_error(failed_attempts),
+        (
+            Failure::Wrong {
+                failed_attempts, ..
+            },
+            _,
+        ) => {
+            let id = if matches!(check, Check::Totp(_)) {
+                TOTP_INVALID
+            } else {
+                "EMU-SESS07"
+            };
+            ApiError::credentials(
+                GrpcCode::InvalidArgument,
+                id,
+                "Invalid code",
+                failed_attempts,
+            )
+        }
+        (_, Check::Password(_)) => ApiError::new(
+            GrpcCode::FailedPrecondition,
+            "EMU-SESS05",
+            "Machine users have no password",
+        ),
+        (_, Check::RecoveryCode(_)) => ApiError::new(
+            GrpcCode::InvalidArgument,
+            "EMU-SESS15",
+            "Invalid recovery code",
+        ),
+        (_, Check::Otp(channel, _)) => {
+            let (id, message) = match channel {
+                OtpChannel::Email => ("EMU-SESS09", "No OTP email challenge"),
+                OtpChannel::Sms => ("EMU-SESS11", "No OTP SMS challenge"),
+            };
+            ApiError::new(GrpcCode::FailedPrecondition, id, message)
+        }
+        (_, Check::Totp(_)) => ApiError::new(
+            GrpcCode::FailedPrecondition,
+            "COMMAND-3Mif9s",
+            "Multifactor OTP (OneTimePassword) isn't ready",
+        ),
     }
 }
 
@@ -549,6 +471,8 @@ const PASSWORD_LOCKED: &str = "COMMAND-JLK35";
 const TOTP_LOCKED: &str = "COMMAND-SF3fg";
 /// ZITADEL's id for an OTP email or SMS check of a locked user.
 const CODE_LOCKED: &str = "COMMAND-S6h4R";
+/// ZITADEL's id for a recovery code check of a locked user (NOT_FOUND).
+const RECOVERY_LOCKED: &str = "COMMAND-2w6oa";
 /// ZITADEL's id for a wrong TOTP code.
 const TOTP_INVALID: &str = "EVENT-8isk2";
 

@@ -897,11 +897,9 @@ async fn change_state(
         if let Some(u) = model.users.iter_mut().find(|u| u.id == id) {
             u.state = to;
             u.changed = now();
-            if let UserKind::Human(h) = &mut u.kind
-                && matches!(change, StateChange::Unlock)
-            {
-                h.password_failed_attempts = 0;
-            }
+        }
+        if matches!(change, StateChange::Unlock) {
+            model.reset_failed_attempts(&id);
         }
         let seq = model.next_sequence();
         Ok(json!({"details": details(seq, now(), &user.org_id)}))

@@ -461,18 +461,9 @@ pub(super) async fn idp_link(
             "error.user_inactive"
         });
     }
-    if !user.password_matches(form_get(&form, "password").unwrap_or_default()) {
-        let (_, locked) = model.record_password_failure(&user.id);
-        return fail(if locked {
-            "error.user_locked"
-        } else {
-            "idp.link_failed"
-        });
-    }
-    if let Some(u) = model.users.iter_mut().find(|u| u.id == user.id)
-        && let crate::model::UserKind::Human(h) = &mut u.kind
-    {
-        h.password_failed_attempts = 0;
+    let password = form_get(&form, "password").unwrap_or_default();
+    if let Err(failure) = model.check_password(&user.id, password) {
+        return fail(super::failure_key(failure, "idp.link_failed"));
     }
     model.idp_links.push(IdpLink {
         idp_id,

@@ -22,6 +22,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
+use crate::factors::{Check, Failure, OtpChannel, new_otp_challenge};
 use crate::model::{
     DeviceState, Prompt, SECOND_FACTOR_OTP, SECOND_FACTOR_OTP_EMAIL, SECOND_FACTOR_OTP_SMS,
     SECOND_FACTOR_U2F, Session, State as Model, UserState,
@@ -875,34 +876,16 @@ async fn password_submit(
             Some(key),
         );
     }
-    if !user.password_matches(form_get(&form, "password").unwrap_or_default()) {
-        let (_, locked) = model.record_password_failure(&user.id);
-        let key = if locked {
-            "error.user_locked"
-        } else {
-            "error.password_invalid"
-        };
+    let password = form_get(&form, "password").unwrap_or_default();
+    if let Err(failure) = model.verify_stored_factor(sid, Check::Password(password)) {
         return render_password(
             &ctx,
             &flow.request_id(),
             sid,
             &login,
             offers_passkey(&model, &user.id),
-            Some(key),
+            Some(failure_key(failure, "error.password_invalid")),
         );
-    }
-    if let Some(crate::model::UserKind::Human(h)) = model
-        .users
-        .iter_mut()
-        .find(|u| u.id == user.id)
-        .map(|u| &mut u.kind)
-    {
-        h.password_failed_attempts = 0;
-    }
-    if let Some(s) = model.sessions.get_mut(sid) {
-        let t = now();
-        s.password_verified_at = Some(t);
-        s.changed = t;
     }
     after_password(&shared, &mut model, &ctx, &flow, &user, sid)
 }
@@ -985,13 +968,7 @@ fn mfa_prompt_due(model: &Model, user: &crate::model::User) -> bool {
         })
 }
 
-/// A one-time-code channel of the hosted login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OtpChannel {
-    Email,
-    Sms,
-}
-
+/// The hosted login's side of a one-time-code channel.
 impl OtpChannel {
     /// The `SecondFactorType` of the channel.
     fn factor(self) -> &'static str {
@@ -1009,20 +986,22 @@ impl OtpChannel {
     }
 }
 
+/// The page message of a failed factor check: `invalid` for a wrong
+/// password or code, "user locked" once the user is locked.
+fn failure_key(failure: Failure, invalid: &'static str) -> &'static str {
+    if failure.locked() {
+        "error.user_locked"
+    } else {
+        invalid
+    }
+}
+
 /// Creates an OTP challenge on the session and sends the code to the outbox.
 fn send_otp(model: &mut Model, sid: &str, channel: OtpChannel) {
-    let code = crate::util::random_from(b"0123456789", 8);
     let Some(session) = model.sessions.get_mut(sid) else {
         return;
     };
-    let pending = Some(crate::model::PendingCode {
-        hash: sha256_hex(&code),
-        expires: now() + 300,
-    });
-    match channel {
-        OtpChannel::Email => session.otp_email_challenge = pending,
-        OtpChannel::Sms => session.otp_sms_challenge = pending,
-    }
+    let code = new_otp_challenge(session, channel);
     let user_id = session.user_id.clone();
     let Some(h) = model.user(&user_id).and_then(|u| u.human()).cloned() else {
         return;
@@ -1128,42 +1107,25 @@ async fn otp_submit(
         let extra = recovery_offer(&model, &ctx, &rid, &sid);
         return render_otp(&ctx, channel, &rid, &sid, Some("verify.sent"), None, &extra);
     }
-    if model
-        .user(&session.user_id)
-        .is_none_or(|u| u.state != UserState::Active)
-    {
-        return ctx.error(StatusCode::BAD_REQUEST, "error.user_locked");
+    if let Some(resp) = unless_active(&model, &ctx, &session) {
+        return resp;
     }
     let code = form_get(&form, "code").unwrap_or_default();
-    let challenge = match channel {
-        OtpChannel::Email => session.otp_email_challenge.as_ref(),
-        OtpChannel::Sms => session.otp_sms_challenge.as_ref(),
-    };
-    if !challenge.is_some_and(|c| c.matches(code)) {
-        let (_, locked) = model.record_otp_failure(&session.user_id);
-        let key = if locked {
-            "error.user_locked"
-        } else {
-            "error.code_invalid"
-        };
+    if let Err(failure) = model.verify_stored_factor(&sid, Check::Otp(channel, code)) {
+        let key = failure_key(failure, "error.code_invalid");
         let extra = recovery_offer(&model, &ctx, &rid, &sid);
         return render_otp(&ctx, channel, &rid, &sid, None, Some(key), &extra);
     }
-    if let Some(s) = model.sessions.get_mut(&sid) {
-        let t = now();
-        match channel {
-            OtpChannel::Email => {
-                s.otp_email_challenge = None;
-                s.otp_email_verified_at = Some(t);
-            }
-            OtpChannel::Sms => {
-                s.otp_sms_challenge = None;
-                s.otp_sms_verified_at = Some(t);
-            }
-        }
-        s.changed = t;
-    }
     complete(&shared, &mut model, &ctx, &flow, &sid)
+}
+
+/// The error page for a second-factor step of a user who is not active
+/// (locked or deactivated): no code is checked for them.
+fn unless_active(model: &Model, ctx: &Ctx, session: &Session) -> Option<Response> {
+    model
+        .user(&session.user_id)
+        .is_none_or(|u| u.state != UserState::Active)
+        .then(|| ctx.error(StatusCode::BAD_REQUEST, "error.user_locked"))
 }
 
 /// Whether the login policy of the session's user lists this second factor;
@@ -1243,34 +1205,14 @@ async fn totp_submit(State(shared): State<AppState>, headers: HeaderMap, body: B
     else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
-    if model
-        .user(&session.user_id)
-        .is_none_or(|u| u.state != UserState::Active)
-    {
-        return ctx.error(StatusCode::BAD_REQUEST, "error.user_locked");
+    if let Some(resp) = unless_active(&model, &ctx, &session) {
+        return resp;
     }
-    let secret = model
-        .user(&session.user_id)
-        .and_then(|u| u.human())
-        .and_then(|h| h.totp.as_ref())
-        .map(|t| t.secret.clone())
-        .unwrap_or_default();
-    let t = now();
-    if secret.is_empty()
-        || !crate::totp::verify(&secret, form_get(&form, "code").unwrap_or_default(), t)
-    {
-        let (_, locked) = model.record_otp_failure(&session.user_id);
-        let key = if locked {
-            "error.user_locked"
-        } else {
-            "error.code_invalid"
-        };
+    let code = form_get(&form, "code").unwrap_or_default();
+    if let Err(failure) = model.verify_stored_factor(sid, Check::Totp(code)) {
+        let key = failure_key(failure, "error.code_invalid");
         let extra = recovery_offer(&model, &ctx, &flow.request_id(), sid);
         return render_totp(&ctx, &flow.request_id(), sid, Some(key), &extra);
-    }
-    if let Some(s) = model.sessions.get_mut(sid) {
-        s.totp_verified_at = Some(t);
-        s.changed = t;
     }
     complete(&shared, &mut model, &ctx, &flow, sid)
 }

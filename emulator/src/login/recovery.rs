@@ -11,11 +11,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::{
-    BASE, Ctx, Flow, check_csrf, complete, first_factor_done, own_session, page_url, query,
+    BASE, Ctx, Flow, check_csrf, complete, failure_key, first_factor_done, own_session, page_url,
+    query, unless_active,
 };
-use crate::model::{State as Model, UserKind, UserState};
+use crate::factors::Check;
+use crate::model::State as Model;
 use crate::server::AppState;
-use crate::util::{ct_eq, form_get, html_escape, now, parse_form, sha256_hex};
+use crate::util::{form_get, html_escape, parse_form};
 
 /// Whether the session's user has unused recovery codes.
 fn has_codes(model: &Model, sid: &str) -> bool {
@@ -102,26 +104,17 @@ pub(super) async fn recovery_submit(
     let Some(session) = own_session(&model, &ctx, &sid).filter(first_factor_done) else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
-    let hash = sha256_hex(form_get(&form, "code").unwrap_or_default().trim());
-    let used = model
-        .users
-        .iter_mut()
-        .find(|u| u.id == session.user_id && u.state == UserState::Active)
-        .and_then(|u| match &mut u.kind {
-            UserKind::Human(h) => {
-                let pos = h.recovery_codes.iter().position(|c| ct_eq(c, &hash))?;
-                h.recovery_codes.remove(pos);
-                Some(())
-            }
-            UserKind::Machine(_) => None,
-        });
-    if used.is_none() {
-        return render(&ctx, &rid, &sid, Some("error.code_invalid"));
+    if let Some(resp) = unless_active(&model, &ctx, &session) {
+        return resp;
     }
-    if let Some(s) = model.sessions.get_mut(&sid) {
-        let t = now();
-        s.recovery_code_verified_at = Some(t);
-        s.changed = t;
+    let code = form_get(&form, "code").unwrap_or_default();
+    if let Err(failure) = model.verify_stored_factor(&sid, Check::RecoveryCode(code)) {
+        return render(
+            &ctx,
+            &rid,
+            &sid,
+            Some(failure_key(failure, "error.code_invalid")),
+        );
     }
     complete(&shared, &mut model, &ctx, &flow, &sid)
 }

@@ -13,7 +13,7 @@ use super::{
     BASE, Ctx, Flow, check_csrf, complete, factor_allowed, first_factor_done, offers_passkey,
     own_session, query,
 };
-use crate::model::{SECOND_FACTOR_U2F, Session, State as Model, UserState, WebAuthnKind};
+use crate::model::{SECOND_FACTOR_U2F, Session, State as Model, WebAuthnKind};
 use crate::server::{AppState, Shared};
 use crate::util::{form_get, html_escape, now, parse_form, random_token};
 
@@ -230,11 +230,8 @@ pub(super) async fn submit(
     else {
         return ctx.error(StatusCode::BAD_REQUEST, "error.session");
     };
-    if model
-        .user(&session.user_id)
-        .is_none_or(|u| u.state != UserState::Active)
-    {
-        return ctx.error(StatusCode::BAD_REQUEST, "error.user_locked");
+    if let Some(resp) = super::unless_active(&model, &ctx, &session) {
+        return resp;
     }
     let credential: Value = serde_json::from_str(form_get(&form, "credential").unwrap_or_default())
         .unwrap_or(Value::Null);

@@ -190,6 +190,64 @@ pub async fn login_with_password(
     location(emu, &resp)
 }
 
+/// Runs the hosted login of alice (the third seed user: login name,
+/// password) for a PKCE `challenge` up to the page whose path ends with
+/// `page` (e.g. a second-factor page); returns that page's HTML.
+pub async fn alice_at_page(
+    emu: &RunningEmulator,
+    client: &Client,
+    challenge: &str,
+    page: &str,
+) -> String {
+    let alice = emu.seed_info().users[2].clone();
+    let start = authorize_url(emu, challenge, "openid", &[]);
+    let next = login_with_password(emu, client, start, &alice.login_name, &alice.password).await;
+    assert!(next.path().ends_with(page), "expected {page}, got {next}");
+    client.get(next).send().await.unwrap().text().await.unwrap()
+}
+
+/// Sends a JSON API request with a bearer token; returns the status and the
+/// JSON body (`null` when there is none).
+pub async fn call_json(
+    emu: &RunningEmulator,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let resp = Client::new()
+        .request(method, format!("{}{path}", emu.issuer()))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or_default())
+}
+
+/// Posts a hosted-login form of `page` (its CSRF token, request and session
+/// id) with the `fields` a user fills in.
+pub async fn submit_page(
+    emu: &RunningEmulator,
+    client: &Client,
+    path: &str,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> Response {
+    let mut form: Vec<(&str, String)> = ["csrf", "requestId", "sessionId"]
+        .into_iter()
+        .map(|name| (name, hidden(page, name)))
+        .collect();
+    form.extend(fields.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    client
+        .post(format!("{}{path}", emu.issuer()))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Full code + PKCE login as the admin; returns the token response.
 pub async fn login_and_exchange(
     emu: &RunningEmulator,

@@ -5,18 +5,18 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 #[derive(Debug, Clone)]
-pub struct Field {
-    pub name: String,
-    pub json_name: String,
-    pub type_name: String,
-    pub repeated: bool,
+pub(crate) struct Field {
+    pub(crate) name: String,
+    pub(crate) json_name: String,
+    pub(crate) type_name: String,
+    pub(crate) repeated: bool,
     /// Map value type, for `map<K, V>` fields.
-    pub map_value: Option<String>,
+    pub(crate) map_value: Option<String>,
 }
 
 /// Whether a JSON value is a request (zero values allowed) or a response.
@@ -27,35 +27,25 @@ enum Mode {
 }
 
 #[derive(Debug, Clone)]
-pub struct Rule {
-    pub method: String,
+pub(crate) struct Rule {
+    pub(crate) method: String,
     /// Path template with `{}` for parameters.
-    pub path: String,
+    pub(crate) path: String,
     /// Fully qualified request message.
-    pub request: String,
+    pub(crate) request: String,
     /// The rule's `body`: `"*"`, a field name of the request, or `None`.
-    pub body: Option<String>,
+    pub(crate) body: Option<String>,
     /// Fully qualified response message.
-    pub response: String,
+    pub(crate) response: String,
 }
 
 #[derive(Debug, Default)]
-pub struct Schema {
-    pub messages: BTreeMap<String, Vec<Field>>,
-    pub enums: BTreeSet<String>,
+pub(crate) struct Schema {
+    pub(crate) messages: BTreeMap<String, Vec<Field>>,
+    pub(crate) enums: BTreeSet<String>,
     /// Value names of each enum.
-    pub enum_values: BTreeMap<String, BTreeSet<String>>,
-    pub rules: Vec<Rule>,
-}
-
-pub fn proto_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/zitadel-api/proto");
-    assert!(
-        dir.is_dir(),
-        "official protos expected at {}",
-        dir.display()
-    );
-    dir
+    pub(crate) enum_values: BTreeMap<String, BTreeSet<String>>,
+    pub(crate) rules: Vec<Rule>,
 }
 
 /// `/v1` services are mounted under a prefix by the gateway.
@@ -69,8 +59,16 @@ fn prefix_for(file: &Path) -> &'static str {
     }
 }
 
+/// Whether a concrete path matches a normalized template (`{}` matches one
+/// segment).
+pub(crate) fn template_matches(template: &str, path: &str) -> bool {
+    let t: Vec<&str> = template.split('/').collect();
+    let segs: Vec<&str> = path.split('/').collect();
+    t.len() == segs.len() && t.iter().zip(&segs).all(|(a, b)| *a == "{}" || a == b)
+}
+
 /// Replaces every `{param}` (incl. `{name=**}`) with `{}`.
-pub fn normalize(path: &str) -> String {
+pub(crate) fn normalize(path: &str) -> String {
     let mut out = String::new();
     let mut depth = 0;
     for c in path.chars() {
@@ -84,22 +82,6 @@ pub fn normalize(path: &str) -> String {
             '}' => depth -= 1,
             _ if depth > 0 => {}
             _ => out.push(c),
-        }
-    }
-    out
-}
-
-fn json_name(name: &str) -> String {
-    let mut out = String::new();
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
         }
     }
     out
@@ -354,7 +336,7 @@ fn parse_file(text: &str, prefix: &str, schema: &mut Schema) -> Raw {
                 if t.get(j + 1).map(String::as_str) == Some("=") {
                     let name = t[j].clone();
                     let field = Field {
-                        json_name: json_name(&name),
+                        json_name: crate::api::to_camel(&name),
                         name,
                         type_name: if map_value.is_some() {
                             type_name
@@ -408,17 +390,18 @@ fn resolve(schema: &Schema, scoped: &str) -> String {
     ty.to_owned()
 }
 
-pub fn load() -> Schema {
+/// Reads every `.proto` file under `proto_dir` (recursively).
+pub(crate) fn load(proto_dir: &Path) -> std::io::Result<Schema> {
     let mut schema = Schema::default();
     let mut raws = Vec::new();
-    let mut stack = vec![proto_dir()];
+    let mut stack = vec![proto_dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().and_then(|e| e.to_str()) == Some("proto") {
-                let text = std::fs::read_to_string(&path).unwrap();
+                let text = std::fs::read_to_string(&path)?;
                 raws.push(parse_file(&text, prefix_for(&path), &mut schema));
             }
         }
@@ -451,34 +434,59 @@ pub fn load() -> Schema {
             });
         }
     }
-    schema
+    Ok(schema)
 }
 
 impl Schema {
     /// The rule for a concrete request (most specific template wins).
-    pub fn rule_for(&self, method: &str, path: &str) -> Option<&Rule> {
-        let segs: Vec<&str> = path.split('/').collect();
+    pub(crate) fn rule_for(&self, method: &str, path: &str) -> Option<&Rule> {
         self.rules
             .iter()
-            .filter(|r| r.method == method)
-            .filter(|r| {
-                let t: Vec<&str> = r.path.split('/').collect();
-                t.len() == segs.len() && t.iter().zip(&segs).all(|(a, b)| *a == "{}" || a == b)
-            })
+            .filter(|r| r.method == method && template_matches(&r.path, path))
             .min_by_key(|r| r.path.matches("{}").count())
+    }
+
+    /// Checks query parameter names (dotted field paths of the request
+    /// message, JSON or proto names) and enum values among them.
+    pub(crate) fn check_query(&self, rule: &Rule, query: &str, problems: &mut Vec<String>) {
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let at = format!("query {key}");
+            let mut message = rule.request.clone();
+            let mut segments = key.split('.').peekable();
+            while let Some(segment) = segments.next() {
+                let Some(field) = self.messages.get(&message).and_then(|fs| {
+                    fs.iter()
+                        .find(|f| f.json_name == segment || f.name == segment)
+                }) else {
+                    problems.push(format!("{at}: no field {segment} in {message}"));
+                    break;
+                };
+                if segments.peek().is_some() {
+                    message.clone_from(&field.type_name);
+                } else if self.enums.contains(&field.type_name) {
+                    let known = self
+                        .enum_values
+                        .get(&field.type_name)
+                        .is_none_or(|vs| vs.contains(value.as_ref()));
+                    if !known && value.parse::<i32>().is_err() {
+                        problems.push(format!("{at}: {value} is not a {}", field.type_name));
+                    }
+                }
+            }
+        }
     }
 
     /// Checks a response JSON value against a message: unknown keys, wrong
     /// JSON types (int64 as strings, enums as names) and zero values that
     /// protojson omits.
-    pub fn check(&self, message: &str, value: &Value, at: &str, problems: &mut Vec<String>) {
+    pub(crate) fn check(&self, message: &str, value: &Value, at: &str, problems: &mut Vec<String>) {
         self.check_message(message, value, at, Mode::Response, problems);
     }
 
     /// Checks a request JSON value against a message: unknown keys, wrong
     /// JSON types (int64 as strings, enums as known names). Zero values are
     /// allowed in requests.
-    pub fn check_request(
+    pub(crate) fn check_request(
         &self,
         message: &str,
         value: &Value,
@@ -490,7 +498,7 @@ impl Schema {
 
     /// Checks the body of a request to `rule` (the body rule decides which
     /// message or field it is).
-    pub fn check_request_body(
+    pub(crate) fn check_request_body(
         &self,
         rule: &Rule,
         body: &Value,
@@ -629,5 +637,25 @@ impl Schema {
         if !ok {
             problems.push(format!("{at}: {v} is not a JSON {type_name}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn the_reader_knows_fields_with_json_names_nested_types_and_enums() {
+        let schema = super::load(&super::super::default_proto_dir()).unwrap();
+        let create = &schema.messages["zitadel.session.v2.CreateSessionResponse"];
+        let names: Vec<&str> = create.iter().map(|f| f.json_name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["details", "sessionId", "sessionToken", "challenges"]
+        );
+        assert_eq!(create[0].type_name, "zitadel.object.v2.Details");
+        let factors = &schema.messages["zitadel.session.v2.Factors"];
+        assert!(factors.iter().any(|f| f.json_name == "webAuthN"));
+        assert!(schema.enum_values["zitadel.user.v2.UserState"].contains("USER_STATE_ACTIVE"));
     }
 }
