@@ -33,6 +33,8 @@ mod model;
 mod oidc;
 mod persist;
 mod request_log;
+#[cfg(feature = "scripted")]
+pub mod scripted;
 mod seed;
 mod server;
 mod totp;

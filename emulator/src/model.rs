@@ -84,6 +84,9 @@ pub(crate) struct Human {
     pub(crate) display_name: String,
     pub(crate) nick_name: String,
     pub(crate) preferred_language: String,
+    /// `GENDER_*` (empty: unspecified).
+    #[serde(default)]
+    pub(crate) gender: String,
     pub(crate) email: String,
     pub(crate) email_verified: bool,
     pub(crate) phone: String,

@@ -326,6 +326,7 @@ pub(crate) fn build_state(
                     .preferred_language
                     .clone()
                     .unwrap_or_else(|| "en".to_owned()),
+                gender: String::new(),
                 email: h.email.clone().unwrap_or_else(|| login_name.clone()),
                 email_verified: true,
                 phone: String::new(),

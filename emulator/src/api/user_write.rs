@@ -23,6 +23,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v2/users/new", post(create_user))
         .route("/v2/users/human", post(add_human_user))
+        .route("/v2/users/{id}/email", post(set_email))
         .route("/v2/users/{id}/email/verify", post(verify_email))
         .route("/v2/users/{id}/email/resend", post(resend_email_code))
         .route("/v2/users/{id}/email/send", post(send_email_code))
@@ -43,6 +44,7 @@ pub(crate) struct Profile {
     pub(crate) nick_name: Option<String>,
     pub(crate) display_name: Option<String>,
     pub(crate) preferred_language: Option<String>,
+    pub(crate) gender: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,6 +211,7 @@ pub(crate) fn add_human(
             display_name: display,
             nick_name: p.nick_name.unwrap_or_default(),
             preferred_language: p.preferred_language.unwrap_or_else(|| "en".to_owned()),
+            gender: gender_name(p.gender)?,
             email,
             email_verified: verified,
             phone: String::new(),
@@ -556,6 +559,7 @@ struct ProfileUpdate {
     nick_name: Option<String>,
     display_name: Option<String>,
     preferred_language: Option<String>,
+    gender: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -641,6 +645,63 @@ fn set_password(
     Ok(())
 }
 
+/// Sets a user's email (UpdateUser's `human.email`, SetEmail): a new
+/// address is unverified, with a code sent or returned, unless `isVerified`
+/// (which needs `user.write`). Returns a returned code.
+fn apply_email(
+    model: &mut Model,
+    caller: &crate::api::Caller,
+    user: &User,
+    email: SetEmail,
+) -> Result<Option<String>, ApiError> {
+    let address = email.email.trim().to_owned();
+    if !address.contains('@') {
+        return Err(ApiError::new(
+            GrpcCode::InvalidArgument,
+            "EMAIL-599BI",
+            "Email is invalid",
+        ));
+    }
+    let verified = email.is_verified == Some(true);
+    if verified {
+        require(model, caller, "user.write", Some(&user.org_id))?;
+    }
+    let h = human_mut(model, &user.id)?;
+    h.email = address;
+    h.email_verified = verified;
+    h.email_code = None;
+    if verified {
+        return Ok(None);
+    }
+    let returned = email.return_code.is_some();
+    let template = email.send_code.and_then(|s| s.url_template);
+    let code = model.new_email_code(&user.id, !returned, template.as_deref());
+    Ok(if returned { code } else { None })
+}
+
+/// SetEmail (`POST /v2/users/{id}/email`).
+async fn set_email(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut model = shared.lock();
+    let result = (|| -> Result<Value, ApiError> {
+        let caller = authenticate(&model, &headers)?;
+        let req: SetEmail = parse_body(&body, "SetEmailRequest")?;
+        let user = target(&model, &caller, &id, "user.write")?.clone();
+        let code = apply_email(&mut model, &caller, &user, req)?;
+        let seq = model.next_sequence();
+        let mut v = json!({"details": details(seq, now(), &user.org_id)});
+        if let Some(code) = code {
+            v["verificationCode"] = json!(code);
+        }
+        Ok(v)
+    })();
+    run(result, StatusCode::OK)
+}
+
 async fn update_user(
     State(shared): State<AppState>,
     headers: HeaderMap,
@@ -689,6 +750,9 @@ async fn update_user(
                 set(&mut h.nick_name, p.nick_name);
                 set(&mut h.display_name, p.display_name);
                 set(&mut h.preferred_language, p.preferred_language);
+                if p.gender.is_some() {
+                    h.gender = gender_name(p.gender)?;
+                }
             }
             if let Some(phone) = human.phone
                 && let Some(code) =
@@ -696,31 +760,10 @@ async fn update_user(
             {
                 v["phoneCode"] = json!(code);
             }
-            if let Some(email) = human.email {
-                let address = email.email.trim().to_owned();
-                if !address.contains('@') {
-                    return Err(ApiError::new(
-                        GrpcCode::InvalidArgument,
-                        "EMAIL-599BI",
-                        "Email is invalid",
-                    ));
-                }
-                let verified = email.is_verified == Some(true);
-                if verified {
-                    require(&model, &caller, "user.write", Some(&user.org_id))?;
-                }
-                let h = human_mut(&mut model, &id)?;
-                h.email = address;
-                h.email_verified = verified;
-                h.email_code = None;
-                if !verified {
-                    let returned = email.return_code.is_some();
-                    let template = email.send_code.and_then(|s| s.url_template);
-                    let code = model.new_email_code(&id, !returned, template.as_deref());
-                    if returned {
-                        v["emailCode"] = json!(code);
-                    }
-                }
+            if let Some(email) = human.email
+                && let Some(code) = apply_email(&mut model, &caller, &user, email)?
+            {
+                v["emailCode"] = json!(code);
             }
         }
         v["changeDate"] = json!(rfc3339(now()));
@@ -964,4 +1007,20 @@ pub(crate) fn add_human_from_value(
             idp_links: req.idp_links,
         },
     )
+}
+
+/// A `Gender` enum value as its name (`GENDER_UNSPECIFIED` is stored as empty).
+fn gender_name(g: Option<String>) -> Result<String, ApiError> {
+    match g.as_deref() {
+        None | Some("GENDER_UNSPECIFIED") | Some("0") => Ok(String::new()),
+        Some(v @ ("GENDER_FEMALE" | "GENDER_MALE" | "GENDER_DIVERSE")) => Ok(v.to_owned()),
+        Some("1") => Ok("GENDER_FEMALE".into()),
+        Some("2") => Ok("GENDER_MALE".into()),
+        Some("3") => Ok("GENDER_DIVERSE".into()),
+        Some(_) => Err(ApiError::new(
+            GrpcCode::InvalidArgument,
+            "",
+            "invalid Gender: value must be one of the defined enum values",
+        )),
+    }
 }

@@ -86,6 +86,7 @@ fn human_json(h: &crate::model::Human, v1: bool) -> Value {
         "preferredLanguage",
         json!(h.preferred_language),
     );
+    put(&mut profile, "gender", json!(h.gender));
     let mut email = serde_json::Map::new();
     put(&mut email, "email", json!(h.email));
     put(&mut email, email_verified, json!(h.email_verified));

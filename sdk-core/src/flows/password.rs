@@ -196,13 +196,21 @@ pub(crate) async fn find_user_id(client: &Client, login_name: &str) -> Result<St
             "/v2/users",
             Some(json!({
                 "query": {"offset": "0", "limit": 2, "asc": true},
-                "queries": [{"loginNameQuery": {"loginName": login_name,
-                                                "method": "TEXT_QUERY_METHOD_EQUALS"}}]
+                "queries": [{"orQuery": {"queries": [
+                    {"loginNameQuery": {"loginName": login_name,
+                                        "method": "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE"}},
+                    {"userNameQuery": {"userName": login_name,
+                                       "method": "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE"}}]}}]
             })),
         )
         .await?;
-    v.get("result")
-        .and_then(Value::as_array)
+    let found = v.get("result").and_then(Value::as_array);
+    if found.is_some_and(|r| r.len() > 1) {
+        return Err(Error::input(
+            "this name matches several users: give the full login name (user@domain)",
+        ));
+    }
+    found
         .and_then(|r| r.first())
         .and_then(|u| u.get("userId"))
         .and_then(Value::as_str)
