@@ -2,31 +2,42 @@
 //! built on `zitadel-sdk-core`.
 
 mod browser;
+mod cmd;
 mod output;
+mod prompt;
 mod store;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
+use cmd::Command;
 use output::Out;
-use std::time::Duration;
-use zitadel_sdk::{CancellationToken, Client, Error, ErrorCode, LoginOptions};
+use zitadel_sdk::{CancellationToken, Client, Error, ErrorCode};
 
-/// zid — sign in to ZITADEL (or any OpenID provider) from the terminal.
+/// zid — sign in to ZITADEL and manage your account from the terminal.
+///
+/// Exit status: 0 on success, else the error's stable numeric code:
+/// 1 internal, 2 retry later, 3 invalid input, 4 not signed in, 5 session
+/// expired, 6 cancelled, 7 misconfigured, 8 server rejected, 9 invalid
+/// server response, 10 storage, 11 expired, 12 access denied, 13 permission
+/// denied, 14 not found, 15 already exists, 16 user locked, 17 wrong code,
+/// 18 code expired, 19 password policy, 20 invalid credentials, 21 failed
+/// precondition. With --json, errors are printed on stdout as
+/// {"error":{"code":N,"name":"...","message":"..."}}.
 #[derive(Parser, Debug)]
-#[command(name = "zid", version, about, propagate_version = true)]
-struct Cli {
+#[command(name = "zid", version, about, long_about, propagate_version = true)]
+pub(crate) struct Cli {
     /// The issuer URL, e.g. https://my-instance.zitadel.cloud
     #[arg(long, env = "ZID_ISSUER", global = true)]
-    issuer: Option<String>,
+    pub(crate) issuer: Option<String>,
     /// The client id of the native app.
     #[arg(long = "client-id", env = "ZID_CLIENT_ID", global = true)]
-    client_id: Option<String>,
+    pub(crate) client_id: Option<String>,
     /// Token store: `keyring`, `file:PATH` or `memory` (default: keyring,
     /// else a file in the config directory).
     #[arg(long, env = "ZID_STORE", global = true)]
-    store: Option<String>,
+    pub(crate) store: Option<String>,
     /// The account name sessions are stored under.
     #[arg(long, env = "ZID_ACCOUNT", global = true, default_value = "default")]
-    account: String,
+    pub(crate) account: String,
     /// A scope to request (repeatable; replaces the default scopes).
     #[arg(
         long = "scope",
@@ -34,10 +45,10 @@ struct Cli {
         global = true,
         value_delimiter = ' '
     )]
-    scopes: Vec<String>,
+    pub(crate) scopes: Vec<String>,
     /// Restrict login to the organization with this primary domain.
     #[arg(long = "org-domain", env = "ZID_ORG_DOMAIN", global = true)]
-    org_domain: Option<String>,
+    pub(crate) org_domain: Option<String>,
     /// Preferred language (repeatable), e.g. --locale de --locale en.
     #[arg(
         long = "locale",
@@ -45,7 +56,7 @@ struct Cli {
         global = true,
         value_delimiter = ','
     )]
-    locales: Vec<String>,
+    pub(crate) locales: Vec<String>,
     /// The loopback redirect URI template (the port is chosen per login).
     #[arg(
         long = "redirect-uri",
@@ -53,58 +64,23 @@ struct Cli {
         global = true,
         default_value = "http://127.0.0.1/callback"
     )]
-    redirect_uri: String,
+    pub(crate) redirect_uri: String,
+    /// A login-client token (a service user with IAM_LOGIN_CLIENT) for the
+    /// browserless commands (`register --native`, `login --native`,
+    /// `password reset`). For trusted hosts only: never ship one to users.
+    #[arg(
+        long = "login-client-token",
+        env = "ZID_LOGIN_CLIENT_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub(crate) login_client_token: Option<String>,
     /// Machine-readable JSON on stdout (errors too).
     #[arg(long, env = "ZID_JSON", global = true)]
-    json: bool,
+    pub(crate) json: bool,
     #[command(subcommand)]
-    command: Command,
+    pub(crate) command: Command,
 }
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Sign in: in the system browser (loopback redirect), or with --device.
-    Login {
-        /// Use the device authorization grant (prints a code and a QR code).
-        #[arg(long)]
-        device: bool,
-        /// `prompt` to send: login, select_account, create, none.
-        #[arg(long)]
-        prompt: Option<String>,
-        /// Login name to pre-fill.
-        #[arg(long = "login-hint")]
-        login_hint: Option<String>,
-        /// Require an authentication no older than this many seconds.
-        #[arg(long = "max-age")]
-        max_age: Option<u64>,
-        /// Give up after this many seconds.
-        #[arg(long, default_value_t = 300)]
-        timeout: u64,
-    },
-    /// Show the signed-in user (no network request).
-    Whoami,
-    /// Print a valid access token, refreshing it if needed.
-    Token,
-    /// Refresh the tokens now.
-    Refresh,
-    /// Fetch the userinfo of the signed-in user.
-    Userinfo,
-    /// Sign out: revoke the tokens and wipe the stored session.
-    Logout {
-        /// Also end the browser (SSO) session via the end-session endpoint.
-        /// The browser is sent there through a one-time loopback address, so
-        /// the URL (which carries the ID token) is on no command line; zid
-        /// waits up to two minutes for the browser to come.
-        #[arg(long)]
-        browser: bool,
-        /// Where the browser goes after the end-session page.
-        #[arg(long = "post-logout-redirect-uri")]
-        post_logout_redirect_uri: Option<String>,
-    },
-}
-
-/// How long `logout --browser` waits for the browser to open the end-session page.
-const END_SESSION_WAIT: Duration = Duration::from_secs(120);
 
 fn main() {
     let cli = Cli::parse();
@@ -119,14 +95,15 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let result = rt.block_on(run(cli, &out));
+    let result = rt.block_on(cmd::run(&cli, &out));
     if let Err(e) = result {
         out.fail(&e);
-        std::process::exit(1);
+        std::process::exit(i32::from(e.code().as_u16()));
     }
 }
 
-fn build_client(cli: &Cli, out: &Out) -> Result<Client, Error> {
+/// The SDK client for the global options.
+pub(crate) fn build_client(cli: &Cli, out: &Out) -> Result<Client, Error> {
     let issuer = cli
         .issuer
         .as_deref()
@@ -148,15 +125,18 @@ fn build_client(cli: &Cli, out: &Out) -> Result<Client, Error> {
     if let Some(d) = &cli.org_domain {
         b = b.organization_domain(d);
     }
+    if let Some(t) = cli.login_client_token.as_deref().filter(|t| !t.is_empty()) {
+        b = b.login_client_token(t);
+    }
     b.build()
 }
 
-fn missing(what: &str) -> Error {
+pub(crate) fn missing(what: &str) -> Error {
     Error::host(ErrorCode::Misconfigured, format!("{what} is required"))
 }
 
 /// Cancels `token` on Ctrl-C.
-fn cancel_on_ctrl_c() -> CancellationToken {
+pub(crate) fn cancel_on_ctrl_c() -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
     tokio::spawn(async move {
@@ -165,97 +145,4 @@ fn cancel_on_ctrl_c() -> CancellationToken {
         }
     });
     token
-}
-
-async fn run(cli: Cli, out: &Out) -> Result<(), Error> {
-    let client = build_client(&cli, out)?;
-    match &cli.command {
-        Command::Login {
-            device,
-            prompt,
-            login_hint,
-            max_age,
-            timeout,
-        } => {
-            let cancel = cancel_on_ctrl_c();
-            let session = if *device {
-                device_login(&client, out, Duration::from_secs(*timeout), &cancel).await?
-            } else {
-                let opts = LoginOptions {
-                    prompt: prompt.clone(),
-                    login_hint: login_hint.clone(),
-                    max_age: *max_age,
-                    extra_scopes: vec![],
-                };
-                let launcher = browser::SystemBrowser;
-                client
-                    .login_with_loopback(&launcher, &opts, Duration::from_secs(*timeout), &cancel)
-                    .await?
-            };
-            out.session(&session, "Signed in");
-        }
-        Command::Whoami => match client.session().await? {
-            Some(s) => out.session(&s, "Signed in"),
-            None => return Err(Error::host(ErrorCode::NotSignedIn, "not signed in")),
-        },
-        Command::Token => {
-            let token = client.access_token().await?;
-            out.token(&token);
-        }
-        Command::Refresh => {
-            let s = client.refresh().await?;
-            out.session(&s, "Refreshed");
-        }
-        Command::Userinfo => {
-            let info = client.userinfo().await?;
-            out.value(&serde_json::Value::Object(info));
-        }
-        Command::Logout {
-            browser: end_browser,
-            post_logout_redirect_uri,
-        } => {
-            let end_url = if *end_browser {
-                match client
-                    .end_session_url(post_logout_redirect_uri.as_deref(), None)
-                    .await
-                {
-                    Ok(u) => Some(u),
-                    Err(e) if e.code() == zitadel_sdk::ErrorCode::NotSignedIn => None,
-                    Err(e) => return Err(e),
-                }
-            } else {
-                None
-            };
-            let result = client.logout().await?;
-            let ended = match &end_url {
-                Some(u) => {
-                    let handoff = browser::open_via_loopback(u, END_SESSION_WAIT).await;
-                    if handoff == browser::Handoff::TimedOut {
-                        out.warn("the browser did not open the end-session page in time; the local session is wiped anyway");
-                    }
-                    handoff == browser::Handoff::Redirected
-                }
-                None => false,
-            };
-            out.logout(result.revoked, ended, result.unreadable_session_removed);
-        }
-    }
-    Ok(())
-}
-
-async fn device_login(
-    client: &Client,
-    out: &Out,
-    timeout: Duration,
-    cancel: &CancellationToken,
-) -> Result<zitadel_sdk::SessionInfo, Error> {
-    let device = client.start_device_login().await?;
-    out.device_prompt(&device);
-    let login = client.complete_device_login(&device, cancel);
-    let expires = Duration::from_secs(device.expires_in).min(timeout);
-    let countdown = output::countdown(out, expires);
-    tokio::select! {
-        r = login => { output::end_countdown(out); r }
-        _ = countdown => Err(Error::host(ErrorCode::Expired, "the device code expired before the user finished")),
-    }
 }

@@ -81,6 +81,44 @@ impl Out {
         }
     }
 
+    /// A result: with --json the value as one JSON document, else `human`
+    /// (server text in it is stripped of control characters).
+    pub fn show<T: serde::Serialize>(&self, value: &T, human: &str) {
+        if self.json {
+            match serde_json::to_string(value) {
+                Ok(s) => println!("{s}"),
+                Err(_) => println!("{}", json!({"ok": true})),
+            }
+        } else {
+            println!("{}", clean_multiline(human));
+        }
+    }
+
+    /// A command that returns nothing but success.
+    pub fn ok(&self, message: &str) {
+        if self.json {
+            println!("{}", json!({"ok": true, "message": message}));
+        } else {
+            println!("{}", clean(message));
+        }
+    }
+
+    /// A QR code of `data` on stderr (human mode only).
+    pub fn qr(&self, data: &str) {
+        if !self.json
+            && let Some(q) = qr(data)
+        {
+            eprintln!("{q}");
+        }
+    }
+
+    /// A progress or information line on stderr (human mode only).
+    pub fn info(&self, msg: &str) {
+        if !self.json {
+            eprintln!("{}", clean(msg));
+        }
+    }
+
     pub fn token(&self, t: &Secret) {
         if self.json {
             println!("{}", json!({"access_token": t.expose()}));

@@ -56,6 +56,8 @@ pub(crate) struct Http {
     clock: Arc<dyn Clock>,
     /// The server's clock minus ours, in seconds, from the last `Date` header.
     skew: Arc<AtomicI64>,
+    /// HTTP requests sent so far (for request counts in demos and benchmarks).
+    requests: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The largest clock skew the SDK corrects for (10 minutes): a `Date` header
@@ -87,6 +89,7 @@ impl Http {
             headers,
             clock,
             skew: Arc::new(AtomicI64::new(0)),
+            requests: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })
     }
 
@@ -110,10 +113,17 @@ impl Http {
         }
     }
 
+    /// How many HTTP requests this client has sent.
+    pub(crate) fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
     /// The reqwest client, built on first use: loading the platform's
     /// certificate store costs milliseconds, which a call that needs no
     /// request (a valid stored token) must not pay.
     fn client(&self) -> Result<&reqwest::Client> {
+        // Every caller of this sends exactly one request with the client.
+        self.requests.fetch_add(1, Ordering::Relaxed);
         if let Some(c) = self.client.get() {
             return Ok(c);
         }

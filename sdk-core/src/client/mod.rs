@@ -395,6 +395,13 @@ impl Client {
         &self.inner.scopes
     }
 
+    /// How many HTTP requests this client (and its clones) has sent so far:
+    /// discovery, JWKS, token, API calls — for request counts in demos,
+    /// benchmarks and tests.
+    pub fn request_count(&self) -> u64 {
+        self.inner.http.request_count()
+    }
+
     /// Registers a listener for session events.
     pub fn add_listener(&self, listener: Arc<dyn EventListener>) {
         if let Ok(mut l) = self.inner.listeners.write() {

@@ -186,6 +186,17 @@ impl LegalSettings {
     }
 }
 
+/// An identity provider active in the login policy (a button on a login screen).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityProvider {
+    /// Its id (for registration, login and linking).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// `IDENTITY_PROVIDER_TYPE_OIDC`, `…_GOOGLE`, ...
+    pub kind: String,
+}
+
 /// Settings read with the login-client token. From [`Client::settings`].
 #[derive(Clone, Debug)]
 pub struct SettingsClient(pub(crate) Client);
@@ -218,6 +229,26 @@ impl SettingsClient {
     pub async fn legal(&self, org_id: Option<&str>) -> Result<LegalSettings> {
         let v = self.read("/v2/settings/legal_support", org_id).await?;
         Ok(LegalSettings::from_json(&v))
+    }
+
+    /// The identity providers active in the login policy of `org_id`.
+    ///
+    /// # Errors
+    /// No login client configured; server errors.
+    pub async fn identity_providers(&self, org_id: Option<&str>) -> Result<Vec<IdentityProvider>> {
+        let v = self.read("/v2/settings/login/idps", org_id).await?;
+        Ok(v.get("identityProviders")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|i| IdentityProvider {
+                        id: s(i, "id"),
+                        name: s(i, "name"),
+                        kind: s(i, "type"),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     async fn read(&self, path: &str, org_id: Option<&str>) -> Result<Value> {
