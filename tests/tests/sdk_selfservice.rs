@@ -626,3 +626,89 @@ async fn flows_without_a_login_client_or_a_session_fail_with_typed_errors() {
     assert_eq!(e.code(), ErrorCode::Misconfigured);
     emu.shutdown().await;
 }
+
+/// Requests of one flow: the client's HTTP request count before and after.
+async fn count<T>(c: &Client, f: impl std::future::Future<Output = T>) -> (T, u64) {
+    let before = c.request_count();
+    let v = f.await;
+    (v, c.request_count() - before)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_counts_per_flow_stay_at_the_api_minimum() {
+    // Given warm caches (discovery, JWKS, settings, the login client's id)
+    let emu = start().await;
+    let c = registered(&emu, "warm@example.com").await;
+    c.logout().await.unwrap();
+
+    // Native registration with the email code: AddHumanUser, CreateSession,
+    // VerifyEmail, authorize, CreateCallback, token.
+    let (r, n_register) = count(&c, async {
+        let mut p = c
+            .registration()
+            .register(&new_user("count@example.com"), &CodeDelivery::Return)
+            .await?;
+        let code = p.returned_email_code().unwrap().expose().to_owned();
+        p.verify_email(&code).await?;
+        p.finish().await
+    })
+    .await;
+    let me = r.unwrap().session.subject;
+    let enrollment = c.mfa().add_totp().await.unwrap();
+    c.mfa()
+        .verify_totp(&totp_code(enrollment.secret.expose()).unwrap())
+        .await
+        .unwrap();
+    c.logout().await.unwrap();
+
+    // Password + TOTP by login name: CreateSession, GetSession (the user
+    // id), ListAuthenticationMethodTypes, SetSession, authorize,
+    // CreateCallback, token.
+    let secret = enrollment.secret.expose().to_owned();
+    let (r, n_totp_login) = count(&c, async {
+        let mut l = c
+            .native_login()
+            .password("count@example.com", PASSWORD)
+            .await?;
+        l.check_totp(&totp_code(&secret).unwrap()).await?;
+        l.finish().await
+    })
+    .await;
+    r.unwrap();
+    c.logout().await.unwrap();
+    // The same for a known user id (a returning user): no GetSession.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (r, n_totp_login_id) = count(&c, async {
+        let mut l = c.native_login().password_for_user_id(&me, PASSWORD).await?;
+        l.check_totp(&totp_code(&secret).unwrap()).await?;
+        l.finish().await
+    })
+    .await;
+    r.unwrap();
+
+    // Password reset: ListUsers (by login name), PasswordReset, SetPassword.
+    let (r, n_reset) = count(&c, async {
+        let s = c
+            .password()
+            .request_reset_for("count@example.com", &ResetDelivery::Return)
+            .await?;
+        let code = s.code.clone().unwrap();
+        c.password()
+            .set_with_code(&s.user_id, code.expose(), "Reset-Pass-99")
+            .await
+    })
+    .await;
+    r.unwrap();
+
+    let rows = [
+        ("native registration with email code", n_register, 6),
+        ("password + TOTP login (login name)", n_totp_login, 7),
+        ("password + TOTP login (user id known)", n_totp_login_id, 6),
+        ("password reset (by login name)", n_reset, 3),
+    ];
+    for (flow, n, max) in rows {
+        println!("{flow:<45} {n} requests (at most {max})");
+        assert!(n <= max, "{flow}: {n} requests, expected at most {max}");
+    }
+    emu.shutdown().await;
+}

@@ -225,6 +225,7 @@ impl ClientBuilder {
             listeners: RwLock::new(Vec::new()),
             login_client: self.login_client,
             settings: Mutex::new(HashMap::new()),
+            user_orgs: Mutex::new(HashMap::new()),
         };
         Ok(Client {
             inner: Arc::new(inner),
@@ -305,6 +306,8 @@ pub(crate) struct Inner {
     pub(crate) login_client: Option<Secret>,
     /// Settings read with the login-client token, by path: (read at, value).
     pub(crate) settings: Mutex<HashMap<String, (i64, serde_json::Value)>>,
+    /// Orgs of users looked up through the login client (user id → org id).
+    pub(crate) user_orgs: Mutex<HashMap<String, String>>,
 }
 
 /// The SDK client for one issuer and client id, bound to one account.

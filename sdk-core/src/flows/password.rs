@@ -108,7 +108,10 @@ impl PasswordClient {
         login_name: &str,
         delivery: &ResetDelivery,
     ) -> Result<PasswordResetStarted> {
-        let id = find_user_id(&self.0, login_name).await?;
+        let (id, org) = find_user(&self.0, login_name).await?;
+        if let (Some(org), Ok(mut known)) = (org, self.0.inner.user_orgs.lock()) {
+            known.insert(id.clone(), org);
+        }
         request(&self.0, Auth::LoginClient, &seg(&id)?, delivery).await
     }
 
@@ -123,13 +126,19 @@ impl PasswordClient {
             return Err(Error::input("the code is empty"));
         }
         let id = seg(user_id)?;
-        let org = super::profile::get_user(&self.0, Auth::LoginClient, user_id)
-            .await
-            .map(|u| u.organization_id)
-            .ok();
+        // The user's org (remembered from the reset request) picks the
+        // policy; otherwise the instance default is checked locally and the
+        // server has the last word.
+        let org = self
+            .0
+            .inner
+            .user_orgs
+            .lock()
+            .ok()
+            .and_then(|m| m.get(user_id).cloned());
         self.0
             .settings()
-            .password_complexity(org.as_deref().filter(|o| !o.is_empty()))
+            .password_complexity(org.as_deref())
             .await?
             .check(new)?;
         set_password(
@@ -183,8 +192,12 @@ async fn set_password(
     Ok(())
 }
 
-/// The id of the user with this login name (ListUsers through the login client).
-pub(crate) async fn find_user_id(client: &Client, login_name: &str) -> Result<String> {
+/// The id and org of the user with this login name or user name (ListUsers
+/// through the login client).
+pub(crate) async fn find_user(
+    client: &Client,
+    login_name: &str,
+) -> Result<(String, Option<String>)> {
     let login_name = login_name.trim();
     if login_name.is_empty() {
         return Err(Error::input("the login name is empty"));
@@ -210,10 +223,13 @@ pub(crate) async fn find_user_id(client: &Client, login_name: &str) -> Result<St
             "this name matches several users: give the full login name (user@domain)",
         ));
     }
-    found
+    let user = found
         .and_then(|r| r.first())
-        .and_then(|u| u.get("userId"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| Error::host(crate::ErrorCode::NotFound, "no user has this login name"))
+        .ok_or_else(|| Error::host(crate::ErrorCode::NotFound, "no user has this login name"))?;
+    let id = super::s(user, "userId");
+    seg(&id)?;
+    let org = user
+        .get("details")
+        .and_then(|d| super::opt(d, "resourceOwner"));
+    Ok((id, org))
 }
