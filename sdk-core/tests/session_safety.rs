@@ -295,3 +295,47 @@ async fn a_refresh_answer_with_a_date_far_ahead_moves_token_times_ten_minutes_at
     let e = client.refresh().await.unwrap_err();
     assert!(e.message().contains("issue time"), "{e}");
 }
+
+/// A token store whose reads block their thread, as a keyring waiting on
+/// D-Bus or a prompt does.
+#[derive(Debug)]
+struct SlowStore;
+
+impl TokenStore for SlowStore {
+    fn load(&self, _key: &str) -> zitadel_sdk::Result<Option<Vec<u8>>> {
+        std::thread::sleep(Duration::from_millis(300));
+        Ok(None)
+    }
+    fn save(&self, _key: &str, _value: &[u8]) -> zitadel_sdk::Result<()> {
+        Ok(())
+    }
+    fn delete(&self, _key: &str) -> zitadel_sdk::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_blocking_token_store_does_not_stall_the_async_runtime() {
+    // Given a single-threaded runtime and a store whose read blocks 300 ms
+    let client = Client::builder("https://idp.example", "app")
+        .store(Arc::new(SlowStore))
+        .build()
+        .unwrap();
+    let ticks = Arc::new(AtomicI64::new(0));
+    let t = ticks.clone();
+    let ticker = tokio::spawn(async move {
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            t.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    // When the session is read from the store
+    assert!(client.session().await.unwrap().is_none());
+    // Then other tasks ran meanwhile: the read was off the runtime's thread
+    assert!(
+        ticks.load(Ordering::Relaxed) >= 5,
+        "only {} ticks during a 300 ms store read",
+        ticks.load(Ordering::Relaxed)
+    );
+    ticker.abort();
+}

@@ -59,18 +59,16 @@ impl Client {
             schema: SCHEMA,
             pending,
         };
-        self.inner
-            .store
-            .save(&self.pending_key(), &session::encode(&stored)?)?;
+        self.store_save(self.pending_key(), session::encode(&stored)?)
+            .await?;
         Ok((url, state))
     }
 
-    pub(super) fn load_pending(&self) -> Result<PendingLogin> {
+    pub(super) async fn load_pending(&self) -> Result<PendingLogin> {
         let key = self.pending_key();
         let bytes = self
-            .inner
-            .store
-            .load(&key)?
+            .store_load(key.clone())
+            .await?
             .ok_or(ErrorKind::NoPendingLogin(
                 "no login was started for this account",
             ))?;
@@ -79,11 +77,11 @@ impl Client {
 
     /// The login in flight, unless it was started more than
     /// [`PENDING_LOGIN_TTL`] ago (then it is removed and `Expired` returned).
-    fn load_fresh_pending(&self) -> Result<PendingLogin> {
-        let pending = self.load_pending()?;
+    async fn load_fresh_pending(&self) -> Result<PendingLogin> {
+        let pending = self.load_pending().await?;
         let age = self.now().saturating_sub(pending.created_at);
         if !(0..=PENDING_LOGIN_TTL).contains(&age) {
-            let _ = self.inner.store.delete(&self.pending_key());
+            let _ = self.store_delete(self.pending_key()).await;
             return Err(ErrorKind::Expired("the login in progress").into());
         }
         Ok(pending)
@@ -92,8 +90,18 @@ impl Client {
     /// Whether `url` is a navigation to the redirect URI of the login in
     /// flight: an embedded webview calls this on each navigation and, when
     /// true, stops loading and passes the URL to [`complete_login`](Self::complete_login).
+    /// Synchronous for navigation callbacks: it reads the store on the
+    /// calling thread.
     pub fn is_login_callback(&self, url: &str) -> bool {
-        let (Ok(url), Ok(pending)) = (Url::parse(url), self.load_pending()) else {
+        let key = self.pending_key();
+        let pending = self
+            .inner
+            .store
+            .load(&key)
+            .ok()
+            .flatten()
+            .and_then(|b| session::decode::<StoredPending>(&key, &b).ok());
+        let (Ok(url), Some(StoredPending { pending, .. })) = (Url::parse(url), pending) else {
             return false;
         };
         Url::parse(&pending.redirect_uri).is_ok_and(|r| authorize::is_redirect_to(&url, &r))
@@ -109,7 +117,7 @@ impl Client {
     pub async fn complete_login(&self, callback_url: &str) -> Result<SessionInfo> {
         let callback = Url::parse(callback_url)
             .map_err(|_| Error::input("the callback is not a valid URL"))?;
-        let pending = self.load_fresh_pending()?;
+        let pending = self.load_fresh_pending().await?;
         let provider = self.provider().await?;
         let code =
             authorize::parse_callback(&callback, &pending, &provider.metadata, &self.inner.issuer);
@@ -121,7 +129,7 @@ impl Client {
                     e.kind(),
                     ErrorKind::StateMismatch | ErrorKind::NoPendingLogin(_)
                 ) {
-                    let _ = self.inner.store.delete(&self.pending_key());
+                    let _ = self.store_delete(self.pending_key()).await;
                 }
                 return Err(e);
             }
@@ -136,7 +144,7 @@ impl Client {
         let result =
             token::token_request(&self.inner.http, &provider.metadata.token_endpoint, &form).await;
         // The code is single-use: whatever happened, this login is over.
-        let _ = self.inner.store.delete(&self.pending_key());
+        let _ = self.store_delete(self.pending_key()).await;
         let resp = result?;
         self.finish_login(resp, Some(&pending)).await
     }
@@ -218,7 +226,7 @@ impl Client {
         };
         let slot = self.account_lock()?;
         let mut state = slot.state.lock().await;
-        self.persist_session(&mut state, session)?;
+        self.persist_session(&mut state, session).await?;
         let info = state
             .session
             .as_ref()

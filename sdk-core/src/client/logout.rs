@@ -40,7 +40,7 @@ impl Client {
             .ok_or(ErrorKind::MissingEndpoint("end session"))?;
         let slot = self.account_lock()?;
         let mut st = slot.state.lock().await;
-        self.load_state(&mut st)?;
+        self.load_state(&mut st).await?;
         let session = st.session.as_ref().ok_or(ErrorKind::NotSignedIn)?;
         {
             let mut q = url.query_pairs_mut();
@@ -72,16 +72,16 @@ impl Client {
         let slot = self.account_lock()?;
         let mut state = slot.state.lock().await;
         let mut unreadable = false;
-        match self.load_state(&mut state) {
+        match self.load_state(&mut state).await {
             Ok(()) => {}
-            Err(e) if e.code() == ErrorCode::Storage && self.session_entry_exists() => {
+            Err(e) if e.code() == ErrorCode::Storage && self.session_entry_exists().await => {
                 unreadable = true;
             }
             Err(e) => return Err(e),
         }
         // Serialize with refreshes in other processes, and revoke what they stored last.
         let _guard = self.lock_store().await?;
-        if !unreadable && self.adopt_stored(&mut state).is_err() {
+        if !unreadable && self.adopt_stored(&mut state).await.is_err() {
             unreadable = true;
         }
         let session = if unreadable {
@@ -109,8 +109,8 @@ impl Client {
                 revoked = rt_ok && at_ok;
             }
         }
-        let pending = self.inner.store.delete(&self.pending_key());
-        self.inner.store.delete(&self.session_key())?;
+        let pending = self.store_delete(self.pending_key()).await;
+        self.store_delete(self.session_key()).await?;
         pending?;
         state.session = None;
         state.forget();
@@ -128,7 +128,7 @@ impl Client {
 
     /// Whether the store holds an entry under this account's session key
     /// (readable or not). A failing store counts as "no".
-    fn session_entry_exists(&self) -> bool {
-        matches!(self.inner.store.load(&self.session_key()), Ok(Some(_)))
+    async fn session_entry_exists(&self) -> bool {
+        matches!(self.store_load(self.session_key()).await, Ok(Some(_)))
     }
 }

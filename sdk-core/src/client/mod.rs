@@ -447,6 +447,32 @@ impl Client {
         format!("provider-{}", hash16(&[self.inner.issuer.as_str()]))
     }
 
+    /// Reads from the token store on the blocking pool: keyring and file
+    /// I/O (a D-Bus round trip, a lock, a slow disk) must never stall the
+    /// async runtime the app and the SDK share.
+    pub(crate) async fn store_load(&self, key: String) -> Result<Option<Vec<u8>>> {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || store.load(&key))
+            .await
+            .map_err(|_| Error::internal("a token store task failed"))?
+    }
+
+    /// Writes to the token store on the blocking pool (see [`Self::store_load`]).
+    pub(crate) async fn store_save(&self, key: String, bytes: Vec<u8>) -> Result<()> {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || store.save(&key, &bytes))
+            .await
+            .map_err(|_| Error::internal("a token store task failed"))?
+    }
+
+    /// Deletes from the token store on the blocking pool (see [`Self::store_load`]).
+    pub(crate) async fn store_delete(&self, key: String) -> Result<()> {
+        let store = self.inner.store.clone();
+        tokio::task::spawn_blocking(move || store.delete(&key))
+            .await
+            .map_err(|_| Error::internal("a token store task failed"))?
+    }
+
     fn account_lock(&self) -> Result<Arc<AccountSlot>> {
         let mut map = self
             .inner
@@ -476,7 +502,7 @@ impl Client {
             return Ok(p.clone());
         }
         let key = self.provider_key();
-        if let Ok(Some(bytes)) = self.inner.store.load(&key) {
+        if let Ok(Some(bytes)) = self.store_load(key.clone()).await {
             // A damaged cache entry is only a cache miss.
             if let Ok(stored) = stored::decode::<StoredProvider>(&key, &bytes)
                 && now.saturating_sub(stored.fetched_at) < DISCOVERY_TTL
@@ -500,12 +526,12 @@ impl Client {
             jwks,
             fetched_at: now,
         });
-        self.persist_provider(&p);
+        self.persist_provider(&p).await;
         *slot = Some(p.clone());
         Ok(p)
     }
 
-    fn persist_provider(&self, p: &ProviderState) {
+    async fn persist_provider(&self, p: &ProviderState) {
         let stored = StoredProvider {
             schema: SCHEMA,
             metadata: p.metadata.clone(),
@@ -514,7 +540,7 @@ impl Client {
         };
         // The cache is an optimisation: failing to write it fails nothing.
         if let Ok(bytes) = stored::encode(&stored) {
-            let _ = self.inner.store.save(&self.provider_key(), &bytes);
+            let _ = self.store_save(self.provider_key(), bytes).await;
         }
     }
 
@@ -539,7 +565,7 @@ impl Client {
             jwks,
             fetched_at: current.fetched_at,
         });
-        self.persist_provider(&p);
+        self.persist_provider(&p).await;
         *self.inner.provider.lock().await = Some(p.clone());
         Ok(Some(p))
     }

@@ -58,7 +58,7 @@ const RACE_REREAD_DELAY: Duration = Duration::from_millis(250);
 impl Client {
     /// Loads the account's session from the store once, and retries writing
     /// a session whose last save failed.
-    pub(super) fn load_state(&self, state: &mut AccountState) -> Result<()> {
+    pub(super) async fn load_state(&self, state: &mut AccountState) -> Result<()> {
         if state.unsaved
             && let Some(s) = &state.session
             && self
@@ -72,14 +72,14 @@ impl Client {
         if state.loaded {
             return Ok(());
         }
-        state.session = self.read_stored_session()?;
+        state.session = self.read_stored_session().await?;
         state.loaded = true;
         Ok(())
     }
 
-    pub(super) fn read_stored_session(&self) -> Result<Option<StoredSession>> {
+    pub(super) async fn read_stored_session(&self) -> Result<Option<StoredSession>> {
         let key = self.session_key();
-        match self.inner.store.load(&key)? {
+        match self.store_load(key.clone()).await? {
             Some(bytes) => Ok(Some(session::decode_session(&key, &bytes)?)),
             None => Ok(None),
         }
@@ -89,11 +89,11 @@ impl Client {
     /// since this one last looked: a newer session, or none (signed out
     /// elsewhere). A session of ours that could not be saved stays: it is
     /// newer than anything stored. Returns whether the session changed.
-    pub(super) fn adopt_stored(&self, state: &mut AccountState) -> Result<bool> {
+    pub(super) async fn adopt_stored(&self, state: &mut AccountState) -> Result<bool> {
         if state.unsaved {
             return Ok(false);
         }
-        let stored = self.read_stored_session()?;
+        let stored = self.read_stored_session().await?;
         let changed = match (&state.session, &stored) {
             (None, None) => false,
             (Some(mem), Some(st)) => {
@@ -128,7 +128,7 @@ impl Client {
     pub async fn session(&self) -> Result<Option<SessionInfo>> {
         let slot = self.account_lock()?;
         let mut state = slot.state.lock().await;
-        self.load_state(&mut state)?;
+        self.load_state(&mut state).await?;
         Ok(state.session.as_ref().map(StoredSession::info))
     }
 
@@ -161,7 +161,7 @@ impl Client {
         let slot = self.account_lock()?;
         if !force {
             let mut state = slot.state.lock().await;
-            self.load_state(&mut state)?;
+            self.load_state(&mut state).await?;
             let current = state.session.as_ref().ok_or(ErrorKind::NotSignedIn)?;
             if self.usable_without_refresh(current, false) {
                 return Ok((current.access_token.clone(), current.info()));
@@ -225,10 +225,10 @@ impl Client {
     async fn refresh_now(&self, force: bool) -> RefreshResult {
         let slot = self.account_lock()?;
         let mut state = slot.state.lock().await;
-        self.load_state(&mut state)?;
+        self.load_state(&mut state).await?;
         let guard = self.lock_store().await?;
         // Another process may have refreshed (or signed out) while we waited.
-        let adopted = self.adopt_stored(&mut state)?;
+        let adopted = self.adopt_stored(&mut state).await?;
         let mut current = state.session.clone().ok_or(ErrorKind::NotSignedIn)?;
         if self.usable_without_refresh(&current, force && !adopted) {
             return Ok((current.access_token.clone(), current.info()));
@@ -237,7 +237,7 @@ impl Client {
         let mut retried = false;
         loop {
             let Some(refresh_token) = current.refresh_token.clone() else {
-                return Err(self.expire(&mut state, None));
+                return Err(self.expire(&mut state, None).await);
             };
             let form = [
                 ("grant_type", "refresh_token"),
@@ -263,7 +263,7 @@ impl Client {
                         }
                         continue;
                     }
-                    return Err(self.expire(&mut state, Some(&refresh_token)));
+                    return Err(self.expire(&mut state, Some(&refresh_token)).await);
                 }
                 Err(e) => return Err(e),
             }
@@ -275,12 +275,12 @@ impl Client {
     /// cross-process lock the winner may still be saving: read once more after
     /// a short pause.
     async fn adopt_rotated(&self, state: &mut AccountState, unlocked: bool) -> Result<bool> {
-        if self.adopt_stored(state)? {
+        if self.adopt_stored(state).await? {
             return Ok(state.session.is_some());
         }
         if unlocked {
             tokio::time::sleep(RACE_REREAD_DELAY).await;
-            if self.adopt_stored(state)? {
+            if self.adopt_stored(state).await? {
                 return Ok(state.session.is_some());
             }
         }
@@ -323,7 +323,7 @@ impl Client {
                             let mut kept = current.clone();
                             kept.refresh_token = Some(rt);
                             kept.updated_at = now;
-                            self.persist_session(state, kept)?;
+                            self.persist_session(state, kept).await?;
                         }
                         return Err(e);
                     }
@@ -347,7 +347,7 @@ impl Client {
         next.updated_at = now;
         let token = next.access_token.clone();
         let info = next.info();
-        self.persist_session(state, next)?;
+        self.persist_session(state, next).await?;
         self.emit(Event::Refreshed {
             account: self.account.clone(),
         });
@@ -357,13 +357,13 @@ impl Client {
     /// Writes the session to the store, then to memory. On a store failure
     /// the session is kept in memory (marked unsaved, written again on the
     /// next call) and the Storage error returned.
-    pub(super) fn persist_session(
+    pub(super) async fn persist_session(
         &self,
         state: &mut AccountState,
         session: StoredSession,
     ) -> Result<()> {
         let bytes = session::encode(&session)?;
-        let saved = self.inner.store.save(&self.session_key(), &bytes);
+        let saved = self.store_save(self.session_key(), bytes).await;
         state.loaded = true;
         state.session = Some(session);
         state.unsaved = saved.is_err();
@@ -373,13 +373,13 @@ impl Client {
     /// Ends this account's session locally after the server refused it.
     /// Only a stored session that still holds the refused refresh token is
     /// deleted: one another process stored meanwhile stays.
-    fn expire(&self, state: &mut AccountState, refused: Option<&Secret>) -> Error {
-        let unchanged = match self.read_stored_session() {
+    async fn expire(&self, state: &mut AccountState, refused: Option<&Secret>) -> Error {
+        let unchanged = match self.read_stored_session().await {
             Ok(Some(stored)) => stored.refresh_token.as_ref() == refused,
             Ok(None) | Err(_) => false,
         };
         if unchanged {
-            let _ = self.inner.store.delete(&self.session_key());
+            let _ = self.store_delete(self.session_key()).await;
         }
         state.forget();
         self.emit(Event::SessionExpired {
