@@ -71,7 +71,7 @@ pub use http::is_secure_or_loopback;
 pub use oidc::{DeviceAuthorization, IdTokenClaims, LoginOptions, ProviderMetadata};
 pub use platform::{BrowserLauncher, Clock, Event, EventListener, SystemClock};
 pub use secret::Secret;
-pub use session::SessionInfo;
+pub use session::{SessionInfo, UserInfo};
 pub use store::{StoreLock, TokenStore};
 /// Cancels a long-running operation (waiting for a browser, polling a device code).
 pub use tokio_util::sync::CancellationToken;

@@ -156,6 +156,17 @@ impl StoredSession {
 mod tests {
     use super::*;
 
+    #[test]
+    fn userinfo_types_the_standard_claims_and_keeps_the_others() {
+        let v = serde_json::json!({"sub": "1", "email": "a@b.example", "email_verified": true,
+            "urn:zitadel:iam:org:project:roles": {"admin": {}}});
+        let u: UserInfo = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(u.email.as_deref(), Some("a@b.example"));
+        assert_eq!(u.email_verified, Some(true));
+        assert!(u.other.contains_key("urn:zitadel:iam:org:project:roles"));
+        assert_eq!(serde_json::to_value(&u).unwrap(), v);
+    }
+
     fn session_json(schema: u32) -> serde_json::Value {
         serde_json::json!({
             "schema": schema, "issuer": "https://idp.example", "client_id": "app",
@@ -239,5 +250,57 @@ mod tests {
             assert_eq!(e.code(), crate::ErrorCode::Storage);
             assert!(!e.message().contains("LEAK"));
         }
+    }
+}
+
+/// The OpenID Connect userinfo of the signed-in user: the standard claims
+/// typed, every other claim (ZITADEL's roles, org, metadata) in `other`.
+/// Serializes back to the same JSON object.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UserInfo {
+    /// The user id.
+    pub sub: String,
+    /// Full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Given name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Family name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Nickname.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// The login name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Whether the email address is verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// Phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// Whether the phone number is verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number_verified: Option<bool>,
+    /// Preferred language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Gender.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// Every other claim.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UserInfo {
+    /// The userinfo as one JSON object (as the server sent it).
+    pub fn to_json_string(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
     }
 }

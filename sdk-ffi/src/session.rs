@@ -115,9 +115,7 @@ impl ZitadelClient {
     pub async fn userinfo(&self) -> Result<String, FfiError> {
         let core = self.core.clone();
         run(None, async move {
-            core.userinfo()
-                .await
-                .map(|m| serde_json::Value::Object(m).to_string())
+            core.userinfo().await.map(|u| u.to_json_string())
         })
         .await
     }

@@ -65,9 +65,9 @@ async fn login_refresh_userinfo_and_logout_against_the_emulator() {
     assert!(session.has_refresh_token);
 
     let userinfo = client.userinfo().await.unwrap();
-    assert_eq!(userinfo["sub"].as_str(), Some(session.subject.as_str()));
+    assert_eq!(userinfo.sub, session.subject);
     assert_eq!(
-        userinfo["preferred_username"].as_str(),
+        userinfo.preferred_username.as_deref(),
         Some(user.login_name.as_str())
     );
 

@@ -170,7 +170,7 @@ pub async fn refresh(client: &Client, out: &Out) -> Result<(), Error> {
 
 pub async fn userinfo(client: &Client, out: &Out) -> Result<(), Error> {
     let info = client.userinfo().await?;
-    out.value(&serde_json::Value::Object(info));
+    out.value(&serde_json::to_value(&info).unwrap_or_default());
     Ok(())
 }
 

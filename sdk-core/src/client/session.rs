@@ -392,7 +392,7 @@ impl Client {
     ///
     /// # Errors
     /// Not signed in; the server offers no userinfo endpoint; a `sub` mismatch.
-    pub async fn userinfo(&self) -> Result<serde_json::Map<String, serde_json::Value>> {
+    pub async fn userinfo(&self) -> Result<crate::session::UserInfo> {
         let (token, session) = self.refresh_inner(false).await?;
         let provider = self.provider().await?;
         let url = provider
@@ -409,7 +409,8 @@ impl Client {
         if sub != Some(session.subject.as_str()) || session.subject.is_empty() {
             return Err(Error::token(TokenValidationError::UserinfoSubject));
         }
-        Ok(info)
+        serde_json::from_value(serde_json::Value::Object(info))
+            .map_err(|_| Error::malformed(url, "a userinfo claim has an unexpected type"))
     }
 }
 

@@ -341,11 +341,7 @@ pub unsafe extern "C" fn zid_refresh(client: ZidClient, out: *mut *mut c_char) -
 pub unsafe extern "C" fn zid_userinfo(client: ZidClient, out: *mut *mut c_char) -> i32 {
     guard(out, || {
         let c = self::client(client)?;
-        block_on(async move {
-            c.userinfo()
-                .await
-                .map(|m| serde_json::Value::Object(m).to_string())
-        })
+        block_on(async move { c.userinfo().await.map(|u| u.to_json_string()) })
     })
 }
 
