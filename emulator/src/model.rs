@@ -226,7 +226,13 @@ impl PendingCode {
 
     /// Whether `code` matches and has not expired.
     pub(crate) fn matches(&self, code: &str) -> bool {
-        self.expires > now() && ct_eq(&self.hash, &sha256_hex(code.trim()))
+        !self.expired() && ct_eq(&self.hash, &sha256_hex(code.trim()))
+    }
+
+    /// Whether the code's lifetime is over (ZITADEL checks this first and
+    /// answers `CODE-QvUQ4P`, whatever was typed).
+    pub(crate) fn expired(&self) -> bool {
+        self.expires <= now()
     }
 }
 

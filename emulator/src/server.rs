@@ -306,6 +306,23 @@ impl RunningEmulator {
         Ok(kid)
     }
 
+    /// Lets every pending email, phone and password-reset code of the users
+    /// expire now (for tests of the expired-code paths).
+    pub fn expire_pending_codes(&self) {
+        let mut model = self.shared.lock();
+        let past = crate::util::now() - 1;
+        for user in &mut model.users {
+            if let crate::model::UserKind::Human(h) = &mut user.kind {
+                for code in [&mut h.email_code, &mut h.phone_code, &mut h.password_code]
+                    .into_iter()
+                    .flatten()
+                {
+                    code.expires = past;
+                }
+            }
+        }
+    }
+
     /// Messages ZITADEL would have sent by email or SMS.
     pub fn outbox(&self) -> Vec<OutboxMessage> {
         self.shared.lock().outbox.clone()

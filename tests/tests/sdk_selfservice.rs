@@ -712,3 +712,46 @@ async fn request_counts_per_flow_stay_at_the_api_minimum() {
     }
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_code_is_told_apart_from_a_wrong_one_and_a_resend_recovers() {
+    let emu = start().await;
+    let c = client(&emu);
+    // Given a registration whose email code expired
+    let mut pending = c
+        .registration()
+        .register(&new_user("slow@example.com"), &CodeDelivery::Return)
+        .await
+        .unwrap();
+    let code = pending.returned_email_code().unwrap().expose().to_owned();
+    emu.expire_pending_codes();
+    // When the right but expired code is typed, it is CodeExpired, not WrongCode
+    let e = pending.verify_email(&code).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::CodeExpired, "{e}");
+    // Then a new code works
+    let fresh = pending
+        .resend_email_code(&CodeDelivery::Return)
+        .await
+        .unwrap()
+        .unwrap();
+    pending.verify_email(fresh.expose()).await.unwrap();
+    pending.finish().await.unwrap();
+
+    // The same for the phone
+    c.phone()
+        .set("+41790000001", &CodeDelivery::Send)
+        .await
+        .unwrap();
+    let code = last_code(&emu, "+41790000001");
+    emu.expire_pending_codes();
+    assert_eq!(
+        c.phone().verify(&code).await.unwrap_err().code(),
+        ErrorCode::CodeExpired
+    );
+    c.phone().resend(&CodeDelivery::Send).await.unwrap();
+    c.phone()
+        .verify(&last_code(&emu, "+41790000001"))
+        .await
+        .unwrap();
+    emu.shutdown().await;
+}

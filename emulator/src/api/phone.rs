@@ -210,6 +210,9 @@ async fn verify_phone(
         let pending = h.phone_code.as_ref().ok_or_else(|| {
             ApiError::new(GrpcCode::FailedPrecondition, "EMU-USER06", "Code is empty")
         })?;
+        if pending.expired() {
+            return Err(crate::api::user_write::code_expired());
+        }
         if !pending.matches(&req.verification_code) {
             return Err(ApiError::new(
                 GrpcCode::InvalidArgument,

@@ -463,6 +463,9 @@ async fn verify_email(
                 "Code is empty",
             ));
         }
+        if h.email_code.as_ref().is_some_and(|p| p.expired()) {
+            return Err(code_expired());
+        }
         if !h
             .email_code
             .as_ref()
@@ -614,6 +617,13 @@ fn set_password(
             }
         }
         (None, Some(c)) => {
+            if user
+                .human()
+                .and_then(|h| h.password_code.as_ref())
+                .is_some_and(|p| p.expired())
+            {
+                return Err(code_expired());
+            }
             let ok = user
                 .human()
                 .and_then(|h| h.password_code.as_ref())
@@ -1023,4 +1033,14 @@ fn gender_name(g: Option<String>) -> Result<String, ApiError> {
             "invalid Gender: value must be one of the defined enum values",
         )),
     }
+}
+
+/// ZITADEL's error for a verification code past its lifetime
+/// (`crypto.VerifyCode`: checked before the code itself).
+pub(crate) fn code_expired() -> ApiError {
+    ApiError::new(
+        GrpcCode::FailedPrecondition,
+        "CODE-QvUQ4P",
+        "Code is expired",
+    )
 }
