@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Tests the bindings of sdk-ffi (bindings/): the C header drift check, the C
-# test and example against the emulator.
+# test and example against the emulator, and the Kotlin tests (mvn test).
 # Installs what it needs on a fresh Debian machine: gcc, libcurl (the C test's
-# HTTP client), a JDK, Maven, Chromium and chromedriver (Debian packages), and cbindgen 0.29 (cargo
-# install, into the target directory).
+# HTTP client), jq, a JDK, Maven, Chromium and chromedriver (Debian
+# packages), and cbindgen 0.29 (cargo install, into the target directory).
 #
 # Usage: scripts/test-bindings.sh [--write-header]
 #   --write-header  regenerate bindings/c/zitadel_sdk.h instead of checking it
@@ -108,3 +108,9 @@ if ! grep -q '^Sign-in cancelled after' <<<"$example_output"; then
 fi
 elapsed "the C test" "$start"
 
+# --- Kotlin ---------------------------------------------------------------------------
+start=$(date +%s)
+# mvn builds sdk-ffi and the emulator (a no-op now), regenerates the Kotlin
+# code with uniffi-bindgen and runs the JVM tests.
+(cd bindings/kotlin && mvn -B -ntp -Dzitadel.cargoTargetDir="$target_dir" test)
+elapsed "the Kotlin tests" "$start"
