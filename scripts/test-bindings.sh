@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests the bindings of sdk-ffi (bindings/): the C header drift check, the C
-# test and example against the emulator, and the Kotlin tests (mvn test).
+# test and example against the emulator, a gcc check of the generated Swift
+# FFI header, and the Kotlin tests (mvn test).
 # Installs what it needs on a fresh Debian machine: gcc, libcurl (the C test's
 # HTTP client), jq, a JDK, Maven, Chromium and chromedriver (Debian
 # packages), and cbindgen 0.29 (cargo install, into the target directory).
@@ -107,6 +108,19 @@ if ! grep -q '^Sign-in cancelled after' <<<"$example_output"; then
   exit 1
 fi
 elapsed "the C test" "$start"
+
+# --- Swift: what a Linux machine can check --------------------------------------------
+# No Swift toolchain here: generate the Swift code and check that the C header
+# of its FFI module compiles (gcc knows no _Nonnull/_Nullable: defined away).
+start=$(date +%s)
+swift_out="$target_dir/bindings-swift"
+rm -rf "$swift_out"
+"$target_dir/debug/uniffi-bindgen" generate --library "$lib_dir/libzitadel_sdk_ffi.so" \
+  --language swift --config uniffi.toml --no-format --out-dir "$swift_out" >/dev/null
+printf '#include "ZitadelSdkFFIC.h"\n' \
+  | gcc -fsyntax-only -Wall -Werror -D_Nonnull= -D_Nullable= -I "$swift_out" -x c -
+log "the generated Swift FFI header compiles with gcc"
+elapsed "the Swift header check" "$start"
 
 # --- Kotlin ---------------------------------------------------------------------------
 start=$(date +%s)
