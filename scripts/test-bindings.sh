@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$PWD"
-target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+# Absolute: mvn runs in bindings/kotlin.
+target_dir="$(realpath -m "${CARGO_TARGET_DIR:-$repo/target}")"
 write_header=false
 [ "${1:-}" = "--write-header" ] && write_header=true
 
