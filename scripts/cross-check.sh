@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Compile-checks sdk-core (and zid on the desktop systems) for the platforms
+# Compile-checks sdk-core (and zid on the desktop systems, sdk-ffi — the
+# Kotlin and Swift bindings — on Android and iOS) for the platforms
 # this Linux machine cannot run: macOS, iOS, Windows and Android, each with
 # its OS keyring store compiled in. A check, not a build: nothing is linked
 # or run.
@@ -45,12 +46,13 @@ for target in "${targets[@]}"; do
   export "CC_${env_target}=$repo/scripts/cross-check/no-cc"
   export "AR_${env_target}=$repo/scripts/cross-check/no-ar"
   case "$target" in
-    *-linux-android) packages=(-p zitadel-sdk-core --features keyring-android) ;;
+    *-linux-android)
+      packages=(-p zitadel-sdk-core -p zitadel-sdk-ffi --features zitadel-sdk-core/keyring-android) ;;
     *-apple-ios)
       # cc-rs asks xcrun for the iOS SDK unless SDKROOT names one; no-cc
       # ignores it anyway.
       export SDKROOT="$repo/scripts/cross-check"
-      packages=(-p zitadel-sdk-core) ;;
+      packages=(-p zitadel-sdk-core -p zitadel-sdk-ffi) ;;
     *) packages=(-p zitadel-sdk-core -p zid) ;;
   esac
   log "$target: cargo check ${packages[*]}"

@@ -19,3 +19,4 @@ echo "== cross-check: macOS, iOS, Windows, Android (keyring stores included)"
 scripts/cross-check.sh
 echo "== cargo test (in a keyring session)"
 scripts/with-keyring.sh cargo test --workspace --no-fail-fast
+scripts/test-bindings.sh

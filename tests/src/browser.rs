@@ -15,26 +15,12 @@ use url::Url;
 use crate::util::tail_of_file;
 use crate::{HarnessError, Result};
 
-/// Chromium's command line: the flags this machine needs (no network but
+/// Chromium's command line, one flag a line (shared with the Kotlin tests
+/// of bindings/kotlin): the flags this machine needs (no network but
 /// loopback, no first-run or background traffic), plus a host resolver that
 /// resolves nothing but loopback, so the browser talks to 127.0.0.1 only (the
 /// provider's pages `@import` a web font, which therefore fails fast).
-const CHROMIUM_ARGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--disable-extensions",
-    "--disable-crash-reporter",
-    "--window-size=1024,768",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-];
+const CHROMIUM_ARGS: &str = include_str!("../chromium-flags.txt");
 
 /// Reads the page the browser shows, in one round trip.
 const PAGE_STATE_JS: &str = r#"
@@ -241,7 +227,7 @@ impl Browser {
             }
         };
 
-        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| (*s).to_owned()).collect();
+        let mut args: Vec<String> = CHROMIUM_ARGS.lines().map(str::to_owned).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
         // Never hand the private-use redirect scheme to the OS (xdg-open): block
         // it outright, so the redirect shows in the performance log and nothing

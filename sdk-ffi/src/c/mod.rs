@@ -105,6 +105,14 @@ unsafe fn put(out: *mut *mut c_char, s: String) {
     unsafe { *out = c.into_raw() };
 }
 
+/// The status of an outcome, and what goes to `out`: the result, or the error JSON.
+fn status_and_text(outcome: Outcome) -> (i32, String) {
+    match outcome {
+        Ok(s) => (ZID_OK, s),
+        Err(e) => (status_of(&e), e.to_json()),
+    }
+}
+
 /// Runs an ABI body: catches panics, writes the result or error to `out`
 /// and returns the status.
 fn guard(out: *mut *mut c_char, body: impl FnOnce() -> Outcome) -> i32 {
@@ -114,10 +122,7 @@ fn guard(out: *mut *mut c_char, body: impl FnOnce() -> Outcome) -> i32 {
     }
     let outcome = catch_unwind(AssertUnwindSafe(body))
         .unwrap_or_else(|_| Err(FfiError::internal("the SDK panicked")));
-    let (status, text) = match outcome {
-        Ok(s) => (ZID_OK, s),
-        Err(e) => (status_of(&e), e.to_json()),
-    };
+    let (status, text) = status_and_text(outcome);
     // SAFETY: as above.
     unsafe { put(out, text) };
     status
@@ -173,6 +178,44 @@ unsafe fn put_handle(out_handle: *mut u64, handle: Option<u64>) -> Result<(), Ff
     Ok(())
 }
 
+/// A client call as the C ABI runs it: its result as the text written to `out`.
+type Call = std::pin::Pin<Box<dyn Future<Output = zitadel_sdk::Result<String>> + Send>>;
+
+/// The shape of every blocking client call: looks up the handle, builds the
+/// call (`make` may parse arguments and fail), runs it on the SDK runtime
+/// while blocking this thread, and writes the result or error to `out`.
+fn blocking(
+    handle: ZidClient,
+    out: *mut *mut c_char,
+    make: impl FnOnce(zitadel_sdk::Client) -> Result<Call, FfiError>,
+) -> i32 {
+    guard(out, || block_on(make(client(handle)?)?))
+}
+
+/// The shape of every asynchronous client call: as [`blocking`], but the
+/// call runs as a task whose handle is written to `out_task`.
+fn asynchronous(
+    handle: ZidClient,
+    out_task: *mut ZidTask,
+    out_error: *mut *mut c_char,
+    make: impl FnOnce(zitadel_sdk::Client) -> Call,
+) -> i32 {
+    guard(out_error, || {
+        let call = make(client(handle)?);
+        spawn_task(out_task, CancellationToken::new(), async move {
+            call.await.map_err(FfiError::from)
+        })
+    })
+}
+
+fn refresh_call(c: zitadel_sdk::Client) -> Call {
+    Box::pin(async move { c.refresh().await.map(session_json) })
+}
+
+fn access_token_call(c: zitadel_sdk::Client) -> Call {
+    Box::pin(async move { c.access_token().await.map(|t| t.expose().to_owned()) })
+}
+
 /// Starts `fut` as a task and writes its handle.
 fn spawn_task<F>(out_task: *mut ZidTask, cancel: CancellationToken, fut: F) -> Outcome
 where
@@ -194,12 +237,8 @@ where
             Ok(o) => o,
             Err(_) => Err(FfiError::internal("an SDK task failed unexpectedly")),
         };
-        let done = match outcome {
-            Ok(s) => (ZID_OK, s),
-            Err(e) => (status_of(&e), e.to_json()),
-        };
         if let Ok(mut r) = task.result.lock() {
-            *r = Some(done);
+            *r = Some(status_and_text(outcome));
         }
     });
     Ok(String::new())
@@ -302,10 +341,11 @@ pub extern "C" fn zid_client_free(client: ZidClient) -> i32 {
 /// `out` is null or valid for a write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zid_session(client: ZidClient, out: *mut *mut c_char) -> i32 {
-    guard(out, || {
-        let c = self::client(client)?;
-        let s = block_on(async move { c.session().await })?;
-        Ok(s.map(session_json).unwrap_or_else(|| "null".into()))
+    blocking(client, out, |c| {
+        Ok(Box::pin(async move {
+            let s = c.session().await?;
+            Ok(s.map(session_json).unwrap_or_else(|| "null".into()))
+        }))
     })
 }
 
@@ -315,10 +355,7 @@ pub unsafe extern "C" fn zid_session(client: ZidClient, out: *mut *mut c_char) -
 /// `out` is null or valid for a write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zid_access_token(client: ZidClient, out: *mut *mut c_char) -> i32 {
-    guard(out, || {
-        let c = self::client(client)?;
-        block_on(async move { c.access_token().await.map(|t| t.expose().to_owned()) })
-    })
+    blocking(client, out, |c| Ok(access_token_call(c)))
 }
 
 /// Refreshes the tokens now; writes the session JSON.
@@ -327,10 +364,7 @@ pub unsafe extern "C" fn zid_access_token(client: ZidClient, out: *mut *mut c_ch
 /// `out` is null or valid for a write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zid_refresh(client: ZidClient, out: *mut *mut c_char) -> i32 {
-    guard(out, || {
-        let c = self::client(client)?;
-        block_on(async move { c.refresh().await }).map(session_json)
-    })
+    blocking(client, out, |c| Ok(refresh_call(c)))
 }
 
 /// The userinfo of the signed-in user, as a JSON object.
@@ -339,9 +373,10 @@ pub unsafe extern "C" fn zid_refresh(client: ZidClient, out: *mut *mut c_char) -
 /// `out` is null or valid for a write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zid_userinfo(client: ZidClient, out: *mut *mut c_char) -> i32 {
-    guard(out, || {
-        let c = self::client(client)?;
-        block_on(async move { c.userinfo().await.map(|u| u.to_json_string()) })
+    blocking(client, out, |c| {
+        Ok(Box::pin(async move {
+            c.userinfo().await.map(|u| u.to_json_string())
+        }))
     })
 }
 
@@ -357,17 +392,16 @@ pub unsafe extern "C" fn zid_end_session_url(
     state: *const c_char,
     out: *mut *mut c_char,
 ) -> i32 {
-    guard(out, || {
-        let c = self::client(client)?;
+    blocking(client, out, |c| {
         // SAFETY: the caller's contract.
         let post = unsafe { opt_arg(post_logout_redirect_uri, "post_logout_redirect_uri")? };
         // SAFETY: the caller's contract.
         let state = unsafe { opt_arg(state, "state")? };
-        block_on(async move {
+        Ok(Box::pin(async move {
             c.end_session_url(post.as_deref(), state.as_deref())
                 .await
                 .map(|u| u.to_string())
-        })
+        }))
     })
 }
 
@@ -377,10 +411,11 @@ pub unsafe extern "C" fn zid_end_session_url(
 /// `out` is null or valid for a write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zid_logout(client: ZidClient, out: *mut *mut c_char) -> i32 {
-    guard(out, || {
-        let c = self::client(client)?;
-        block_on(async move { c.logout().await })
-            .map(|r| serde_json::json!({"revoked": r.revoked}).to_string())
+    blocking(client, out, |c| {
+        Ok(Box::pin(async move {
+            let r = c.logout().await?;
+            Ok(serde_json::json!({"revoked": r.revoked}).to_string())
+        }))
     })
 }
 
@@ -410,8 +445,7 @@ pub unsafe extern "C" fn zid_login_start(
         #[serde(default)]
         extra_scopes: Vec<String>,
     }
-    guard(out, || {
-        let c = self::client(client)?;
+    blocking(client, out, |c| {
         // SAFETY: the caller's contract.
         let o: COptions = match unsafe { opt_arg(options_json, "options_json")? } {
             Some(j) => serde_json::from_str(&j)
@@ -425,7 +459,9 @@ pub unsafe extern "C" fn zid_login_start(
             extra_scopes: o.extra_scopes,
         }
         .into();
-        block_on(async move { c.start_login(&opts).await.map(|u| u.to_string()) })
+        Ok(Box::pin(async move {
+            c.start_login(&opts).await.map(|u| u.to_string())
+        }))
     })
 }
 
@@ -439,11 +475,12 @@ pub unsafe extern "C" fn zid_login_complete(
     callback_url: *const c_char,
     out: *mut *mut c_char,
 ) -> i32 {
-    guard(out, || {
-        let c = self::client(client)?;
+    blocking(client, out, |c| {
         // SAFETY: the caller's contract.
         let url = unsafe { arg(callback_url, "callback_url")? };
-        block_on(async move { c.complete_login(&url).await }).map(session_json)
+        Ok(Box::pin(async move {
+            c.complete_login(&url).await.map(session_json)
+        }))
     })
 }
 
@@ -523,12 +560,7 @@ pub unsafe extern "C" fn zid_refresh_async(
     out_task: *mut ZidTask,
     out_error: *mut *mut c_char,
 ) -> i32 {
-    guard(out_error, || {
-        let c = self::client(client)?;
-        spawn_task(out_task, CancellationToken::new(), async move {
-            c.refresh().await.map(session_json).map_err(FfiError::from)
-        })
-    })
+    asynchronous(client, out_task, out_error, refresh_call)
 }
 
 /// [`zid_access_token`] as a task (result: the token).
@@ -541,15 +573,7 @@ pub unsafe extern "C" fn zid_access_token_async(
     out_task: *mut ZidTask,
     out_error: *mut *mut c_char,
 ) -> i32 {
-    guard(out_error, || {
-        let c = self::client(client)?;
-        spawn_task(out_task, CancellationToken::new(), async move {
-            c.access_token()
-                .await
-                .map(|t| t.expose().to_owned())
-                .map_err(FfiError::from)
-        })
-    })
+    asynchronous(client, out_task, out_error, access_token_call)
 }
 
 // ----- tasks -----

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Tests the bindings of sdk-ffi (bindings/): the C header drift check, the C
+# test and example against the emulator, a gcc check of the generated Swift
+# FFI header, and the Kotlin tests (mvn test).
+# Installs what it needs on a fresh Debian machine: gcc, libcurl (the C test's
+# HTTP client), jq, a JDK, Maven, Chromium and chromedriver (Debian
+# packages), and cbindgen 0.29 (cargo install, into the target directory).
+#
+# Usage: scripts/test-bindings.sh [--write-header]
+#   --write-header  regenerate bindings/c/zitadel_sdk.h instead of checking it
+# Honours CARGO_TARGET_DIR (default: target/).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo="$PWD"
+# Absolute: mvn runs in bindings/kotlin.
+target_dir="$(realpath -m "${CARGO_TARGET_DIR:-$repo/target}")"
+write_header=false
+[ "${1:-}" = "--write-header" ] && write_header=true
+
+log() { printf 'test-bindings: %s\n' "$*" >&2; }
+elapsed() { printf 'test-bindings: %s took %ss\n' "$1" "$(($(date +%s) - $2))" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi
+}
+
+# --- Debian packages -------------------------------------------------------------
+missing=()
+command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --exists libcurl 2>/dev/null || missing+=(libcurl4-openssl-dev)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -q </dev/null
+  as_root apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+fi
+
+# --- cbindgen 0.29 (a tool, not a build-dependency: see bindings/README.md) -------
+cbindgen="$target_dir/tools/bin/cbindgen"
+if ! "$cbindgen" --version 2>/dev/null | grep -q '^cbindgen 0\.29\.'; then
+  log "installing cbindgen 0.29"
+  cargo install --quiet cbindgen --version '0.29.*' --locked --root "$target_dir/tools"
+fi
+
+# --- C header: generated, committed, checked for drift ----------------------------
+start=$(date +%s)
+header=bindings/c/zitadel_sdk.h
+generated="$(mktemp)"
+trap 'rm -f "$generated"' EXIT
+"$cbindgen" --quiet --config bindings/c/cbindgen.toml --crate zitadel-sdk-ffi \
+  --output "$generated" sdk-ffi
+if $write_header; then
+  cp "$generated" "$header"
+  log "wrote $header"
+elif ! diff -u "$header" "$generated"; then
+  log "FAILED: $header differs from the code; run scripts/test-bindings.sh --write-header"
+  exit 1
+else
+  log "$header matches the code"
+fi
+elapsed "the header check" "$start"
+
+# --- builds ------------------------------------------------------------------------
+start=$(date +%s)
+log "building sdk-ffi (with uniffi-bindgen) and the emulator"
+# One invocation with the same arguments as bindings/kotlin/pom.xml: built
+# separately, the two would unify features differently and rebuild.
+cargo build --quiet --locked -p zitadel-sdk-ffi -p zitadel-emulator \
+  --features zitadel-sdk-ffi/bindgen --lib --bins
+lib_dir="$target_dir/debug"
+emulator="$target_dir/debug/zitadel-emulator"
+elapsed "the builds" "$start"
+
+# --- C test and example --------------------------------------------------------------
+start=$(date +%s)
+c_out="$target_dir/bindings-c"
+mkdir -p "$c_out"
+cflags=(-std=c11 -Wall -Wextra -Werror -Wpedantic -I bindings/c)
+link=(-L "$lib_dir" -Wl,-rpath,"$lib_dir" -lzitadel_sdk_ffi)
+gcc "${cflags[@]}" -o "$c_out/game_loop" bindings/c/example/game_loop.c "${link[@]}"
+# shellcheck disable=SC2046
+gcc "${cflags[@]}" -o "$c_out/device_flow_test" bindings/c/test/device_flow_test.c \
+  "${link[@]}" $(pkg-config --cflags --libs libcurl)
+# The header is C++-compatible too.
+if command -v g++ >/dev/null 2>&1; then
+  echo '#include "zitadel_sdk.h"' | g++ -x c++ -fsyntax-only -Wall -Werror -I bindings/c -
+fi
+"$c_out/device_flow_test" "$emulator"
+# The example against an emulator: nobody approves, so after 30 frames it
+# cancels the wait like a player pressing "back".
+seed_file="$c_out/emulator.json"
+: >"$seed_file"
+"$emulator" --port 0 >"$seed_file" 2>/dev/null &
+emu_pid=$!
+for _ in $(seq 100); do [ -s "$seed_file" ] && break; sleep 0.1; done
+seed="$(head -n 1 "$seed_file")"
+example_output="$("$c_out/game_loop" "$(jq -r .issuer <<<"$seed")" "$(jq -r .client_id <<<"$seed")" 30)" || true
+kill "$emu_pid"
+wait "$emu_pid" 2>/dev/null || true
+printf '%s\n' "$example_output"
+if ! grep -q '^Sign-in cancelled after' <<<"$example_output"; then
+  log "FAILED: the game-loop example did not end with a cancelled sign-in"
+  exit 1
+fi
+elapsed "the C test" "$start"
+
+# --- Swift: what a Linux machine can check --------------------------------------------
+# No Swift toolchain here: generate the Swift code and check that the C header
+# of its FFI module compiles (gcc knows no _Nonnull/_Nullable: defined away).
+start=$(date +%s)
+swift_out="$target_dir/bindings-swift"
+rm -rf "$swift_out"
+"$target_dir/debug/uniffi-bindgen" generate --library "$lib_dir/libzitadel_sdk_ffi.so" \
+  --language swift --config uniffi.toml --no-format --out-dir "$swift_out" >/dev/null
+printf '#include "ZitadelSdkFFIC.h"\n' \
+  | gcc -fsyntax-only -Wall -Werror -D_Nonnull= -D_Nullable= -I "$swift_out" -x c -
+log "the generated Swift FFI header compiles with gcc"
+elapsed "the Swift header check" "$start"
+
+# --- Kotlin ---------------------------------------------------------------------------
+start=$(date +%s)
+# mvn builds sdk-ffi and the emulator (a no-op now), regenerates the Kotlin
+# code with uniffi-bindgen and runs the JVM tests.
+(cd bindings/kotlin && mvn -B -ntp -Dzitadel.cargoTargetDir="$target_dir" test)
+elapsed "the Kotlin tests" "$start"
