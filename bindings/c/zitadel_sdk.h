@@ -49,6 +49,33 @@
 // The user or the server denied the authorization.
 #define ZID_ERR_ACCESS_DENIED 12
 
+// The caller lacks the permission.
+#define ZID_ERR_PERMISSION_DENIED 13
+
+// The user, session or other object does not exist.
+#define ZID_ERR_NOT_FOUND 14
+
+// The object exists already.
+#define ZID_ERR_ALREADY_EXISTS 15
+
+// The user is locked.
+#define ZID_ERR_USER_LOCKED 16
+
+// A one-time or verification code is wrong.
+#define ZID_ERR_WRONG_CODE 17
+
+// A one-time or verification code has expired.
+#define ZID_ERR_CODE_EXPIRED 18
+
+// The password does not meet the complexity policy.
+#define ZID_ERR_PASSWORD_POLICY 19
+
+// The login name or password is wrong.
+#define ZID_ERR_INVALID_CREDENTIALS 20
+
+// The object is not in a state that allows this.
+#define ZID_ERR_FAILED_PRECONDITION 21
+
 // A client handle, from [`zid_client_new`]; free it with [`zid_client_free`].
 typedef uint64_t ZidClient;
 

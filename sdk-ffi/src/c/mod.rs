@@ -68,6 +68,24 @@ pub const ZID_ERR_STORAGE: i32 = 10;
 pub const ZID_ERR_EXPIRED: i32 = 11;
 /// The user or the server denied the authorization.
 pub const ZID_ERR_ACCESS_DENIED: i32 = 12;
+/// The caller lacks the permission.
+pub const ZID_ERR_PERMISSION_DENIED: i32 = 13;
+/// The user, session or other object does not exist.
+pub const ZID_ERR_NOT_FOUND: i32 = 14;
+/// The object exists already.
+pub const ZID_ERR_ALREADY_EXISTS: i32 = 15;
+/// The user is locked.
+pub const ZID_ERR_USER_LOCKED: i32 = 16;
+/// A one-time or verification code is wrong.
+pub const ZID_ERR_WRONG_CODE: i32 = 17;
+/// A one-time or verification code has expired.
+pub const ZID_ERR_CODE_EXPIRED: i32 = 18;
+/// The password does not meet the complexity policy.
+pub const ZID_ERR_PASSWORD_POLICY: i32 = 19;
+/// The login name or password is wrong.
+pub const ZID_ERR_INVALID_CREDENTIALS: i32 = 20;
+/// The object is not in a state that allows this.
+pub const ZID_ERR_FAILED_PRECONDITION: i32 = 21;
 
 static CLIENTS: Table<zitadel_sdk::Client> = Table::new(1);
 static DEVICES: Table<DeviceLogin> = Table::new(2);
@@ -673,6 +691,15 @@ pub extern "C" fn zid_status_name(status: i32) -> *const c_char {
         10 => c"storage",
         11 => c"expired",
         12 => c"access_denied",
+        13 => c"permission_denied",
+        14 => c"not_found",
+        15 => c"already_exists",
+        16 => c"user_locked",
+        17 => c"wrong_code",
+        18 => c"code_expired",
+        19 => c"password_policy",
+        20 => c"invalid_credentials",
+        21 => c"failed_precondition",
         _ => c"unknown",
     };
     name.as_ptr()
@@ -696,13 +723,7 @@ mod tests {
 
     #[test]
     fn status_names_match_the_public_error_codes() {
-        for code in [
-            ErrorCode::Internal,
-            ErrorCode::InvalidInput,
-            ErrorCode::SessionExpired,
-            ErrorCode::Cancelled,
-            ErrorCode::AccessDenied,
-        ] {
+        for code in ErrorCode::ALL {
             // SAFETY: zid_status_name returns a static NUL-terminated string.
             let name = unsafe { CStr::from_ptr(zid_status_name(i32::from(code.as_u16()))) };
             assert_eq!(name.to_str().ok(), Some(code.name()));
