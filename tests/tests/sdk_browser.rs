@@ -144,14 +144,14 @@ async fn a_signed_in_user_links_a_test_idp_account_in_the_browser() {
 }
 
 async fn test_idp(emu: &zitadel_emulator::RunningEmulator) -> String {
-    let v: serde_json::Value = integration_tests::http_client()
-        .get(format!("{}/v2/settings/login/idps", emu.issuer()))
-        .bearer_auth(&emu.seed_info().login_client_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let login_client = Client::builder(emu.issuer(), &emu.seed_info().client_id)
+        .login_client_token(&emu.seed_info().login_client_token)
+        .build()
+        .unwrap();
+    let idps = login_client
+        .settings()
+        .identity_providers(None)
         .await
         .unwrap();
-    v["identityProviders"][0]["id"].as_str().unwrap().to_owned()
+    idps.into_iter().find(|i| i.name == "Test IdP").unwrap().id
 }

@@ -517,25 +517,16 @@ fn idp_user(subject: &str) -> TestIdpBrowser {
     })
 }
 
-async fn test_idp_id(c: &Client, emu: &RunningEmulator) -> String {
-    let _ = c;
-    let v: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/v2/settings/login/idps", emu.issuer()))
-        .bearer_auth(&emu.seed_info().login_client_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["identityProviders"][0]["id"].as_str().unwrap().to_owned()
+async fn test_idp_id(c: &Client) -> String {
+    let idps = c.settings().identity_providers(None).await.unwrap();
+    idps.into_iter().find(|i| i.name == "Test IdP").unwrap().id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idp_registration_prefills_a_draft_links_the_account_and_signs_in_again() {
     let emu = start().await;
     let c = client(&emu);
-    let idp = test_idp_id(&c, &emu).await;
+    let idp = test_idp_id(&c).await;
     let wait = Duration::from_secs(20);
     let cancel = CancellationToken::new();
 
@@ -582,7 +573,7 @@ async fn idp_registration_prefills_a_draft_links_the_account_and_signs_in_again(
 async fn a_signed_in_user_links_and_unlinks_an_idp_account() {
     let emu = start().await;
     let c = registered(&emu, "noor@example.com").await;
-    let idp = test_idp_id(&c, &emu).await;
+    let idp = test_idp_id(&c).await;
     assert!(c.links().list().await.unwrap().items.is_empty());
     let link = c
         .links()

@@ -237,17 +237,8 @@ impl RegistrationClient {
     ) -> Result<IdpRegistration> {
         let r = run_intent(&self.0, Auth::LoginClient, idp_id, browser, timeout, cancel).await?;
         if let Some(user_id) = r.linked_user_id.clone() {
-            let (sid, token) = create_session(
-                &self.0,
-                json!({"user": {"userId": user_id},
-                       "idpIntent": {"idpIntentId": r.intent_id, "idpIntentToken": r.intent_token.expose()}}),
-            )
-            .await?;
-            let session = finish_with_session(&self.0, &sid, &token).await?;
-            return Ok(IdpRegistration::SignedIn(SignedIn {
-                session,
-                mfa_setup_required: None,
-            }));
+            let signed_in = sign_in_with_intent(&self.0, &user_id, &r).await?;
+            return Ok(IdpRegistration::SignedIn(signed_in));
         }
         Ok(IdpRegistration::Draft(RegistrationDraft::from_intent(r)))
     }
@@ -292,20 +283,29 @@ impl RegistrationClient {
                 Some(body),
             )
             .await?;
-        let user_id = s(&created, "userId");
-        let (sid, token) = create_session(
-            &self.0,
-            json!({"user": {"userId": user_id},
-                   "idpIntent": {"idpIntentId": draft.intent.intent_id,
-                                 "idpIntentToken": draft.intent.intent_token.expose()}}),
-        )
-        .await?;
-        let session = finish_with_session(&self.0, &sid, &token).await?;
-        Ok(SignedIn {
-            session,
-            mfa_setup_required: None,
-        })
+        sign_in_with_intent(&self.0, &s(&created, "userId"), &draft.intent).await
     }
+}
+
+/// Signs `user_id` in with a finished IdP intent (a session with the user
+/// and the intent checked, then CreateCallback and the code exchange).
+async fn sign_in_with_intent(
+    client: &Client,
+    user_id: &str,
+    intent: &IdpIntentResult,
+) -> Result<SignedIn> {
+    let (sid, token) = create_session(
+        client,
+        json!({"user": {"userId": user_id},
+               "idpIntent": {"idpIntentId": intent.intent_id,
+                             "idpIntentToken": intent.intent_token.expose()}}),
+    )
+    .await?;
+    let session = finish_with_session(client, &sid, &token).await?;
+    Ok(SignedIn {
+        session,
+        mfa_setup_required: None,
+    })
 }
 
 /// What a registration through an identity provider led to.

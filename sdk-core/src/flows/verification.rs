@@ -67,18 +67,12 @@ impl EmailClient {
         }
         let id = self.0.my_id().await?;
         let (k, v) = delivery.member(true);
-        let mut body = json!({"email": address});
-        body[k] = v;
-        let r: Value = self
-            .0
-            .api(
-                Auth::User,
-                Method::POST,
-                &format!("/v2/users/{id}/email"),
-                Some(body),
-            )
-            .await?;
-        Ok(returned_code(&r, "verificationCode"))
+        own_code_request(
+            &self.0,
+            &format!("/v2/users/{id}/email"),
+            json!({"email": address, k: v}),
+        )
+        .await
     }
 
     /// Verifies the email address with the code the user received.
@@ -133,6 +127,14 @@ pub(crate) async fn resend_email(
     Ok(returned_code(&r, "verificationCode"))
 }
 
+/// A POST with the user's own token whose answer may carry a returned code.
+async fn own_code_request(client: &Client, path: &str, body: Value) -> Result<Option<Secret>> {
+    let r: Value = client
+        .api(Auth::User, Method::POST, path, Some(body))
+        .await?;
+    Ok(returned_code(&r, "verificationCode"))
+}
+
 /// A cheap shape check (one `@`, a dot in the domain, no spaces); the
 /// server has the last word.
 pub(crate) fn looks_like_email(a: &str) -> bool {
@@ -171,18 +173,12 @@ impl PhoneClient {
         }
         let id = self.0.my_id().await?;
         let (k, v) = delivery.member(false);
-        let mut body = json!({"phone": number});
-        body[k] = v;
-        let r: Value = self
-            .0
-            .api(
-                Auth::User,
-                Method::POST,
-                &format!("/v2/users/{id}/phone"),
-                Some(body),
-            )
-            .await?;
-        Ok(returned_code(&r, "verificationCode"))
+        own_code_request(
+            &self.0,
+            &format!("/v2/users/{id}/phone"),
+            json!({"phone": number, k: v}),
+        )
+        .await
     }
 
     /// Verifies the phone number with the code the user received by SMS.
@@ -211,16 +207,12 @@ impl PhoneClient {
     pub async fn resend(&self, delivery: &CodeDelivery) -> Result<Option<Secret>> {
         let id = self.0.my_id().await?;
         let (k, v) = delivery.member(false);
-        let r: Value = self
-            .0
-            .api(
-                Auth::User,
-                Method::POST,
-                &format!("/v2/users/{id}/phone/resend"),
-                Some(json!({ k: v })),
-            )
-            .await?;
-        Ok(returned_code(&r, "verificationCode"))
+        own_code_request(
+            &self.0,
+            &format!("/v2/users/{id}/phone/resend"),
+            json!({ k: v }),
+        )
+        .await
     }
 
     /// Removes the phone number (and with it OTP by SMS).
