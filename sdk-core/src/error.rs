@@ -52,7 +52,8 @@ pub enum ErrorCode {
     CodeExpired = 18,
     /// The password does not meet the complexity policy. See [`Error::unmet_password_rules`].
     PasswordPolicy = 19,
-    /// The login name or password is wrong. See [`Error::failed_attempts`].
+    /// The login name or password is wrong (see [`Error::failed_attempts`]),
+    /// or a passkey or security key did not verify.
     InvalidCredentials = 20,
     /// The object is not in a state that allows this (email already verified,
     /// phone not verified yet, no code pending, nothing to remove).
@@ -390,8 +391,12 @@ const WRONG_CODE_IDS: &[&str] = &[
 const EXPIRED_CODE_IDS: &[&str] = &["CODE-QvUQ4P"];
 /// ZITADEL error ids of a check refused because the user is locked.
 const LOCKED_IDS: &[&str] = &["COMMAND-JLK35", "COMMAND-SF3fg", "COMMAND-S6h4R"];
-/// ZITADEL error ids of a wrong password.
-const WRONG_PASSWORD_IDS: &[&str] = &["COMMAND-3M0fs"];
+/// ZITADEL error ids of a wrong password, or a WebAuthn assertion that
+/// does not verify (unknown credential, wrong signature, stale challenge;
+/// ZITADEL answers these with an internal error).
+const WRONG_PASSWORD_IDS: &[&str] = &["COMMAND-3M0fs", "WEBAU-3M9si", "WEBAU-ADgv4"];
+/// ZITADEL error ids of a WebAuthn credential refused at registration.
+const BAD_CREDENTIAL_IDS: &[&str] = &["WEBAU-3Vb9s", "WEBAU-sEr8c"];
 
 impl ApiError {
     /// What the app should do, from the gRPC code and the error id (never the text).
@@ -411,6 +416,9 @@ impl ApiError {
         }
         if WRONG_PASSWORD_IDS.contains(&id) {
             return ErrorCode::InvalidCredentials;
+        }
+        if BAD_CREDENTIAL_IDS.contains(&id) {
+            return ErrorCode::InvalidInput;
         }
         match self.grpc {
             3 | 11 => ErrorCode::InvalidInput,

@@ -63,13 +63,17 @@ pub mod oidc;
 mod platform;
 mod secret;
 mod session;
+#[cfg(feature = "software-authenticator")]
+pub mod software_authenticator;
 pub mod store;
 
 pub use client::{Client, ClientBuilder, FnBrowser, LogoutResult};
 pub use error::{Error, ErrorCode, PasswordRule, Result, TokenValidationError};
 pub use http::is_secure_or_loopback;
 pub use oidc::{DeviceAuthorization, IdTokenClaims, LoginOptions, ProviderMetadata};
-pub use platform::{BrowserLauncher, Clock, Event, EventListener, SystemClock};
+pub use platform::{
+    BrowserLauncher, Clock, Event, EventListener, PasskeyAuthenticator, SystemClock,
+};
 pub use secret::Secret;
 pub use session::{SessionInfo, UserInfo};
 pub use store::{StoreLock, TokenStore};

@@ -68,3 +68,42 @@ pub trait EventListener: Send + Sync {
     /// Called for each event.
     fn on_event(&self, event: &Event);
 }
+
+/// A WebAuthn authenticator: creates passkeys and security-key credentials
+/// and signs login challenges with them — `navigator.credentials.create` and
+/// `.get` for a native app. On Android it is the Credential Manager, on iOS
+/// `ASAuthorization`, plugged in through the bindings; on desktops, CLIs and
+/// in tests the SDK's `SoftwareAuthenticator` (feature
+/// `software-authenticator`).
+///
+/// Both calls speak the WebAuthn JSON ZITADEL speaks (WebAuthn Level 3
+/// `…JSON` forms, binary fields as unpadded base64url), which is what the
+/// Credential Manager takes and returns as is.
+///
+/// # Errors
+/// Raise failures with [`crate::Error::host`]: [`crate::ErrorCode::Cancelled`]
+/// when the user declines or dismisses the prompt,
+/// [`crate::ErrorCode::NotFound`] when the authenticator holds none of the
+/// credentials asked for, [`crate::ErrorCode::AlreadyExists`] when it is
+/// registered for this account already. Messages must not contain key
+/// material or personal data.
+#[async_trait::async_trait]
+pub trait PasskeyAuthenticator: Send + Sync {
+    /// Creates a credential. `options_json` is a
+    /// `PublicKeyCredentialCreationOptionsJSON` (`rp`, `user`, `challenge`,
+    /// `pubKeyCredParams`, `excludeCredentials`, `authenticatorSelection`, …);
+    /// `origin` is the relying party's web origin (the issuer's, e.g.
+    /// `https://my-instance.zitadel.cloud`; platform authenticators that
+    /// derive the origin from the app's identity ignore it). Returns the
+    /// `RegistrationResponseJSON` (`id`, `rawId`, `type`, `response` with
+    /// `clientDataJSON` and `attestationObject`, …).
+    async fn create(&self, options_json: &str, origin: &str) -> Result<String>;
+
+    /// Signs a login challenge. `options_json` is a
+    /// `PublicKeyCredentialRequestOptionsJSON` (`challenge`, `rpId`,
+    /// `allowCredentials`, `userVerification`, …); `origin` as for
+    /// [`create`](Self::create). Returns the `AuthenticationResponseJSON`
+    /// (`id`, `rawId`, `type`, `response` with `clientDataJSON`,
+    /// `authenticatorData`, `signature`, `userHandle`).
+    async fn get(&self, options_json: &str, origin: &str) -> Result<String>;
+}

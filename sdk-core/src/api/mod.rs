@@ -21,7 +21,7 @@ pub(crate) enum Auth {
     /// The configured login-client token (`IAM_LOGIN_CLIENT`).
     LoginClient,
     /// A token the caller holds: a service user's, a PAT, a session token.
-    #[allow(dead_code)] // the manager module's service-user calls use it
+    #[allow(dead_code, reason = "for the manager flows' service-user tokens")]
     Bearer(Secret),
 }
 

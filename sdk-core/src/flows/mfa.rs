@@ -1,10 +1,11 @@
 //! Second factors of the signed-in user: the authentication methods, TOTP,
-//! OTP by SMS and email, security keys (list and remove; registering one
-//! needs a WebAuthn authenticator), recovery codes.
+//! OTP by SMS and email, security keys (registered through a
+//! [`crate::PasskeyAuthenticator`]), recovery codes.
 
+use super::passkeys::WebAuthnKind;
 use super::s;
 use crate::Client;
-use crate::api::{Auth, seg};
+use crate::api::Auth;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use reqwest::Method;
@@ -194,12 +195,20 @@ impl MfaClient {
     /// # Errors
     /// Not signed in; server errors.
     pub async fn security_keys(&self) -> Result<Vec<SecurityKey>> {
-        let v = self
-            .call(
+        // The HTTP rule has no body: the filters go in the query.
+        let id = self.0.my_id().await?;
+        let v: Value = self
+            .0
+            .api_query(
+                Auth::User,
                 Method::POST,
-                "authentication_factors/_search",
-                Some(json!({"authFactors": ["U2F"],
-                            "states": ["AUTH_FACTOR_STATE_READY", "AUTH_FACTOR_STATE_NOT_READY"]})),
+                &format!("/v2/users/{id}/authentication_factors/_search"),
+                &[
+                    ("authFactors", "U2F"),
+                    ("states", "AUTH_FACTOR_STATE_READY"),
+                    ("states", "AUTH_FACTOR_STATE_NOT_READY"),
+                ],
+                None,
             )
             .await?;
         Ok(v.get("result")
@@ -219,14 +228,30 @@ impl MfaClient {
             .unwrap_or_default())
     }
 
+    /// Registers a security key named `name` (U2F: a second factor) with
+    /// `authenticator`. A registration it does not finish is removed again.
+    ///
+    /// # Errors
+    /// As [`PasskeysClient::register`](super::passkeys::PasskeysClient::register).
+    pub async fn add_u2f(
+        &self,
+        authenticator: &dyn crate::PasskeyAuthenticator,
+        name: &str,
+    ) -> Result<SecurityKey> {
+        let id = super::passkeys::register(&self.0, WebAuthnKind::U2f, authenticator, name).await?;
+        Ok(SecurityKey {
+            id,
+            name: Some(name.trim().to_owned()),
+            ready: true,
+        })
+    }
+
     /// Removes a security key.
     ///
     /// # Errors
     /// `NotFound` for an unknown id.
     pub async fn remove_u2f(&self, key_id: &str) -> Result<()> {
-        self.call(Method::DELETE, &format!("u2f/{}", seg(key_id)?), None)
-            .await
-            .map(drop)
+        super::passkeys::remove(&self.0, WebAuthnKind::U2f, key_id).await
     }
 
     /// Generates `count` (1–50) recovery codes, replacing earlier ones.

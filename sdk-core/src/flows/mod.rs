@@ -1,6 +1,6 @@
 //! The self-service flows, one module each, reached through sub-clients of
 //! [`Client`]: `client.profile()`, `client.email()`, `client.phone()`,
-//! `client.password()`, `client.mfa()`, `client.sessions()`,
+//! `client.password()`, `client.mfa()`, `client.passkeys()`, `client.sessions()`,
 //! `client.links()`, `client.registration()`, `client.native_login()`.
 //!
 //! The signed-in user's flows call ZITADEL's user API with the user's own
@@ -12,6 +12,7 @@
 pub mod links;
 pub mod mfa;
 pub mod native_login;
+pub mod passkeys;
 pub mod password;
 pub mod profile;
 pub mod registration;
@@ -47,6 +48,10 @@ impl Client {
     /// Second factors: TOTP, OTP by SMS and email, security keys, recovery codes.
     pub fn mfa(&self) -> mfa::MfaClient {
         mfa::MfaClient(self.clone())
+    }
+    /// The signed-in user's passkeys: register, list, remove.
+    pub fn passkeys(&self) -> passkeys::PasskeysClient {
+        passkeys::PasskeysClient(self.clone())
     }
     /// The signed-in user's sessions: list, end one, end all.
     pub fn sessions(&self) -> sessions::SessionsClient {

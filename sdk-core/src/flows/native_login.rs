@@ -1,6 +1,7 @@
 //! Browserless login through ZITADEL's Session API, for hosts that hold a
 //! login-client credential: login name and password, then whichever second
-//! factor the user has, step by step for the app's own UI; the OIDC auth
+//! factor the user has (a code, or a security key), step by step for the
+//! app's own UI, or passwordless with a passkey; the OIDC auth
 //! request is then finished with CreateCallback and the PKCE code exchange,
 //! so the result is the same signed-in session as a browser login.
 //!
@@ -8,12 +9,14 @@
 //! Only for trusted hosts (see [`crate::ClientBuilder::login_client_token`]).
 
 use super::mfa::{AuthMethod, methods_of};
+use super::passkeys::{self, WebAuthnKind};
 use super::settings::SecondFactorType;
 use super::{opt, s};
 use crate::Client;
 use crate::api::{Auth, seg};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::oidc::LoginOptions;
+use crate::platform::PasskeyAuthenticator;
 use crate::secret::Secret;
 use crate::session::SessionInfo;
 use reqwest::Method;
@@ -74,24 +77,87 @@ impl NativeLoginClient {
         .await?;
         NativeLogin::after_first_factor(&self.0, id, token, Some(user_id.to_owned())).await
     }
+
+    /// Passwordless login with a passkey: the login name, a passkey
+    /// challenge (user verification required) signed by `authenticator`,
+    /// then the login is finished as by [`NativeLogin::finish`]. A passkey
+    /// is multi-factor on its own: no second factor is asked for.
+    ///
+    /// # Errors
+    /// `FailedPrecondition` when the login policy does not allow passkeys,
+    /// or the user has none; `NotFound` for an unknown login name; the
+    /// authenticator's errors (`Cancelled`, `NotFound` when it holds none
+    /// of the user's passkeys); `InvalidCredentials` when ZITADEL does not
+    /// accept the assertion.
+    pub async fn passkey(
+        &self,
+        login_name: &str,
+        authenticator: &dyn PasskeyAuthenticator,
+    ) -> Result<SignedIn> {
+        let login_name = login_name.trim();
+        if login_name.is_empty() {
+            return Err(Error::input("the login name is required"));
+        }
+        let org = super::registration::org_id(&self.0);
+        if !self
+            .0
+            .settings()
+            .login(org.as_deref())
+            .await?
+            .passkeys_allowed
+        {
+            return Err(Error::host(
+                ErrorCode::FailedPrecondition,
+                "the login policy does not allow passwordless login with passkeys",
+            ));
+        }
+        let (session_id, _, started) = create_session_with(
+            &self.0,
+            json!({"checks": {"user": {"loginName": login_name}},
+                   "challenges": passkeys::challenge(&self.0, WebAuthnKind::Passkey)?}),
+        )
+        .await?;
+        let check = passkeys::check(&self.0, authenticator, &started).await?;
+        let v: Value = self
+            .0
+            .api(
+                Auth::LoginClient,
+                Method::PATCH,
+                &format!("/v2/sessions/{}", seg(&session_id)?),
+                Some(json!({ "checks": check })),
+            )
+            .await?;
+        let token = s(&v, "sessionToken");
+        if token.is_empty() {
+            return Err(Error::internal(
+                "SetSession answered without a session token",
+            ));
+        }
+        let session = finish_with_session(&self.0, &session_id, &Secret::new(token)).await?;
+        Ok(SignedIn {
+            session,
+            mfa_setup_required: None,
+        })
+    }
 }
 
 /// CreateSession with `checks`; returns the session id and token.
 pub(crate) async fn create_session(client: &Client, checks: Value) -> Result<(String, Secret)> {
+    let (id, token, _) = create_session_with(client, json!({ "checks": checks })).await?;
+    Ok((id, token))
+}
+
+/// CreateSession with `body`; returns the session id, its token and the answer.
+async fn create_session_with(client: &Client, body: Value) -> Result<(String, Secret, Value)> {
     let v: Value = client
-        .api(
-            Auth::LoginClient,
-            Method::POST,
-            "/v2/sessions",
-            Some(json!({"checks": checks})),
-        )
+        .api(Auth::LoginClient, Method::POST, "/v2/sessions", Some(body))
         .await?;
     let id = s(&v, "sessionId");
     let token = s(&v, "sessionToken");
     if id.is_empty() || token.is_empty() {
         return Err(Error::internal("CreateSession answered without a session"));
     }
-    Ok((id, Secret::new(token)))
+    Ok((id, Secret::new(token), v))
 }
 
 /// A native login in progress: the Session API session after the first
@@ -227,6 +293,23 @@ impl NativeLogin {
     /// `WrongCode` for a wrong or used code.
     pub async fn check_recovery_code(&mut self, code: &str) -> Result<()> {
         self.check("recoveryCode", code).await
+    }
+
+    /// Checks a security key (U2F): a challenge (user verification
+    /// discouraged) signed by `authenticator`.
+    ///
+    /// # Errors
+    /// `FailedPrecondition` when the user has no security key; the
+    /// authenticator's errors (`Cancelled`, `NotFound` when it holds none of
+    /// the user's keys); `InvalidCredentials` when ZITADEL does not accept
+    /// the assertion.
+    pub async fn check_u2f(&mut self, authenticator: &dyn PasskeyAuthenticator) -> Result<()> {
+        let challenge = passkeys::challenge(&self.client, WebAuthnKind::U2f)?;
+        let v = self.set_session(json!({ "challenges": challenge })).await?;
+        let check = passkeys::check(&self.client, authenticator, &v).await?;
+        self.set_session(json!({ "checks": check })).await?;
+        self.second_factor_checked = true;
+        Ok(())
     }
 
     async fn check(&mut self, factor: &str, code: &str) -> Result<()> {

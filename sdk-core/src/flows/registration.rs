@@ -105,7 +105,7 @@ fn org_member(client: &Client) -> Option<Value> {
 }
 
 /// The configured organization id, if the client was built with one.
-fn org_id(client: &Client) -> Option<String> {
+pub(crate) fn org_id(client: &Client) -> Option<String> {
     client.inner.scopes.iter().find_map(|sc| {
         sc.strip_prefix("urn:zitadel:iam:org:id:")
             .map(str::to_owned)
