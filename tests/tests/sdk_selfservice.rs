@@ -10,7 +10,6 @@ mod common;
 
 use common::{PASSWORD, client, last_code, new_user, registered, start};
 use std::time::Duration;
-use zitadel_emulator::RunningEmulator;
 use zitadel_emulator::scripted::{TestIdpUser, test_idp_sign_in, totp_code};
 use zitadel_sdk::flows::mfa::AuthMethod;
 use zitadel_sdk::flows::password::ResetDelivery;

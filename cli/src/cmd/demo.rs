@@ -186,7 +186,7 @@ pub async fn run(cli: &Cli, a: &DemoArgs, out: &Out) -> Result<(), Error> {
         out,
         rows: Vec::new(),
         clients: vec![c.clone()],
-        total: 14,
+        total: 16,
     };
     let result = steps(&t, cli, &c, a, &mut w).await;
     let ok = result.is_ok() && w.rows.iter().all(|r| r.ok);
@@ -340,6 +340,16 @@ async fn steps(
     }
     .await;
     w.record("native login (password + TOTP)", s, r)?;
+
+    // A passkey with the software authenticator, then a passwordless sign-in.
+    let authenticator = zitadel_sdk::software_authenticator::SoftwareAuthenticator::for_client(c);
+    let s = w.start();
+    let r = c.passkeys().register(&authenticator, "zid demo").await;
+    w.record("passkey registration", s, r.map(|p| ((), format!("passkey {}", p.id))))?;
+    c.logout().await?;
+    let s = w.start();
+    let r = c.native_login().passkey(&email, &authenticator).await;
+    w.record("passwordless sign-in (passkey)", s, r.map(|si| ((), format!("subject {}", si.session.subject))))?;
 
     // 7. Profile update.
     let s = w.start();

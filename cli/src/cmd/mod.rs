@@ -54,6 +54,10 @@ pub enum Command {
     /// Second factors: list, TOTP, OTP by SMS and email.
     #[command(subcommand)]
     Mfa(secrets::MfaCmd),
+    /// Passkeys (passwordless): add, list, remove. zid's authenticator is a
+    /// software one whose keys live in zid's token store, per account.
+    #[command(subcommand)]
+    Passkey(secrets::PasskeyCmd),
     /// Recovery codes: generate (replacing earlier ones), remove.
     #[command(name = "recovery-codes", subcommand)]
     RecoveryCodes(secrets::RecoveryCmd),
@@ -88,6 +92,7 @@ pub async fn run(cli: &Cli, out: &Out) -> Result<(), Error> {
         Command::Password(c) => secrets::password(&client, c, out).await,
         Command::Mfa(c) => secrets::mfa(&client, c, out).await,
         Command::RecoveryCodes(c) => secrets::recovery(&client, c, out).await,
+        Command::Passkey(c) => secrets::passkey(&client, c, out).await,
         Command::Demo(_) => Ok(()),
     }
 }

@@ -5,6 +5,7 @@ use crate::prompt;
 use clap::Subcommand;
 use serde_json::json;
 use zitadel_sdk::flows::password::ResetDelivery;
+use zitadel_sdk::software_authenticator::SoftwareAuthenticator;
 use zitadel_sdk::{Client, Error};
 
 /// `zid password`.
@@ -50,7 +51,27 @@ pub enum MfaCmd {
     /// One-time passwords by email (needs a verified email).
     #[command(name = "otp-email", subcommand)]
     OtpEmail(AddRemove),
+    /// Security keys (U2F), with zid's software authenticator.
+    #[command(subcommand)]
+    U2f(KeyCmd),
 }
+
+/// `zid mfa u2f` and `zid passkey`.
+#[derive(Subcommand, Debug)]
+pub enum KeyCmd {
+    /// Register one (zid's software authenticator creates the key).
+    Add {
+        #[arg(long, default_value = "zid")]
+        name: String,
+    },
+    /// List them.
+    List,
+    /// Remove one by id.
+    Remove { id: String },
+}
+
+/// `zid passkey`.
+pub type PasskeyCmd = KeyCmd;
 
 /// `zid mfa totp`.
 #[derive(Subcommand, Debug)]
@@ -196,6 +217,57 @@ pub async fn mfa(client: &Client, c: &MfaCmd, out: &Out) -> Result<(), Error> {
         MfaCmd::OtpEmail(AddRemove::Remove) => {
             mfa.remove_otp_email().await?;
             out.ok("OTP by email removed.");
+        }
+        MfaCmd::U2f(k) => return u2f(client, k, out).await,
+    }
+    Ok(())
+}
+
+pub async fn passkey(client: &Client, c: &PasskeyCmd, out: &Out) -> Result<(), Error> {
+    let passkeys = client.passkeys();
+    match c {
+        KeyCmd::Add { name } => {
+            let auth = SoftwareAuthenticator::for_client(client);
+            let p = passkeys.register(&auth, name).await?;
+            out.show(&p, &format!("Passkey {} registered ({}).", name, p.id));
+        }
+        KeyCmd::List => {
+            let list = passkeys.list().await?;
+            let human = list
+                .iter()
+                .map(|p| format!("{}  {}", p.id, p.name.as_deref().unwrap_or("-")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.show(&json!({"passkeys": list}), if human.is_empty() { "(no passkeys)" } else { &human });
+        }
+        KeyCmd::Remove { id } => {
+            passkeys.remove(id).await?;
+            out.ok("Passkey removed.");
+        }
+    }
+    Ok(())
+}
+
+async fn u2f(client: &Client, c: &KeyCmd, out: &Out) -> Result<(), Error> {
+    let mfa = client.mfa();
+    match c {
+        KeyCmd::Add { name } => {
+            let auth = SoftwareAuthenticator::for_client(client);
+            let k = mfa.add_u2f(&auth, name).await?;
+            out.show(&k, &format!("Security key {} registered ({}).", name, k.id));
+        }
+        KeyCmd::List => {
+            let keys = mfa.security_keys().await?;
+            let human = keys
+                .iter()
+                .map(|k| format!("{}  {}", k.id, k.name.as_deref().unwrap_or("-")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            out.show(&json!({"security_keys": keys}), if human.is_empty() { "(no security keys)" } else { &human });
+        }
+        KeyCmd::Remove { id } => {
+            mfa.remove_u2f(id).await?;
+            out.ok("Security key removed.");
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ use clap::Args;
 use std::time::Duration;
 use zitadel_sdk::flows::mfa::AuthMethod;
 use zitadel_sdk::flows::native_login::{NativeLogin, SignedIn};
+use zitadel_sdk::software_authenticator::SoftwareAuthenticator;
 use zitadel_sdk::{CancellationToken, Client, Error, ErrorCode, LoginOptions, SessionInfo};
 
 /// How long `logout --browser` waits for the browser to open the end-session page.
@@ -22,6 +23,9 @@ pub struct LoginArgs {
     /// Sign in without a browser through the Session API (needs --login-client-token).
     #[arg(long)]
     native: bool,
+    /// Native: sign in with a passkey instead of a password (zid's software authenticator).
+    #[arg(long, requires = "native")]
+    passkey: bool,
     /// The login name (native; asked for when omitted).
     #[arg(long = "login-name")]
     login_name: Option<String>,
@@ -66,13 +70,22 @@ pub async fn login(client: &Client, a: &LoginArgs, out: &Out) -> Result<(), Erro
     let cancel = crate::cancel_on_ctrl_c();
     if a.native {
         let login_name = prompt::line(a.login_name.as_deref(), "Login name", "--login-name")?;
+        let authenticator = SoftwareAuthenticator::for_client(client);
+        if a.passkey {
+            let signed_in = client
+                .native_login()
+                .passkey(&login_name, &authenticator)
+                .await?;
+            signed_in_out(&signed_in, out);
+            return Ok(());
+        }
         let password = prompt::secret(a.password.as_deref(), "Password", "--password")?;
         let login = client
             .native_login()
             .password(&login_name, &password)
             .await?;
-        let signed_in =
-            second_factor(login, a.totp.as_deref(), a.recovery_code.as_deref(), out).await?;
+        let codes = (a.totp.as_deref(), a.recovery_code.as_deref());
+        let signed_in = second_factor(login, codes, &authenticator, out).await?;
         signed_in_out(&signed_in, out);
         return Ok(());
     }
@@ -101,14 +114,19 @@ pub async fn login(client: &Client, a: &LoginArgs, out: &Out) -> Result<(), Erro
 /// Checks the second factor of a native login when the user has one, then finishes it.
 pub async fn second_factor(
     mut login: NativeLogin,
-    totp: Option<&str>,
-    recovery: Option<&str>,
+    (totp, recovery): (Option<&str>, Option<&str>),
+    security_key: &SoftwareAuthenticator,
     out: &Out,
 ) -> Result<SignedIn, Error> {
     if login.needs_second_factor() {
         let factors = login.second_factors();
         if let Some(code) = recovery {
             login.check_recovery_code(code).await?;
+        } else if factors.contains(&AuthMethod::U2f)
+            && totp.is_none()
+            && security_key.credential_count().await.unwrap_or(0) > 0
+        {
+            login.check_u2f(security_key).await?;
         } else if factors.contains(&AuthMethod::Totp) {
             let code = prompt::line(totp, "TOTP code from your authenticator app", "--totp")?;
             login.check_totp(&code).await?;
