@@ -429,7 +429,7 @@ pub(crate) mod tests {
             _ => panic!("claims must be an object"),
         };
         check_claims(map, Algorithm::ES256, e).map_err(|e| match e.kind() {
-            crate::ErrorKind::Token(v) => v.clone(),
+            crate::error::ErrorKind::Token(v) => v.clone(),
             k => panic!("unexpected error {k:?}"),
         })
     }
@@ -664,7 +664,7 @@ pub(crate) mod tests {
         assert!(
             matches!(
                 e.as_ref().map(|e| e.kind()),
-                Some(crate::ErrorKind::Token(V::DisallowedAlgorithm(_)))
+                Some(crate::error::ErrorKind::Token(V::DisallowedAlgorithm(_)))
             ),
             "{e:?}"
         );
@@ -712,7 +712,7 @@ pub(crate) mod tests {
         assert!(
             matches!(
                 err.as_ref().map(|e| e.kind()),
-                Some(crate::ErrorKind::Token(V::BadSignature))
+                Some(crate::error::ErrorKind::Token(V::BadSignature))
             ),
             "{err:?}"
         );
