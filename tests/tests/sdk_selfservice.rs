@@ -6,76 +6,20 @@
 //! would, and the test IdP's form is filled over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::sync::Arc;
+mod common;
+
+use common::{client, last_code, login_idps, signed_in_as, start};
 use std::time::Duration;
+use zitadel_emulator::RunningEmulator;
 use zitadel_emulator::scripted::{TestIdpUser, test_idp_sign_in, totp_code};
-use zitadel_emulator::{Emulator, EmulatorConfig, RunningEmulator, contract};
 use zitadel_sdk::flows::mfa::AuthMethod;
 use zitadel_sdk::flows::password::ResetDelivery;
 use zitadel_sdk::flows::profile::{Gender, ProfileUpdate};
 use zitadel_sdk::flows::registration::{IdpRegistration, NewUser};
 use zitadel_sdk::flows::verification::CodeDelivery;
-use zitadel_sdk::store::MemoryStore;
 use zitadel_sdk::{BrowserLauncher, CancellationToken, Client, ErrorCode, PasswordRule, Url};
 
 const PASSWORD: &str = "Sup3r-Secret!";
-
-/// An emulator whose request log is checked against ZITADEL's protos when
-/// it shuts down: every request the SDK made must match the contract.
-struct Emu {
-    inner: Option<RunningEmulator>,
-    dir: tempfile::TempDir,
-}
-
-impl std::ops::Deref for Emu {
-    type Target = RunningEmulator;
-    fn deref(&self) -> &RunningEmulator {
-        self.inner.as_ref().unwrap()
-    }
-}
-
-impl Emu {
-    async fn shutdown(mut self) {
-        self.inner.take().unwrap().shutdown().await;
-        let log = self.dir.path().join("requests.jsonl");
-        let violations = contract::check_request_log(&log, &contract::default_proto_dir()).unwrap();
-        assert!(violations.is_empty(), "{}", contract::report(&violations));
-    }
-}
-
-async fn start() -> Emu {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let config = EmulatorConfig {
-        request_log: Some(dir.path().join("requests.jsonl")),
-        ..EmulatorConfig::ephemeral()
-    };
-    Emu {
-        inner: Some(Emulator::start(config).await.unwrap()),
-        dir,
-    }
-}
-
-fn client(emu: &RunningEmulator) -> Client {
-    let info = emu.seed_info();
-    Client::builder(emu.issuer(), &info.client_id)
-        .redirect_uri("http://127.0.0.1/callback")
-        .organization_id(&info.org_id)
-        .login_client_token(&info.login_client_token)
-        .store(Arc::new(MemoryStore::new()))
-        .build()
-        .unwrap()
-}
-
-/// The newest code the outbox holds for `to`.
-fn last_code(emu: &RunningEmulator, to: &str) -> String {
-    emu.outbox()
-        .into_iter()
-        .rev()
-        .find(|m| m.to == to)
-        .and_then(|m| m.code)
-        .unwrap_or_else(|| panic!("no code for {to} in the outbox"))
-}
 
 fn new_user(email: &str) -> NewUser {
     NewUser {
@@ -463,15 +407,7 @@ async fn sessions_are_listed_and_ending_all_signs_out_everywhere() {
     let emu = start().await;
     let c = registered(&emu, "kim@example.com").await;
     // a second device
-    let other = client(&emu);
-    other
-        .native_login()
-        .password("kim@example.com", PASSWORD)
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let other = signed_in_as(&emu, "kim@example.com", PASSWORD).await;
 
     let sessions = c.sessions().list().await.unwrap();
     assert!(sessions.items.len() >= 2, "{sessions:?}");
@@ -519,16 +455,7 @@ fn idp_user(subject: &str) -> TestIdpBrowser {
 
 async fn test_idp_id(c: &Client, emu: &RunningEmulator) -> String {
     let _ = c;
-    let v: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/v2/settings/login/idps", emu.issuer()))
-        .bearer_auth(&emu.seed_info().login_client_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["identityProviders"][0]["id"].as_str().unwrap().to_owned()
+    login_idps(emu, None).await.remove(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
