@@ -508,6 +508,7 @@ async fn a_manager_resends_an_invite_and_removes_a_users_totp() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotFound, "{e}");
+    assert!(m.security_keys(&frank).await.unwrap().is_empty());
     let e = m
         .remove_second_factor(&frank, &SecondFactor::U2f("no-such-key".into()))
         .await

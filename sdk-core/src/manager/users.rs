@@ -8,7 +8,7 @@ use super::{ManagerClient, id_of, items};
 use crate::api::seg;
 use crate::error::{Error, Result};
 use crate::flows::Page;
-use crate::flows::mfa::AuthMethod;
+use crate::flows::mfa::{AuthMethod, SecurityKey};
 use crate::flows::profile::User;
 use crate::flows::settings::PasswordPolicy;
 use crate::flows::verification::{CodeDelivery, returned_code};
@@ -403,6 +403,16 @@ impl ManagerClient {
     pub async fn auth_methods(&self, user_id: &str) -> Result<Vec<AuthMethod>> {
         let id = seg(user_id)?;
         crate::flows::mfa::methods_of(&self.client, self.auth().await?, &id).await
+    }
+
+    /// A user's U2F security keys (their ids for
+    /// [`SecondFactor::U2f`]).
+    ///
+    /// # Errors
+    /// `NotFound`; `PermissionDenied`.
+    pub async fn security_keys(&self, user_id: &str) -> Result<Vec<SecurityKey>> {
+        let id = seg(user_id)?;
+        crate::flows::mfa::security_keys_of(&self.client, self.auth().await?, &id).await
     }
 
     /// Removes a user's second factor (e.g. after a lost phone).
