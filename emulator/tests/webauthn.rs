@@ -155,10 +155,12 @@ async fn u2f_is_registered_listed_checked_in_a_session_and_removed() {
         Client::new()
             .post(api(
                 &emu,
-                &format!("/v2/users/{}/authentication_factors/_search", alice.user_id),
+                &format!(
+                    "/v2/users/{}/authentication_factors/_search?authFactors=U2F&states=AUTH_FACTOR_STATE_READY",
+                    alice.user_id
+                ),
             ))
-            .bearer_auth(lc(&emu))
-            .json(&json!({"authFactors": ["U2F"]})),
+            .bearer_auth(lc(&emu)),
     )
     .await;
     assert_eq!(status, StatusCode::OK);

@@ -59,6 +59,7 @@ mod error;
 pub mod flows;
 mod http;
 pub mod loopback;
+pub mod manager;
 pub mod oidc;
 mod platform;
 mod secret;

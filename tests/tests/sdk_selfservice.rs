@@ -378,15 +378,7 @@ async fn sessions_are_listed_and_ending_all_signs_out_everywhere() {
     let emu = start().await;
     let c = registered(&emu, "kim@example.com").await;
     // a second device
-    let other = client(&emu);
-    other
-        .native_login()
-        .password("kim@example.com", PASSWORD)
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let other = signed_in_as(&emu, "kim@example.com", PASSWORD).await;
 
     let sessions = c.sessions().list().await.unwrap();
     assert!(sessions.items.len() >= 2, "{sessions:?}");

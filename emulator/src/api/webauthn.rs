@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -494,6 +494,7 @@ async fn list_factors(
     State(shared): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
     let model = shared.lock();
@@ -505,7 +506,16 @@ async fn list_factors(
         {
             return Err(crate::api::permission_denied());
         }
-        let req: FactorsRequest = parse_body(&body, "ListAuthenticationFactorsRequest")?;
+        // The HTTP rule has no body: ZITADEL reads the filters from the
+        // query (`authFactors=U2F&states=…`); a JSON body is accepted too.
+        let mut req: FactorsRequest = parse_body(&body, "ListAuthenticationFactorsRequest")?;
+        for (k, v) in crate::util::parse_form(q.unwrap_or_default().as_bytes()) {
+            match k.as_str() {
+                "authFactors" | "auth_factors" => req.auth_factors.push(v),
+                "states" => req.states.push(v),
+                _ => {}
+            }
+        }
         let wants =
             |f: &str| req.auth_factors.is_empty() || req.auth_factors.iter().any(|a| a == f);
         let states: Vec<&str> = if req.states.is_empty() {

@@ -94,12 +94,26 @@ impl Client {
         query: &[(&str, &str)],
         body: Option<Value>,
     ) -> Result<T> {
+        self.api_with(auth, method, path, query, &[], body).await
+    }
+
+    /// As [`api_query`](Self::api_query), with extra headers (such as
+    /// `x-zitadel-orgid` for management v1 calls on another org).
+    pub(crate) async fn api_with<T: DeserializeOwned>(
+        &self,
+        auth: Auth,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&'static str, String)],
+        body: Option<Value>,
+    ) -> Result<T> {
         let url = self.api_url(path, query)?;
         let token = self.api_token(&auth).await?;
         let (status, bytes) = self
             .inner
             .http
-            .send_json(method, &url, token.expose(), &[], body.as_ref())
+            .send_json(method, &url, token.expose(), headers, body.as_ref())
             .await?;
         if !(200..300).contains(&status) {
             let err = decode_error(&url, status, &bytes);

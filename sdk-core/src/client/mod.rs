@@ -426,7 +426,7 @@ impl Client {
 
     /// Our clock corrected by the server's `Date` header: for checking the
     /// server's token times (`exp`, `iat`, `auth_time`).
-    fn server_now(&self) -> i64 {
+    pub(crate) fn server_now(&self) -> i64 {
         self.now() + self.inner.http.server_skew()
     }
 

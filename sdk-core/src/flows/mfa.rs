@@ -79,6 +79,43 @@ pub(crate) async fn methods_of(client: &Client, auth: Auth, id: &str) -> Result<
         .unwrap_or_default())
 }
 
+/// The U2F security keys of user `id` (a path segment), ready or not.
+pub(crate) async fn security_keys_of(
+    client: &Client,
+    auth: Auth,
+    id: &str,
+) -> Result<Vec<SecurityKey>> {
+    // The HTTP rule has no body: the filters go in the query.
+    let v: Value = client
+        .api_query(
+            auth,
+            Method::POST,
+            &format!("/v2/users/{id}/authentication_factors/_search"),
+            &[
+                ("authFactors", "U2F"),
+                ("states", "AUTH_FACTOR_STATE_READY"),
+                ("states", "AUTH_FACTOR_STATE_NOT_READY"),
+            ],
+            None,
+        )
+        .await?;
+    Ok(v.get("result")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| {
+                    let u = f.get("u2f")?;
+                    Some(SecurityKey {
+                        id: s(u, "id"),
+                        name: super::opt(u, "name"),
+                        ready: s(f, "state") == "AUTH_FACTOR_STATE_READY",
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// A TOTP registration: show the URI as a QR code (or the secret for
 /// typing), then [`MfaClient::verify_totp`] with a code from the app.
 #[derive(Clone, Debug, Serialize)]
@@ -195,37 +232,8 @@ impl MfaClient {
     /// # Errors
     /// Not signed in; server errors.
     pub async fn security_keys(&self) -> Result<Vec<SecurityKey>> {
-        // The HTTP rule has no body: the filters go in the query.
         let id = self.0.my_id().await?;
-        let v: Value = self
-            .0
-            .api_query(
-                Auth::User,
-                Method::POST,
-                &format!("/v2/users/{id}/authentication_factors/_search"),
-                &[
-                    ("authFactors", "U2F"),
-                    ("states", "AUTH_FACTOR_STATE_READY"),
-                    ("states", "AUTH_FACTOR_STATE_NOT_READY"),
-                ],
-                None,
-            )
-            .await?;
-        Ok(v.get("result")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|f| {
-                        let u = f.get("u2f")?;
-                        Some(SecurityKey {
-                            id: s(u, "id"),
-                            name: super::opt(u, "name"),
-                            ready: s(f, "state") == "AUTH_FACTOR_STATE_READY",
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+        security_keys_of(&self.0, Auth::User, &id).await
     }
 
     /// Registers a security key named `name` (U2F: a second factor) with

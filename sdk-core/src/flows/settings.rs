@@ -26,15 +26,27 @@ pub enum SecondFactorType {
 }
 
 impl SecondFactorType {
-    fn from_proto(s: &str) -> Option<Self> {
-        Some(match s {
-            "SECOND_FACTOR_TYPE_OTP" => Self::Totp,
-            "SECOND_FACTOR_TYPE_U2F" => Self::U2f,
-            "SECOND_FACTOR_TYPE_OTP_EMAIL" => Self::OtpEmail,
-            "SECOND_FACTOR_TYPE_OTP_SMS" => Self::OtpSms,
-            "SECOND_FACTOR_TYPE_RECOVERY_CODES" => Self::RecoveryCodes,
-            _ => return None,
-        })
+    /// The proto enum name, e.g. `SECOND_FACTOR_TYPE_OTP` for TOTP.
+    pub fn proto_name(self) -> &'static str {
+        match self {
+            Self::Totp => "SECOND_FACTOR_TYPE_OTP",
+            Self::U2f => "SECOND_FACTOR_TYPE_U2F",
+            Self::OtpEmail => "SECOND_FACTOR_TYPE_OTP_EMAIL",
+            Self::OtpSms => "SECOND_FACTOR_TYPE_OTP_SMS",
+            Self::RecoveryCodes => "SECOND_FACTOR_TYPE_RECOVERY_CODES",
+        }
+    }
+
+    pub(crate) fn from_proto(s: &str) -> Option<Self> {
+        [
+            Self::Totp,
+            Self::U2f,
+            Self::OtpEmail,
+            Self::OtpSms,
+            Self::RecoveryCodes,
+        ]
+        .into_iter()
+        .find(|t| t.proto_name() == s)
     }
 }
 

@@ -94,3 +94,40 @@ pub async fn registered(emu: &RunningEmulator, email: &str) -> Client {
     pending.finish().await.unwrap();
     c
 }
+
+/// A client signed in through the native login (user name and password).
+pub async fn signed_in_as(emu: &RunningEmulator, login_name: &str, password: &str) -> Client {
+    let c = client(emu);
+    c.native_login()
+        .password(login_name, password)
+        .await
+        .unwrap()
+        .finish()
+        .await
+        .unwrap();
+    c
+}
+
+/// The IdPs of `GET /v2/settings/login/idps` (of the org `org`, when
+/// given), as the login client reads them.
+pub async fn login_idps(emu: &RunningEmulator, org: Option<&str>) -> Vec<String> {
+    let query: Vec<(&str, &str)> = org.map(|o| ("ctx.orgId", o)).into_iter().collect();
+    let v: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v2/settings/login/idps", emu.issuer()))
+        .query(&query)
+        .bearer_auth(&emu.seed_info().login_client_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["identityProviders"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
