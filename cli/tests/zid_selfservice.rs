@@ -282,7 +282,7 @@ fn zid_demo_walks_through_every_step_and_exits_zero() {
     );
     assert_eq!(v["ok"], true);
     let steps = v["steps"].as_array().unwrap();
-    assert!(steps.len() >= 16, "{v}");
+    assert!(steps.len() >= 17, "{v}");
     assert!(
         steps
             .iter()

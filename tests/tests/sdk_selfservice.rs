@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{PASSWORD, client, last_code, new_user, registered, start};
+use common::{PASSWORD, client, last_code, new_user, registered, signed_in_as, start};
 use std::time::Duration;
 use zitadel_emulator::scripted::{TestIdpUser, test_idp_sign_in, totp_code};
 use zitadel_sdk::flows::mfa::AuthMethod;

@@ -186,7 +186,7 @@ pub async fn run(cli: &Cli, a: &DemoArgs, out: &Out) -> Result<(), Error> {
         out,
         rows: Vec::new(),
         clients: vec![c.clone()],
-        total: 16,
+        total: 17,
     };
     let result = steps(&t, cli, &c, a, &mut w).await;
     let ok = result.is_ok() && w.rows.iter().all(|r| r.ok);
@@ -345,11 +345,19 @@ async fn steps(
     let authenticator = zitadel_sdk::software_authenticator::SoftwareAuthenticator::for_client(c);
     let s = w.start();
     let r = c.passkeys().register(&authenticator, "zid demo").await;
-    w.record("passkey registration", s, r.map(|p| ((), format!("passkey {}", p.id))))?;
+    w.record(
+        "passkey registration",
+        s,
+        r.map(|p| ((), format!("passkey {}", p.id))),
+    )?;
     c.logout().await?;
     let s = w.start();
     let r = c.native_login().passkey(&email, &authenticator).await;
-    w.record("passwordless sign-in (passkey)", s, r.map(|si| ((), format!("subject {}", si.session.subject))))?;
+    w.record(
+        "passwordless sign-in (passkey)",
+        s,
+        r.map(|si| ((), format!("subject {}", si.session.subject))),
+    )?;
 
     // 7. Profile update.
     let s = w.start();
@@ -422,6 +430,11 @@ async fn steps(
     .await;
     w.record("metadata", s, r)?;
 
+    // A manager (ORG_OWNER) grants the new user a project role.
+    let s = w.start();
+    let r = grant_role(t, cli, c, w).await;
+    w.record("manager grants a role", s, r)?;
+
     // 13. Sessions listed.
     let s = w.start();
     let r = c.sessions().list().await;
@@ -467,6 +480,52 @@ fn totp(secret: &str) -> Result<String, Error> {
             ErrorCode::Misconfigured,
             "built without the demo feature",
         ))
+    }
+}
+
+/// Signs the seeded org owner in (a second client) and assigns the demo
+/// user the project role `user`.
+async fn grant_role(
+    t: &Target,
+    cli: &Cli,
+    c: &Client,
+    w: &mut Walk<'_>,
+) -> Result<((), String), Error> {
+    #[cfg(feature = "demo")]
+    {
+        let Some(emu) = &t.embedded else {
+            return Ok((
+                (),
+                "skipped: no manager account known on an external server".to_owned(),
+            ));
+        };
+        let info = emu.seed_info();
+        let owner = info
+            .users
+            .iter()
+            .find(|u| u.roles.iter().any(|r| r == "ORG_OWNER"))
+            .ok_or_else(|| Error::host(ErrorCode::Internal, "the seed has no org owner"))?;
+        let m = new_client(t, cli)?;
+        w.clients.push(m.clone());
+        m.native_login()
+            .password(&owner.login_name, &owner.password)
+            .await?
+            .finish()
+            .await?;
+        let me = c.profile().get().await?;
+        let grant = m
+            .manager()
+            .add_grant(&me.user_id, &info.project_id, &["user"])
+            .await?;
+        Ok((
+            (),
+            format!("{} granted role user (grant {grant})", owner.login_name),
+        ))
+    }
+    #[cfg(not(feature = "demo"))]
+    {
+        let _ = (t, cli, c, w);
+        Ok(((), "skipped".to_owned()))
     }
 }
 

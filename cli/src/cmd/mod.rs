@@ -2,6 +2,7 @@
 
 mod account;
 mod demo;
+mod manager;
 mod register;
 mod secrets;
 mod session;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Recovery codes: generate (replacing earlier ones), remove.
     #[command(name = "recovery-codes", subcommand)]
     RecoveryCodes(secrets::RecoveryCmd),
+    /// Organization administration (manager roles or a service user):
+    /// users, grants, members, idps, policy.
+    Manager(manager::ManagerArgs),
     /// A walkthrough of every self-service flow against an embedded emulator
     /// (or --issuer with --login-client-token).
     Demo(demo::DemoArgs),
@@ -93,6 +97,7 @@ pub async fn run(cli: &Cli, out: &Out) -> Result<(), Error> {
         Command::Mfa(c) => secrets::mfa(&client, c, out).await,
         Command::RecoveryCodes(c) => secrets::recovery(&client, c, out).await,
         Command::Passkey(c) => secrets::passkey(&client, c, out).await,
+        Command::Manager(a) => manager::run(&client, a, out).await,
         Command::Demo(_) => Ok(()),
     }
 }

@@ -238,7 +238,14 @@ pub async fn passkey(client: &Client, c: &PasskeyCmd, out: &Out) -> Result<(), E
                 .map(|p| format!("{}  {}", p.id, p.name.as_deref().unwrap_or("-")))
                 .collect::<Vec<_>>()
                 .join("\n");
-            out.show(&json!({"passkeys": list}), if human.is_empty() { "(no passkeys)" } else { &human });
+            out.show(
+                &json!({"passkeys": list}),
+                if human.is_empty() {
+                    "(no passkeys)"
+                } else {
+                    &human
+                },
+            );
         }
         KeyCmd::Remove { id } => {
             passkeys.remove(id).await?;
@@ -263,7 +270,14 @@ async fn u2f(client: &Client, c: &KeyCmd, out: &Out) -> Result<(), Error> {
                 .map(|k| format!("{}  {}", k.id, k.name.as_deref().unwrap_or("-")))
                 .collect::<Vec<_>>()
                 .join("\n");
-            out.show(&json!({"security_keys": keys}), if human.is_empty() { "(no security keys)" } else { &human });
+            out.show(
+                &json!({"security_keys": keys}),
+                if human.is_empty() {
+                    "(no security keys)"
+                } else {
+                    &human
+                },
+            );
         }
         KeyCmd::Remove { id } => {
             mfa.remove_u2f(id).await?;
