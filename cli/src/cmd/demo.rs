@@ -267,7 +267,9 @@ async fn steps(
         }),
     )?;
 
-    // 2. Native registration with the terms accepted.
+    // 2. Native registration with the terms accepted, the password chosen
+    // to meet the policy of step 1.
+    rules.password.check(&password)?;
     let s = w.start();
     let user = NewUser {
         given_name: "Demo".into(),
@@ -276,9 +278,8 @@ async fn steps(
         username: None,
         preferred_language: Some("en".into()),
         password: password.clone(),
-        accepted_terms: rules.legal.tos_link.is_some()
-            || rules.legal.privacy_policy_link.is_some()
-            || true,
+        // The scripted user read the links of step 1 and accepts them.
+        accepted_terms: true,
     };
     let r = c.registration().register(&user, &delivery).await;
     let mut pending = w.record(
