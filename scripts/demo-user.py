@@ -2,7 +2,8 @@
 """A scripted user for the demo: given the login URL `zid` opens, signs in
 through the emulator's hosted login pages by filling and posting their forms
 (login name, password, consent), then follows the redirect to zid's loopback
-callback. Used as $BROWSER by scripts/demo.sh when nobody is at the keyboard.
+callback. Used as $BROWSER by tests that sign in through the hosted login
+without a real browser (tests/tests/emulator_sdk.rs).
 
 Usage: demo-user.py URL   (DEMO_LOGIN and DEMO_PASSWORD name the user)
 """

@@ -34,10 +34,11 @@ impl SystemBrowser {
     }
 }
 
+#[zitadel_sdk::async_trait]
 impl BrowserLauncher for SystemBrowser {
-    fn open(&self, url: &Url) -> zitadel_sdk::Result<()> {
+    async fn open(&self, url: &Url, _redirect_uri: &Url) -> zitadel_sdk::Result<Option<Url>> {
         self.open_url(url);
-        Ok(())
+        Ok(None)
     }
 }
 

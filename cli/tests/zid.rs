@@ -375,7 +375,8 @@ async fn a_server_answering_garbage_gives_a_typed_error_not_a_panic() {
     })
     .await
     .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // The exit status is the error's code (9: invalid server response).
+    assert_eq!(out.status.code(), Some(9));
     let v = json(&out);
     assert_eq!(v["error"]["name"], "invalid_server_response", "{v}");
 }

@@ -68,6 +68,9 @@ mod session;
 pub mod software_authenticator;
 pub mod store;
 
+/// The attribute for implementing the SDK's async host traits
+/// ([`BrowserLauncher`], [`PasskeyAuthenticator`]).
+pub use async_trait::async_trait;
 pub use client::{Client, ClientBuilder, FnBrowser, LogoutResult};
 pub use error::{Error, ErrorCode, PasswordRule, Result, TokenValidationError};
 pub use http::is_secure_or_loopback;

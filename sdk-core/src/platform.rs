@@ -23,16 +23,26 @@ impl Clock for SystemClock {
     }
 }
 
-/// Opens the authorization URL in a browser. On desktop this is the system
-/// browser (the callback then arrives on the loopback receiver); mobile apps
-/// open a Custom Tab / `ASWebAuthenticationSession` and pass the callback to
-/// [`crate::Client::complete_login`].
+/// Runs the browser part of a login (or of an IdP intent): opens the URL
+/// and, where the launcher sees the redirect itself, returns the callback.
+///
+/// Three kinds fit: the **system browser** on desktop only opens the URL
+/// and returns `None` — the SDK's loopback receiver gets the callback; an
+/// **`ASWebAuthenticationSession`, Auth Tab or Custom Tab with a redirect
+/// activity** returns the callback URL it was handed for `redirect_uri`;
+/// an **embedded webview** (only on request: identity providers such as
+/// Google refuse webviews) returns the navigation to `redirect_uri` it
+/// intercepted. Implement it with [`async_trait`](crate::async_trait).
+#[async_trait::async_trait]
 pub trait BrowserLauncher: Send + Sync {
-    /// Opens `url`.
+    /// Opens `url`. Returns `Some(callback)` when this launcher captured the
+    /// redirect to `redirect_uri` itself, `None` when it only handed the URL
+    /// to a browser (the SDK then waits on its loopback receiver).
     ///
     /// # Errors
-    /// The browser cannot be started; the SDK then fails the login with that error.
-    fn open(&self, url: &Url) -> Result<()>;
+    /// The browser cannot be started, or the user closed it
+    /// ([`crate::ErrorCode::Cancelled`]); the SDK fails the login with that error.
+    async fn open(&self, url: &Url, redirect_uri: &Url) -> Result<Option<Url>>;
 }
 
 /// Something that happened to an account's session.

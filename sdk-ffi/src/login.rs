@@ -53,10 +53,16 @@ pub trait BrowserLauncher: Send + Sync {
 /// A host browser as the launcher sdk-core calls.
 struct BrowserAdapter(Arc<dyn BrowserLauncher>);
 
+#[zitadel_sdk::async_trait]
 impl zitadel_sdk::BrowserLauncher for BrowserAdapter {
-    fn open(&self, url: &zitadel_sdk::Url) -> zitadel_sdk::Result<()> {
+    async fn open(
+        &self,
+        url: &zitadel_sdk::Url,
+        _redirect_uri: &zitadel_sdk::Url,
+    ) -> zitadel_sdk::Result<Option<zitadel_sdk::Url>> {
         self.0
             .open_url(url.to_string())
+            .map(|()| None)
             .map_err(FfiError::into_core)
     }
 }

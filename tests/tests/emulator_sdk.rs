@@ -16,8 +16,10 @@ struct ScriptedUser {
     password: String,
 }
 
+#[zitadel_sdk::async_trait]
+
 impl BrowserLauncher for ScriptedUser {
-    fn open(&self, url: &Url) -> zitadel_sdk::Result<()> {
+    async fn open(&self, url: &Url, _redirect_uri: &Url) -> zitadel_sdk::Result<Option<Url>> {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/demo-user.py");
         std::process::Command::new("python3")
             .arg(script)
@@ -25,7 +27,7 @@ impl BrowserLauncher for ScriptedUser {
             .env("DEMO_LOGIN", &self.login)
             .env("DEMO_PASSWORD", &self.password)
             .spawn()
-            .map(|_| ())
+            .map(|_| None)
             .map_err(|_| {
                 zitadel_sdk::Error::host(
                     zitadel_sdk::ErrorCode::Internal,

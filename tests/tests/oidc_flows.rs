@@ -27,10 +27,12 @@ fn client(provider: &Provider, store: &tempfile::TempDir) -> Client {
 /// A launcher that hands the URL to the test, which drives Chromium to it.
 struct ChannelBrowser(mpsc::UnboundedSender<Url>);
 
+#[zitadel_sdk::async_trait]
+
 impl BrowserLauncher for ChannelBrowser {
-    fn open(&self, url: &Url) -> zitadel_sdk::Result<()> {
+    async fn open(&self, url: &Url, _redirect_uri: &Url) -> zitadel_sdk::Result<Option<Url>> {
         self.0.send(url.clone()).ok();
-        Ok(())
+        Ok(None)
     }
 }
 

@@ -10,16 +10,19 @@ use pages::*;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use zitadel_emulator::{Emulator, EmulatorConfig};
 use zitadel_sdk::store::MemoryStore;
 use zitadel_sdk::{BrowserLauncher, CancellationToken, Client, Url};
 
 /// Hands each URL the SDK opens to the test, which drives Chromium there.
 struct ToChromium(mpsc::UnboundedSender<Url>);
 
+#[zitadel_sdk::async_trait]
+
 impl BrowserLauncher for ToChromium {
-    fn open(&self, url: &Url) -> zitadel_sdk::Result<()> {
+    async fn open(&self, url: &Url, _redirect_uri: &Url) -> zitadel_sdk::Result<Option<Url>> {
         let _ = self.0.send(url.clone());
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -154,4 +157,98 @@ async fn test_idp(emu: &zitadel_emulator::RunningEmulator) -> String {
         .await
         .unwrap();
     idps.into_iter().find(|i| i.name == "Test IdP").unwrap().id
+}
+
+/// A launcher that returns the callback itself, as an
+/// `ASWebAuthenticationSession` does; here the "browser" is a custom login
+/// UI on the emulator: it follows the authorization URL to its auth request,
+/// signs the user in through the Session API and links the session
+/// (CreateCallback), which yields the custom-scheme callback URL.
+struct LoginUi {
+    issuer: String,
+    login_client_token: String,
+    login: String,
+    password: String,
+}
+
+#[zitadel_sdk::async_trait]
+impl BrowserLauncher for LoginUi {
+    async fn open(&self, url: &Url, _redirect_uri: &Url) -> zitadel_sdk::Result<Option<Url>> {
+        // http_client follows no redirects: the authorize answer is a 302.
+        let http = integration_tests::http_client();
+        let resp = http.get(url.as_str()).send().await.unwrap();
+        let location = resp.headers()["location"].to_str().unwrap().to_owned();
+        let login_page = url.join(&location).unwrap();
+        let auth_request = login_page
+            .query_pairs()
+            .find(|(k, _)| k == "authRequest")
+            .unwrap()
+            .1
+            .into_owned();
+        let session: serde_json::Value = http
+            .post(format!("{}/v2/sessions", self.issuer))
+            .bearer_auth(&self.login_client_token)
+            .json(
+                &serde_json::json!({"checks": {"user": {"loginName": self.login},
+                                                 "password": {"password": self.password}}}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let callback: serde_json::Value = http
+            .post(format!(
+                "{}/v2/oidc/auth_requests/{auth_request}",
+                self.issuer
+            ))
+            .bearer_auth(&self.login_client_token)
+            .json(
+                &serde_json::json!({"session": {"sessionId": session["sessionId"],
+                                                  "sessionToken": session["sessionToken"]}}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Ok(Some(
+            Url::parse(callback["callbackUrl"].as_str().unwrap()).unwrap(),
+        ))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launcher_returning_the_custom_scheme_callback_completes_the_login() {
+    // Given a custom-scheme redirect and a launcher that returns the callback
+    let emu = Emulator::start(EmulatorConfig::ephemeral()).await.unwrap();
+    let info = emu.seed_info();
+    let alice = alice(&emu);
+    let client = Client::builder(emu.issuer(), &info.client_id)
+        .redirect_uri("com.example.app:/callback")
+        .store(Arc::new(MemoryStore::new()))
+        .build()
+        .unwrap();
+    let launcher = LoginUi {
+        issuer: emu.issuer().to_owned(),
+        login_client_token: info.login_client_token.clone(),
+        login: alice.login_name.clone(),
+        password: alice.password.clone(),
+    };
+    // When the app logs in with it
+    let session = client
+        .login(
+            &launcher,
+            &Default::default(),
+            Duration::from_secs(60),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    // Then the callback it returned completed the login (state, PKCE, ID token)
+    assert!(session.has_refresh_token);
+    assert_eq!(client.userinfo().await.unwrap().sub, session.subject);
+    emu.shutdown().await;
 }

@@ -404,13 +404,15 @@ async fn sessions_are_listed_and_ending_all_signs_out_everywhere() {
 /// A "browser" that signs in at the emulator's test IdP over HTTP.
 struct TestIdpBrowser(TestIdpUser);
 
+#[zitadel_sdk::async_trait]
+
 impl BrowserLauncher for TestIdpBrowser {
-    fn open(&self, url: &Url) -> zitadel_sdk::Result<()> {
+    async fn open(&self, url: &Url, _redirect_uri: &Url) -> zitadel_sdk::Result<Option<Url>> {
         let (url, user) = (url.to_string(), self.0.clone());
         tokio::spawn(async move {
             let _ = test_idp_sign_in(&url, &user).await;
         });
-        Ok(())
+        Ok(None)
     }
 }
 

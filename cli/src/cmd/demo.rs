@@ -548,8 +548,13 @@ async fn link_test_idp(t: &Target, c: &Client) -> Result<((), String), Error> {
             .map(|i| i.id)
             .ok_or_else(|| Error::host(ErrorCode::NotFound, "the emulator lists no test IdP"))?;
         struct Scripted;
+        #[zitadel_sdk::async_trait]
         impl zitadel_sdk::BrowserLauncher for Scripted {
-            fn open(&self, url: &zitadel_sdk::Url) -> zitadel_sdk::Result<()> {
+            async fn open(
+                &self,
+                url: &zitadel_sdk::Url,
+                _redirect_uri: &zitadel_sdk::Url,
+            ) -> zitadel_sdk::Result<Option<zitadel_sdk::Url>> {
                 let url = url.to_string();
                 let user = TestIdpUser {
                     subject: "demo-external-1".into(),
@@ -561,7 +566,7 @@ async fn link_test_idp(t: &Target, c: &Client) -> Result<((), String), Error> {
                 tokio::spawn(async move {
                     let _ = test_idp_sign_in(&url, &user).await;
                 });
-                Ok(())
+                Ok(None)
             }
         }
         let link = c

@@ -173,8 +173,53 @@ impl Client {
         let (url, state) = self
             .start_login_with_redirect(receiver.redirect_uri(), opts)
             .await?;
-        browser.open(&url)?;
-        let callback = receiver.wait(state.expose(), timeout, cancel).await?;
+        let callback = tokio::select! {
+            opened = browser.open(&url, receiver.redirect_uri()) => match opened? {
+                Some(callback) => callback,
+                None => receiver.wait(state.expose(), timeout, cancel).await?,
+            },
+            _ = cancel.cancelled() => return Err(ErrorKind::Cancelled.into()),
+        };
+        self.complete_login(callback.as_str()).await
+    }
+
+    /// Logs in with a launcher that returns the callback itself — an
+    /// `ASWebAuthenticationSession`, an Auth Tab, an embedded webview — for
+    /// the configured redirect URI (custom scheme or app link). With a
+    /// loopback redirect URI this is [`login_with_loopback`](Self::login_with_loopback).
+    ///
+    /// # Errors
+    /// As [`complete_login`](Self::complete_login); `Misconfigured` when the
+    /// launcher returns no callback for a non-loopback redirect (pass it to
+    /// `complete_login` when the app receives it instead); `Cancelled`.
+    pub async fn login(
+        &self,
+        browser: &dyn BrowserLauncher,
+        opts: &LoginOptions,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<SessionInfo> {
+        let redirect = self
+            .inner
+            .redirect_uri
+            .clone()
+            .ok_or_else(|| Error::config("no redirect URI is configured"))?;
+        if redirect.scheme() == "http" && crate::http::is_loopback_host(&redirect) {
+            return self
+                .login_with_loopback(browser, opts, timeout, cancel)
+                .await;
+        }
+        let (url, _state) = self.start_login_with_redirect(&redirect, opts).await?;
+        let opened = tokio::select! {
+            opened = browser.open(&url, &redirect) => opened?,
+            _ = cancel.cancelled() => return Err(ErrorKind::Cancelled.into()),
+            _ = tokio::time::sleep(timeout) => return Err(ErrorKind::Expired("the wait for the browser").into()),
+        };
+        let callback = opened.ok_or_else(|| {
+            Error::config(
+                "the launcher returned no callback: pass the callback URL to complete_login when the app receives it",
+            )
+        })?;
         self.complete_login(callback.as_str()).await
     }
 

@@ -328,15 +328,17 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// A [`BrowserLauncher`] from a closure.
+/// A [`BrowserLauncher`] from a closure that only opens the URL (a system
+/// browser: the callback comes through the loopback receiver).
 pub struct FnBrowser<F>(pub F);
 
+#[async_trait::async_trait]
 impl<F> BrowserLauncher for FnBrowser<F>
 where
     F: Fn(&Url) -> Result<()> + Send + Sync,
 {
-    fn open(&self, url: &Url) -> Result<()> {
-        (self.0)(url)
+    async fn open(&self, url: &Url, _redirect_uri: &Url) -> Result<Option<Url>> {
+        (self.0)(url).map(|()| None)
     }
 }
 

@@ -98,8 +98,10 @@ pub(crate) async fn run_intent(
                 "the IdP intent has no HTTPS authUrl (only redirect-based providers are supported)",
             )
         })?;
-    browser.open(&auth_url)?;
-    let back = receiver.wait(state.expose(), timeout, cancel).await?;
+    let back = match browser.open(&auth_url, &success).await? {
+        Some(back) => back,
+        None => receiver.wait(state.expose(), timeout, cancel).await?,
+    };
     let q = |k: &str| {
         back.query_pairs()
             .find(|(key, _)| key == k)
