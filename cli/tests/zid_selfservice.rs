@@ -289,3 +289,31 @@ fn zid_demo_walks_through_every_step_and_exits_zero() {
             .all(|s| s["ok"] == true && s["requests"].as_u64().is_some())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zid_demo_runs_against_a_separately_started_server_with_returned_codes() {
+    // Given a server zid does not embed (codes are then returned by it)
+    let env = Env::new().await;
+    let info = env.emu.seed_info();
+    let out = Command::new(ZID)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args([
+            "--json", "demo", "--issuer", env.emu.issuer(), "--client-id", &info.client_id,
+            "--login-client-token", &info.login_client_token,
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    // Then every step works (the test-IdP and manager steps say they were skipped)
+    let v = json(&out);
+    assert!(out.status.success(), "{v}");
+    let skipped: Vec<_> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["note"].as_str().unwrap_or("").starts_with("skipped"))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{v}");
+    env.emu.shutdown().await;
+}
