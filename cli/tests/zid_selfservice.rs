@@ -299,8 +299,14 @@ async fn zid_demo_runs_against_a_separately_started_server_with_returned_codes()
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .args([
-            "--json", "demo", "--issuer", env.emu.issuer(), "--client-id", &info.client_id,
-            "--login-client-token", &info.login_client_token,
+            "--json",
+            "demo",
+            "--issuer",
+            env.emu.issuer(),
+            "--client-id",
+            &info.client_id,
+            "--login-client-token",
+            &info.login_client_token,
         ])
         .stdin(Stdio::null())
         .output()
