@@ -25,7 +25,7 @@ fn german(id: &str, message: &str) -> Option<&'static str> {
         "EMU-USER02" => "Benutzer existiert bereits",
         "EMU-USER03" | "COMMA-HuJf6" | "COMMA-co3Xw" | "COMMA-VoaRj" | "COMMA-ZBv4H"
         | "COMMA-ZDLwA" => "Passwort erfüllt die Komplexitätsanforderungen nicht",
-        "EMU-USER07" | "EMU-SESS07" | "EVENT-8isk2" | "COMMAND-eis9R" => "Code ist ungültig",
+        "EMU-USER07" | "CODE-woT0xc" | "EVENT-8isk2" | "COMMAND-eis9R" => "Code ist ungültig",
         "EMU-SESS01" | "QUERY-SFeaa" => "Session existiert nicht",
         "COMMAND-JLK35" | "COMMAND-SF3fg" | "COMMAND-S6h4R" => "Benutzer ist gesperrt",
         _ => return None,

@@ -655,3 +655,49 @@ async fn an_expired_code_is_told_apart_from_a_wrong_one_and_a_resend_recovers() 
         .unwrap();
     emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_login_checks_a_one_time_password_by_email_or_sms() {
+    // Given a user with OTP by email (verified email) and OTP by SMS (verified phone)
+    let emu = start().await;
+    let c = registered(&emu, "otp@example.com").await;
+    c.mfa().add_otp_email().await.unwrap();
+    c.phone()
+        .set("+41790000002", &CodeDelivery::Send)
+        .await
+        .unwrap();
+    c.phone()
+        .verify(&last_code(&emu, "+41790000002"))
+        .await
+        .unwrap();
+    c.mfa().add_otp_sms().await.unwrap();
+    c.logout().await.unwrap();
+
+    // When the login asks for the email code (sent by mail), a wrong one is refused
+    let mut login = c
+        .native_login()
+        .password("otp@example.com", PASSWORD)
+        .await
+        .unwrap();
+    let factors = login.second_factors();
+    assert!(factors.contains(&AuthMethod::OtpEmail) && factors.contains(&AuthMethod::OtpSms));
+    assert_eq!(login.send_otp_email(false).await.unwrap(), None);
+    let code = last_code(&emu, "otp@example.com");
+    let e = login.check_otp_email("00000000").await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::WrongCode, "{e}");
+    login.check_otp_email(&code).await.unwrap();
+    // Then it finishes signed in
+    login.finish().await.unwrap();
+    c.logout().await.unwrap();
+
+    // And the SMS code (returned to a trusted host here) works the same way
+    let mut login = c
+        .native_login()
+        .password("otp@example.com", PASSWORD)
+        .await
+        .unwrap();
+    let code = login.send_otp_sms(true).await.unwrap().unwrap();
+    login.check_otp_sms(code.expose()).await.unwrap();
+    login.finish().await.unwrap();
+    emu.shutdown().await;
+}

@@ -428,17 +428,14 @@ fn check_error(check: Check<'_>, failure: Failure) -> ApiError {
             },
             _,
         ) => {
-            let id = if matches!(check, Check::Totp(_)) {
-                TOTP_INVALID
+            // ZITADEL's crypto.VerifyCode answers a wrong email or SMS code
+            // with CODE-woT0xc.
+            let (id, message) = if matches!(check, Check::Totp(_)) {
+                (TOTP_INVALID, "Invalid code")
             } else {
-                "EMU-SESS07"
+                ("CODE-woT0xc", "Code is invalid")
             };
-            ApiError::credentials(
-                GrpcCode::InvalidArgument,
-                id,
-                "Invalid code",
-                failed_attempts,
-            )
+            ApiError::credentials(GrpcCode::InvalidArgument, id, message, failed_attempts)
         }
         (_, Check::Password(_)) => ApiError::new(
             GrpcCode::FailedPrecondition,
