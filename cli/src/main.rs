@@ -20,7 +20,8 @@ use zitadel_sdk::{CancellationToken, Client, Error, ErrorCode};
 /// server response, 10 storage, 11 expired, 12 access denied, 13 permission
 /// denied, 14 not found, 15 already exists, 16 user locked, 17 wrong code,
 /// 18 code expired, 19 password policy, 20 invalid credentials, 21 failed
-/// precondition. With --json, errors are printed on stdout as
+/// precondition (a command line the parser refuses exits with 2, as with
+/// every clap program). With --json, errors are printed on stdout as
 /// {"error":{"code":N,"name":"...","message":"..."}}.
 #[derive(Parser, Debug)]
 #[command(name = "zid", version, about, long_about, propagate_version = true)]
