@@ -85,6 +85,10 @@ typedef uint64_t ZidDevice;
 // An asynchronous call, from a `*_async` function; free it with [`zid_task_free`].
 typedef uint64_t ZidTask;
 
+// An object handle of a flow in progress, from a [`zid_call`] result's
+// `"handle"`; free it with [`zid_object_free`].
+typedef uint64_t ZidObject;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -92,7 +96,7 @@ extern "C" {
 // Creates a client from a JSON configuration:
 // `{"issuer": "...", "client_id": "...", "redirect_uri"?, "scopes"?: [...],
 // "organization_id"?, "organization_domain"?, "ui_locales"?: [...], "account"?,
-// "http_timeout_secs"?, "refresh_margin_secs"?, "store_directory"?}`
+// "http_timeout_secs"?, "refresh_margin_secs"?, "login_client_token"?, "store_directory"?}`
 // (the store is in memory unless `store_directory` is given). Makes no request.
 //
 // # Safety
@@ -218,6 +222,33 @@ const char *zid_status_name(int32_t status);
 
 // The library version; a static string, not to be freed.
 const char *zid_version(void);
+
+// Runs a self-service method and blocks until it ends: `method` is
+// `"group.name"` (see the README of the C bindings for the list), `args_json`
+// a JSON object (null or `""` for none). Writes the JSON result (`null` when
+// the method returns nothing) or the error JSON to `out`.
+//
+// # Safety
+// `method` is a NUL-terminated string; `args_json` is null or one; `out`
+// is null or valid for a write.
+int32_t zid_call(ZidClient client, const char *method, const char *args_json, char **out);
+
+// As [`zid_call`], but runs as a task: poll it with `zid_task_poll` (the
+// result JSON arrives there), cancel and free it. Bad arguments are
+// reported at once, with no task.
+//
+// # Safety
+// As [`zid_call`]; `out_task` is valid for a write; `out_error` is null or
+// valid for a write.
+int32_t zid_call_async(ZidClient client,
+                       const char *method,
+                       const char *args_json,
+                       ZidTask *out_task,
+                       char **out_error);
+
+// Frees an object handle from a call's result. A second free returns
+// `ZID_ERR_INVALID_INPUT`.
+int32_t zid_object_free(ZidObject object);
 
 #ifdef __cplusplus
 }  // extern "C"

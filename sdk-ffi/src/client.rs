@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How to build a [`ZitadelClient`]. Only `issuer` and `client_id` are required.
-#[derive(Debug, Clone, uniffi::Record)]
+#[derive(Clone, uniffi::Record)]
 pub struct ClientConfig {
     /// The instance URL, e.g. `https://my-instance.zitadel.cloud` (HTTPS, or
     /// http on loopback for development).
@@ -39,6 +39,30 @@ pub struct ClientConfig {
     /// Refresh the access token when it expires within this many seconds (default 30).
     #[uniffi(default = None)]
     pub refresh_margin_secs: Option<u32>,
+    /// The login-client token (a PAT of a service user holding the
+    /// `IAM_LOGIN_CLIENT` role) for native registration, native login and
+    /// password reset without a session. Whoever holds it can create users
+    /// and sign anyone in: only for hosts you control (a backend, a kiosk, a
+    /// trusted desktop), never inside an app users install. Not bundled by default.
+    #[uniffi(default = None)]
+    pub login_client_token: Option<String>,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("organization_id", &self.organization_id)
+            .field("organization_domain", &self.organization_domain)
+            .field("account", &self.account)
+            .field(
+                "login_client_token",
+                &self.login_client_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientConfig {
@@ -71,6 +95,9 @@ impl ClientConfig {
         }
         if let Some(m) = self.refresh_margin_secs {
             b = b.refresh_margin(Duration::from_secs(m.into()));
+        }
+        if let Some(t) = self.login_client_token {
+            b = b.login_client_token(t);
         }
         if let Some(s) = store {
             b = b.store(s);

@@ -21,6 +21,12 @@ macro_rules! ffi_error {
                     name: String,
                     /// A human-readable message, safe to log.
                     detail: String,
+                    /// For a wrong password or a locked user: the failed attempts
+                    /// counted by the server, when it told them.
+                    failed_attempts: Option<u32>,
+                    /// For `password_policy`: the unmet rules (`"min_length"`, `"lowercase"`,
+                    /// `"uppercase"`, `"number"`, `"symbol"`); empty otherwise.
+                    unmet_password_rules: Vec<String>,
                 },
             )*
         }
@@ -29,11 +35,16 @@ macro_rules! ffi_error {
             /// The error for `code` with a safe `detail` message.
             pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
                 let (c, name, detail) = (code.as_u16(), code.name().to_owned(), detail.into());
+                let (failed_attempts, unmet_password_rules) = (None, Vec::new());
                 match code {
-                    $(ErrorCode::$code => FfiError::$variant { code: c, name, detail },)*
+                    $(ErrorCode::$code => FfiError::$variant {
+                        code: c, name, detail, failed_attempts, unmet_password_rules,
+                    },)*
                     // A code added to sdk-core before it got its own variant here
                     // keeps its number and name.
-                    _ => FfiError::Internal { code: c, name, detail },
+                    _ => FfiError::Internal {
+                        code: c, name, detail, failed_attempts, unmet_password_rules,
+                    },
                 }
             }
 
@@ -56,6 +67,30 @@ macro_rules! ffi_error {
                 match self {
                     $(FfiError::$variant { detail, .. })|* => detail,
                 }
+            }
+
+            /// The failed attempts the server counted (wrong password, locked user).
+            pub fn failed_attempts(&self) -> Option<u32> {
+                match self {
+                    $(FfiError::$variant { failed_attempts, .. })|* => *failed_attempts,
+                }
+            }
+
+            /// The unmet password rules (`password_policy`), by their stable names.
+            pub fn unmet_password_rules(&self) -> &[String] {
+                match self {
+                    $(FfiError::$variant { unmet_password_rules, .. })|* => unmet_password_rules,
+                }
+            }
+
+            fn with_extras(mut self, attempts: Option<u32>, rules: Vec<String>) -> Self {
+                match &mut self {
+                    $(FfiError::$variant { failed_attempts, unmet_password_rules, .. })|* => {
+                        *failed_attempts = attempts;
+                        *unmet_password_rules = rules;
+                    }
+                }
+                self
             }
         }
     };
@@ -117,8 +152,15 @@ impl FfiError {
 
     /// The error as JSON for the C ABI: `{"code":5,"name":"session_expired","message":"..."}`.
     pub(crate) fn to_json(&self) -> String {
-        serde_json::json!({"code": self.code(), "name": self.name(), "message": self.detail()})
-            .to_string()
+        let mut v =
+            serde_json::json!({"code": self.code(), "name": self.name(), "message": self.detail()});
+        if let Some(n) = self.failed_attempts() {
+            v["failed_attempts"] = n.into();
+        }
+        if !self.unmet_password_rules().is_empty() {
+            v["unmet_password_rules"] = self.unmet_password_rules().into();
+        }
+        v.to_string()
     }
 
     /// This error as an sdk-core error (for failures of host callbacks: a
@@ -139,7 +181,15 @@ impl std::error::Error for FfiError {}
 
 impl From<zitadel_sdk::Error> for FfiError {
     fn from(e: zitadel_sdk::Error) -> Self {
-        FfiError::new(e.code(), e.message())
+        let rules = e
+            .unmet_password_rules()
+            .iter()
+            .filter_map(|r| match serde_json::to_value(r) {
+                Ok(serde_json::Value::String(name)) => Some(name),
+                _ => None,
+            })
+            .collect();
+        FfiError::new(e.code(), e.message()).with_extras(e.failed_attempts(), rules)
     }
 }
 

@@ -37,6 +37,7 @@ pub mod client;
 pub mod device;
 pub mod error;
 pub mod events;
+pub mod flows;
 pub mod login;
 mod runtime;
 pub mod session;

@@ -17,7 +17,10 @@
 //!   and a panic becomes [`ZID_ERR_INTERNAL`].
 #![allow(unsafe_code)]
 
+pub mod calls;
 mod handles;
+
+pub use calls::{ZidObject, zid_call, zid_call_async, zid_object_free};
 
 use crate::client::ClientConfig;
 use crate::device::DeviceLogin;
@@ -286,6 +289,8 @@ struct CConfig {
     http_timeout_secs: Option<u32>,
     #[serde(default)]
     refresh_margin_secs: Option<u32>,
+    #[serde(default)]
+    login_client_token: Option<String>,
     /// A directory for a file store; in memory when absent.
     #[serde(default)]
     store_directory: Option<String>,
@@ -294,7 +299,7 @@ struct CConfig {
 /// Creates a client from a JSON configuration:
 /// `{"issuer": "...", "client_id": "...", "redirect_uri"?, "scopes"?: [...],
 /// "organization_id"?, "organization_domain"?, "ui_locales"?: [...], "account"?,
-/// "http_timeout_secs"?, "refresh_margin_secs"?, "store_directory"?}`
+/// "http_timeout_secs"?, "refresh_margin_secs"?, "login_client_token"?, "store_directory"?}`
 /// (the store is in memory unless `store_directory` is given). Makes no request.
 ///
 /// # Safety
@@ -330,6 +335,7 @@ pub unsafe extern "C" fn zid_client_new(
             account: c.account,
             http_timeout_secs: c.http_timeout_secs,
             refresh_margin_secs: c.refresh_margin_secs,
+            login_client_token: c.login_client_token,
         };
         let core = config.build(store)?;
         // SAFETY: checked for null above.
