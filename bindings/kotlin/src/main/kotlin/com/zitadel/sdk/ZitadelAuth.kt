@@ -133,6 +133,17 @@ class ZitadelAuth(config: ClientConfig, store: TokenStore? = null) : AutoCloseab
     suspend fun completeLogin(callbackUrl: String): SessionInfo =
         signedIn(sdkCall { client.completeLogin(callbackUrl) })
 
+    /**
+     * Runs calls of the self-service flows — the sub-clients of [client]:
+     * `profile()`, `email()`, `phone()`, `password()`, `mfa()`, `passkeys()`,
+     * `links()`, `sessions()`, `settings()`, `registration()`, `nativeLogin()`,
+     * `manager()` — with their errors as [ZitadelException]s:
+     * ```
+     * val user = auth.call { profile().get() }
+     * ```
+     */
+    suspend fun <T> call(block: suspend ZitadelClient.() -> T): T = sdkCall { client.block() }
+
     /** Starts a device login (TVs, consoles): show [DeviceSignIn.userCode], then [DeviceSignIn.await]. */
     suspend fun startDeviceLogin(): DeviceSignIn = DeviceSignIn(sdkCall { client.startDeviceLogin() }, ::signedIn)
 
