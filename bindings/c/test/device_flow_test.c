@@ -254,6 +254,35 @@ int main(int argc, char **argv) {
     free(username);
     zid_string_free(out);
 
+    /* The profile through the generic self-service calls. */
+    st = zid_call(client, "profile.get", NULL, &out);
+    char *user_id = json_str(out, "user_id");
+    CHECK(st == ZID_OK && user_id && subject && strcmp(user_id, subject) == 0,
+          "zid_call profile.get reads the signed-in user (%s)", zid_status_name(st));
+    free(user_id);
+    zid_string_free(out);
+    st = zid_call(client, "profile.update", "{\"given_name\":\"Grace\",\"gender\":\"female\"}", &out);
+    CHECK(st == ZID_OK && out && strcmp(out, "null") == 0, "zid_call profile.update returns null (%s)", out);
+    zid_string_free(out);
+    ZidTask profile_task = 0;
+    st = zid_call_async(client, "profile.get", "", &profile_task, NULL);
+    st = st == ZID_OK ? wait_task(profile_task, 10, &out) : st;
+    char *given = json_str(out, "given_name");
+    CHECK(st == ZID_OK && given && strcmp(given, "Grace") == 0 && contains(out, "\"gender\":\"female\""),
+          "zid_call_async profile.get sees the update (%s)", given ? given : "(none)");
+    free(given);
+    zid_string_free(out);
+    zid_task_free(profile_task);
+    st = zid_call(client, "profile.update", "{}", &out);
+    CHECK(st == ZID_ERR_INVALID_INPUT && contains(out, "\"code\":3"), "an empty profile update is invalid_input");
+    zid_string_free(out);
+    st = zid_call(client, "profile.nope", NULL, &out);
+    CHECK(st == ZID_ERR_INVALID_INPUT && contains(out, "unknown method"), "an unknown method is invalid_input");
+    zid_string_free(out);
+    CHECK(zid_call(client, "profile.get", "{not json", NULL) == ZID_ERR_INVALID_INPUT,
+          "arguments that are not JSON are invalid_input");
+    CHECK(zid_object_free(42) == ZID_ERR_INVALID_INPUT, "a forged object handle is refused");
+
     /* Refresh: a new access token. */
     char *before = NULL, *after = NULL;
     st = zid_access_token(client, &before);

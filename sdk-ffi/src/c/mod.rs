@@ -4,7 +4,7 @@
 //!   [`ZidTask`]) from handle tables with generation counters: a freed or
 //!   forged handle is answered with [`ZID_ERR_INVALID_INPUT`], never a crash.
 //! - Every function returns a status: `0` ([`ZID_OK`]) or one of the public
-//!   error codes of sdk-core (`1`–`12`, the same numbers as in Kotlin and
+//!   error codes of sdk-core (`1`–`21`, the same numbers as in Kotlin and
 //!   Swift); [`zid_task_poll`] also returns [`ZID_PENDING`] (`-1`).
 //! - Results and errors are written to an optional `char **out`: JSON for
 //!   structured values (`{"code":5,"name":"session_expired","message":"..."}`
