@@ -52,11 +52,15 @@ impl NativeLoginClient {
         if login_name.is_empty() || password.is_empty() {
             return Err(Error::input("the login name and the password are required"));
         }
-        let (id, token) = create_session(
+        let (id, token) = match create_session(
             &self.0,
             json!({"user": {"loginName": login_name}, "password": {"password": password}}),
         )
-        .await?;
+        .await
+        {
+            Ok(created) => created,
+            Err(e) => return Err(explain_inactive(&self.0, e, None, Some(login_name)).await),
+        };
         NativeLogin::after_first_factor(&self.0, id, token, None).await
     }
 
@@ -70,11 +74,15 @@ impl NativeLoginClient {
         if password.is_empty() {
             return Err(Error::input("the password is required"));
         }
-        let (id, token) = create_session(
+        let (id, token) = match create_session(
             &self.0,
             json!({"user": {"userId": user_id}, "password": {"password": password}}),
         )
-        .await?;
+        .await
+        {
+            Ok(created) => created,
+            Err(e) => return Err(explain_inactive(&self.0, e, Some(user_id), None).await),
+        };
         NativeLogin::after_first_factor(&self.0, id, token, Some(user_id.to_owned())).await
     }
 
@@ -145,6 +153,42 @@ impl NativeLoginClient {
 pub(crate) async fn create_session(client: &Client, checks: Value) -> Result<(String, Secret)> {
     let (id, token, _) = create_session_with(client, json!({ "checks": checks })).await?;
     Ok((id, token))
+}
+
+/// ZITADEL refuses every user that is not active in the session's user
+/// check (`SESSION-Gj4ko`) without saying why. A locked user must be told
+/// apart (the app shows "locked", not "try again"), so on this error path
+/// only, the user is read through the login client: `UserLocked` for a
+/// locked user, `FailedPrecondition` naming a deactivated one, else the
+/// error as it was.
+async fn explain_inactive(
+    client: &Client,
+    e: Error,
+    user_id: Option<&str>,
+    login_name: Option<&str>,
+) -> Error {
+    if e.api_error_id() != Some("SESSION-Gj4ko") {
+        return e;
+    }
+    let id = match (user_id, login_name) {
+        (Some(id), _) => id.to_owned(),
+        (None, Some(name)) => match super::password::find_user(client, name).await {
+            Ok((id, _)) => id,
+            Err(_) => return e,
+        },
+        (None, None) => return e,
+    };
+    match super::profile::get_user(client, Auth::LoginClient, &id).await {
+        Ok(u) if u.state == "USER_STATE_LOCKED" => Error::host(
+            ErrorCode::UserLocked,
+            "the user is locked (too many failed attempts, or by a manager); an administrator can unlock it",
+        ),
+        Ok(u) if u.state == "USER_STATE_INACTIVE" => Error::host(
+            ErrorCode::FailedPrecondition,
+            "the user is deactivated; an administrator can reactivate it",
+        ),
+        _ => e,
+    }
 }
 
 /// CreateSession with `body`; returns the session id, its token and the answer.
