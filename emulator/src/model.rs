@@ -499,6 +499,16 @@ pub(crate) enum IdpConfig {
         is_id_token_mapping: bool,
         use_pkce: bool,
     },
+    /// A provider of a known vendor (Google, GitHub, Azure AD, Apple): kept
+    /// and listed as ZITADEL lists it; the emulator cannot reach the vendor.
+    Vendor {
+        /// The `ProviderConfig` field and type: `google`, `github`, `azureAd`, `apple`.
+        field: String,
+        /// The public part of the config as ZITADEL lists it (no secret).
+        config: serde_json::Value,
+        /// SHA-256 hex of the client secret or Apple private key.
+        secret_hash: String,
+    },
     /// A generic OAuth 2.0 provider.
     OAuth {
         client_id: String,

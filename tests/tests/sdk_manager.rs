@@ -290,7 +290,7 @@ async fn a_manager_adds_a_generic_oidc_idp_and_activates_it_in_the_login_policy(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn google_github_azure_and_apple_requests_match_the_protos_though_the_emulator_lacks_them() {
+async fn a_manager_adds_google_github_azure_ad_and_apple_idps_and_activates_them() {
     // Given the org owner
     let emu = start().await;
     let m = manager(&emu).await;
@@ -325,12 +325,36 @@ async fn google_github_azure_and_apple_requests_match_the_protos_though_the_emul
             scopes: vec!["name".into(), "email".into()],
         },
     ];
-    for idp in &kinds {
-        // When she adds it, the emulator answers that the route does not exist
-        let e = m.add_idp(idp, &IdpOptions::default()).await.unwrap_err();
-        assert_eq!(e.code(), ErrorCode::NotFound, "{e}");
+    let org = emu.seed_info().org_id.clone();
+    for (idp, kind) in kinds.iter().zip([
+        "PROVIDER_TYPE_GOOGLE",
+        "PROVIDER_TYPE_GITHUB",
+        "PROVIDER_TYPE_AZURE_AD",
+        "PROVIDER_TYPE_APPLE",
+    ]) {
+        // When she adds it and activates it in the login policy
+        let id = m.add_idp(idp, &IdpOptions::default()).await.unwrap();
+        m.activate_idp(&id).await.unwrap();
+        // Then it is listed with its kind, and the login settings offer it
+        let idps = m.idps().await.unwrap();
+        let listed = idps.iter().find(|i| i.id == id).unwrap();
+        assert_eq!(listed.kind, kind, "{listed:?}");
+        assert!(!listed.instance);
+        assert!(login_idps(&emu, Some(&org)).await.contains(&id), "{kind}");
     }
-    // Then the contract check at shutdown still finds every request well-formed
+    // A secret is required (checked by the SDK before any request)
+    let no_secret = NewIdp::Google {
+        name: "Google".into(),
+        client_id: "g".into(),
+        client_secret: Secret::new(""),
+        scopes: vec![],
+    };
+    let e = m
+        .add_idp(&no_secret, &IdpOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidInput, "{e}");
+    // and the contract check at shutdown finds every request well-formed
     emu.shutdown().await;
 }
 

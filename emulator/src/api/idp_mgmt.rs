@@ -1,5 +1,6 @@
-//! Management v1: an org's IdP templates (generic OIDC and generic OAuth)
-//! and the IdPs activated in the org's login policy.
+//! Management v1: an org's IdP templates (generic OIDC, generic OAuth,
+//! Google, GitHub, Azure AD, Apple) and the IdPs activated in the org's
+//! login policy.
 //!
 //! The emulator has no network access to real IdPs. An IdP whose issuer or
 //! authorization endpoint is the emulator's own test IdP
@@ -106,25 +107,29 @@ pub(crate) fn authorize_url(issuer: &str, idp: &Idp, intent_id: &str) -> Result<
                 ])
             ))
         }
-        IdpConfig::Oidc { .. } => Err(ApiError::new(
+        IdpConfig::Oidc { .. } | IdpConfig::Vendor { .. } => Err(ApiError::new(
             GrpcCode::FailedPrecondition,
             "EMU-IDP07",
-            "The emulator cannot reach this OIDC IdP (no network); use the test IdP as issuer",
+            "The emulator cannot reach this IdP (no network); use the test IdP",
         )),
     }
 }
 
 /// The v2 settings type of an IdP.
 pub(crate) fn settings_type(idp: &Idp) -> &'static str {
-    match idp.config {
+    match &idp.config {
         IdpConfig::Oidc { .. } => "IDENTITY_PROVIDER_TYPE_OIDC",
         IdpConfig::Test | IdpConfig::OAuth { .. } => "IDENTITY_PROVIDER_TYPE_OAUTH",
+        IdpConfig::Vendor { field, .. } => match super::idp_vendor::vendor(field.as_str()) {
+            Some((_, _, settings)) => settings,
+            None => "IDENTITY_PROVIDER_TYPE_UNSPECIFIED",
+        },
     }
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct OptionsIn {
+pub(super) struct OptionsIn {
     is_linking_allowed: bool,
     is_creation_allowed: bool,
     is_auto_creation: bool,
@@ -138,7 +143,7 @@ const AUTO_LINKING: [&str; 3] = [
     "AUTO_LINKING_OPTION_EMAIL",
 ];
 
-fn apply_options(idp: &mut Idp, o: OptionsIn) -> Result<(), ApiError> {
+pub(super) fn apply_options(idp: &mut Idp, o: OptionsIn) -> Result<(), ApiError> {
     let linking = match &o.auto_linking {
         Value::Null => 0,
         Value::String(s) => AUTO_LINKING.iter().position(|n| n == s).unwrap_or(99),
@@ -168,7 +173,7 @@ fn apply_options(idp: &mut Idp, o: OptionsIn) -> Result<(), ApiError> {
 }
 
 /// protoc-gen-validate's message for a string outside its length bounds.
-fn required(message: &str, field: &str, value: &str) -> Result<(), ApiError> {
+pub(super) fn required(message: &str, field: &str, value: &str) -> Result<(), ApiError> {
     if value.trim().is_empty() || value.chars().count() > 200 {
         return Err(ApiError::new(
             GrpcCode::InvalidArgument,
@@ -253,6 +258,7 @@ impl Input {
             | IdpConfig::OAuth {
                 client_secret_hash, ..
             } => client_secret_hash.clone(),
+            IdpConfig::Vendor { secret_hash, .. } => secret_hash.clone(),
             IdpConfig::Test => String::new(),
         };
         let secret = |s: &str| {
@@ -295,7 +301,7 @@ impl Input {
 }
 
 /// An unknown IdP on a write (the emulator's own id).
-fn idp_not_found() -> ApiError {
+pub(super) fn idp_not_found() -> ApiError {
     ApiError::new(
         GrpcCode::NotFound,
         "EMU-IDP08",
@@ -385,19 +391,19 @@ async fn update_oauth(
 }
 
 /// Inserts a string unless it is empty (protojson omits zero values).
-fn put_str(v: &mut Value, key: &str, s: &str) {
+pub(super) fn put_str(v: &mut Value, key: &str, s: &str) {
     if !s.is_empty() {
         v[key] = json!(s);
     }
 }
 
-fn put_true(v: &mut Value, key: &str, on: bool) {
+pub(super) fn put_true(v: &mut Value, key: &str, on: bool) {
     if on {
         v[key] = json!(true);
     }
 }
 
-fn put_list(v: &mut Value, key: &str, items: &[String]) {
+pub(super) fn put_list(v: &mut Value, key: &str, items: &[String]) {
     if !items.is_empty() {
         v[key] = json!(items);
     }
@@ -456,6 +462,12 @@ fn provider_json(model: &Model, issuer: &str, idp: &Idp) -> Value {
             put_true(&mut c, "usePkce", *use_pkce);
             config["oauth"] = c;
             "PROVIDER_TYPE_OAUTH"
+        }
+        IdpConfig::Vendor {
+            field, config: c, ..
+        } => {
+            config[field.as_str()] = c.clone();
+            super::idp_vendor::vendor(field).map_or("PROVIDER_TYPE_UNSPECIFIED", |(_, t, _)| t)
         }
     };
     let owner = idp.org_id.as_deref().unwrap_or(&model.instance_id);

@@ -6,6 +6,7 @@ mod branding;
 mod grants;
 pub(crate) mod idp;
 pub(crate) mod idp_mgmt;
+mod idp_vendor;
 mod invite;
 mod login_factors;
 mod machine;
@@ -155,6 +156,10 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/management/v1/idps/generic_oidc/{id}"),
     ("POST", "/management/v1/idps/oauth"),
     ("PUT", "/management/v1/idps/oauth/{id}"),
+    ("POST", "/management/v1/idps/google"),
+    ("POST", "/management/v1/idps/github"),
+    ("POST", "/management/v1/idps/azure"),
+    ("POST", "/management/v1/idps/apple"),
     ("GET", "/management/v1/idps/templates/{id}"),
     ("DELETE", "/management/v1/idps/templates/{id}"),
     ("POST", "/management/v1/idps/templates/_search"),
@@ -208,6 +213,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(me::routes())
         .merge(webauthn::routes())
         .merge(idp_mgmt::routes())
+        .merge(idp_vendor::routes())
         .merge(login_factors::routes())
         .merge(roles::routes())
 }
