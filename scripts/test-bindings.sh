@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Tests the bindings of sdk-ffi (bindings/): the C header drift check, the C
-# test and example against the emulator, a gcc check of the generated Swift
-# FFI header, and the Kotlin tests (mvn test).
+# test and example against the emulator, the drift check of the committed
+# Swift code (bindings/swift) and a gcc check of its FFI header, and the
+# Kotlin tests (mvn test).
 # Installs what it needs on a fresh Debian machine: gcc, libcurl (the C test's
 # HTTP client), jq, a JDK, Maven, Chromium and chromedriver (Debian
 # packages), and cbindgen 0.29 (cargo install, into the target directory).
 #
-# Usage: scripts/test-bindings.sh [--write-header]
+# Usage: scripts/test-bindings.sh [--write-header] [--write-swift]
 #   --write-header  regenerate bindings/c/zitadel_sdk.h instead of checking it
+#   --write-swift   regenerate the committed Swift code (bindings/swift/Sources/ZitadelSdkFFI,
+#                   bindings/swift/ffi) instead of checking it
 # Honours CARGO_TARGET_DIR (default: target/).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,7 +18,14 @@ repo="$PWD"
 # Absolute: mvn runs in bindings/kotlin.
 target_dir="$(realpath -m "${CARGO_TARGET_DIR:-$repo/target}")"
 write_header=false
-[ "${1:-}" = "--write-header" ] && write_header=true
+write_swift=false
+for arg in "$@"; do
+  case "$arg" in
+    --write-header) write_header=true ;;
+    --write-swift) write_swift=true ;;
+    *) printf 'usage: scripts/test-bindings.sh [--write-header] [--write-swift]\n' >&2; exit 2 ;;
+  esac
+done
 
 log() { printf 'test-bindings: %s\n' "$*" >&2; }
 elapsed() { printf 'test-bindings: %s took %ss\n' "$1" "$(($(date +%s) - $2))" >&2; }
@@ -111,17 +121,41 @@ fi
 elapsed "the C test" "$start"
 
 # --- Swift: what a Linux machine can check --------------------------------------------
-# No Swift toolchain here: generate the Swift code and check that the C header
-# of its FFI module compiles (gcc knows no _Nonnull/_Nullable: defined away).
+# No Swift toolchain here. The generated Swift code is committed (the Swift
+# package builds from the repository, without cargo): generate it and compare
+# it with the committed copy, then check that the C header of its FFI module
+# compiles (gcc knows no _Nonnull/_Nullable: defined away).
 start=$(date +%s)
 swift_out="$target_dir/bindings-swift"
 rm -rf "$swift_out"
 "$target_dir/debug/uniffi-bindgen" generate --library "$lib_dir/libzitadel_sdk_ffi.so" \
   --language swift --config uniffi.toml --no-format --out-dir "$swift_out" >/dev/null
+# generated file -> committed copy (the module map is module.modulemap in the XCFramework)
+swift_files=(
+  "ZitadelSdkFFI.swift:bindings/swift/Sources/ZitadelSdkFFI/ZitadelSdkFFI.swift"
+  "ZitadelSdkFFIC.h:bindings/swift/ffi/ZitadelSdkFFIC.h"
+  "ZitadelSdkFFIC.modulemap:bindings/swift/ffi/module.modulemap"
+)
+swift_drift=false
+for pair in "${swift_files[@]}"; do
+  generated_file="$swift_out/${pair%%:*}"
+  committed="${pair#*:}"
+  if $write_swift; then
+    cp "$generated_file" "$committed"
+    log "wrote $committed"
+  elif ! diff -u "$committed" "$generated_file"; then
+    swift_drift=true
+  fi
+done
+if $swift_drift; then
+  log "FAILED: the committed Swift bindings differ from the code; run scripts/test-bindings.sh --write-swift"
+  exit 1
+fi
+$write_swift || log "the committed Swift bindings match the code"
 printf '#include "ZitadelSdkFFIC.h"\n' \
-  | gcc -fsyntax-only -Wall -Werror -D_Nonnull= -D_Nullable= -I "$swift_out" -x c -
-log "the generated Swift FFI header compiles with gcc"
-elapsed "the Swift header check" "$start"
+  | gcc -fsyntax-only -Wall -Werror -D_Nonnull= -D_Nullable= -I bindings/swift/ffi -x c -
+log "the committed Swift FFI header compiles with gcc"
+elapsed "the Swift checks" "$start"
 
 # --- Kotlin ---------------------------------------------------------------------------
 start=$(date +%s)
