@@ -4,7 +4,6 @@ import android.content.Context
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import android.util.Base64
-import com.zitadel.sdk.ffi.FfiException
 import com.zitadel.sdk.ffi.TokenStore
 import java.security.KeyStore
 import javax.crypto.Cipher
@@ -69,7 +68,7 @@ class KeystoreTokenStore(
         try {
             block()
         } catch (e: Exception) {
-            throw FfiException.Storage(10.toUShort(), "storage", "Android Keystore store: ${e.javaClass.simpleName}")
+            throw HostErrors.storage("Android Keystore store: ${e.javaClass.simpleName}")
         }
 
     private companion object {
