@@ -40,7 +40,7 @@ final class BrokenStore: TokenStore, @unchecked Sendable {
 }
 
 final class TokenStoreTests: XCTestCase {
-    private let config = ClientConfig(issuer: "https://example.com", clientId: "app")
+    private let config = ClientConfig(issuer: "https://issuer.invalid", clientId: "app")
 
     func testTheRustMemoryStoreRoundTripsBytes() throws {
         let store = memoryTokenStore()

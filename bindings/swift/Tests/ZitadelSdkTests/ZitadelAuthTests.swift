@@ -44,7 +44,7 @@ final class ZitadelAuthTests: XCTestCase {
     }
 
     func testTheStateStreamStartsUnknownAndRestoreWithoutSessionMakesItSignedOut() async throws {
-        let auth = try ZitadelAuth(config: ClientConfig(issuer: "https://example.com", clientId: "app"))
+        let auth = try ZitadelAuth(config: ClientConfig(issuer: "https://issuer.invalid", clientId: "app"))
         XCTAssertEqual(auth.state, .unknown)
         let recorder = StateRecorder(auth)
         defer { recorder.stop() }

@@ -47,7 +47,7 @@ final class ZitadelErrorTests: XCTestCase {
     }
 
     func testAnAccessTokenWithoutSessionIsNotSignedInAndMatchesTheKindPattern() async throws {
-        let auth = try ZitadelAuth(config: ClientConfig(issuer: "https://example.com", clientId: "app"),
+        let auth = try ZitadelAuth(config: ClientConfig(issuer: "https://issuer.invalid", clientId: "app"),
                                    store: memoryTokenStore())
         do {
             _ = try await auth.accessToken()
@@ -60,7 +60,7 @@ final class ZitadelErrorTests: XCTestCase {
     }
 
     func testCallsOfTheGeneratedSubClientsThrowZitadelErrors() async throws {
-        let auth = try ZitadelAuth(config: ClientConfig(issuer: "https://example.com", clientId: "app"))
+        let auth = try ZitadelAuth(config: ClientConfig(issuer: "https://issuer.invalid", clientId: "app"))
         do {
             _ = try await auth.call { try await $0.profile().get() }
             XCTFail("a profile without a session")
