@@ -130,11 +130,15 @@ swift_out="$target_dir/bindings-swift"
 rm -rf "$swift_out"
 "$target_dir/debug/uniffi-bindgen" generate --library "$lib_dir/libzitadel_sdk_ffi.so" \
   --language swift --config uniffi.toml --no-format --out-dir "$swift_out" >/dev/null
-# generated file -> committed copy (the module map is module.modulemap in the XCFramework)
+# uniffi's module map names the clang builtin modules _Builtin_stdbool and
+# _Builtin_stdint, which Xcode 26 no longer has: the FFI module would not build
+# there (uniffi-rs issue 2917). The committed module map leaves those two out.
+grep -v '^[[:space:]]*use "_Builtin_' "$swift_out/ZitadelSdkFFIC.modulemap" >"$swift_out/module.modulemap"
+# generated file -> committed copy (bindings/swift/ffi is a SwiftPM system-library target)
 swift_files=(
   "ZitadelSdkFFI.swift:bindings/swift/Sources/ZitadelSdkFFI/ZitadelSdkFFI.swift"
   "ZitadelSdkFFIC.h:bindings/swift/ffi/ZitadelSdkFFIC.h"
-  "ZitadelSdkFFIC.modulemap:bindings/swift/ffi/module.modulemap"
+  "module.modulemap:bindings/swift/ffi/module.modulemap"
 )
 swift_drift=false
 for pair in "${swift_files[@]}"; do

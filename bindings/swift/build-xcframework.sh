@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds bindings/swift/ZitadelSdkFFIC.xcframework, the binary target of the
+# Builds bindings/swift/ZitadelSdkFFILib.xcframework, the binary target of the
 # Swift package: the static library of sdk-ffi (libzitadel_sdk_ffi.a) for
-# iOS devices, the iOS simulator and macOS, with the committed C header and
-# module map. Runs on macOS with Xcode and rustup.
+# iOS devices, the iOS simulator and macOS. It carries no headers: the C
+# module is the package's system-library target ffi/. Runs on macOS with
+# Xcode and rustup.
 #
 # Before building it checks that the committed Swift code
 # (Sources/ZitadelSdkFFI, ffi/) matches the library, as scripts/test-bindings.sh
@@ -18,7 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 repo="$PWD"
 target_dir="$(cd "$repo" && mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-target}" && pwd)"
 swift_dir="$repo/bindings/swift"
-output="$swift_dir/ZitadelSdkFFIC.xcframework"
+output="$swift_dir/ZitadelSdkFFILib.xcframework"
 
 macos_only=false
 profile=release
@@ -75,11 +76,13 @@ staging="$(mktemp -d)"
 trap 'rm -rf "$generated" "$staging"' EXIT
 "$target_dir/debug/uniffi-bindgen" generate --library "$(lib "$host_target" dylib)" \
   --language swift --config uniffi.toml --no-format --out-dir "$generated" >/dev/null
+# Without the clang builtin modules Xcode 26 no longer has (as scripts/test-bindings.sh).
+grep -v '^[[:space:]]*use "_Builtin_' "$generated/ZitadelSdkFFIC.modulemap" >"$generated/module.modulemap"
 drift=false
 for pair in \
   "ZitadelSdkFFI.swift:Sources/ZitadelSdkFFI/ZitadelSdkFFI.swift" \
   "ZitadelSdkFFIC.h:ffi/ZitadelSdkFFIC.h" \
-  "ZitadelSdkFFIC.modulemap:ffi/module.modulemap"; do
+  "module.modulemap:ffi/module.modulemap"; do
   committed="$swift_dir/${pair#*:}"
   if $write_swift; then
     cp "$generated/${pair%%:*}" "$committed"
@@ -94,13 +97,7 @@ if $drift; then
   exit 1
 fi
 
-# --- fat libraries per platform, headers, the XCFramework ------------------------------
-# Headers/ZitadelSdkFFIC/module.modulemap: in a subdirectory named after the
-# module, so it cannot clash with the module map of another XCFramework.
-headers="$staging/headers"
-mkdir -p "$headers/ZitadelSdkFFIC"
-cp "$swift_dir/ffi/ZitadelSdkFFIC.h" "$swift_dir/ffi/module.modulemap" "$headers/ZitadelSdkFFIC/"
-
+# --- fat libraries per platform, the XCFramework -----------------------------------------
 fat() { # fat NAME TARGET... : one static library for one platform
   local name="$1"
   shift
@@ -113,11 +110,11 @@ fat() { # fat NAME TARGET... : one static library for one platform
 
 args=()
 if $macos_only; then
-  args+=(-library "$(fat macos "$host_target")" -headers "$headers")
+  args+=(-library "$(fat macos "$host_target")")
 else
-  args+=(-library "$(fat ios aarch64-apple-ios)" -headers "$headers")
-  args+=(-library "$(fat ios-simulator aarch64-apple-ios-sim x86_64-apple-ios)" -headers "$headers")
-  args+=(-library "$(fat macos aarch64-apple-darwin x86_64-apple-darwin)" -headers "$headers")
+  args+=(-library "$(fat ios aarch64-apple-ios)")
+  args+=(-library "$(fat ios-simulator aarch64-apple-ios-sim x86_64-apple-ios)")
+  args+=(-library "$(fat macos aarch64-apple-darwin x86_64-apple-darwin)")
 fi
 rm -rf "$output"
 xcodebuild -create-xcframework "${args[@]}" -output "$output" >/dev/null
