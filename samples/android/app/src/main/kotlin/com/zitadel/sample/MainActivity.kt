@@ -33,7 +33,6 @@ import com.zitadel.sdk.ZitadelException
 import com.zitadel.sdk.android.CredentialManagerPasskeys
 import com.zitadel.sdk.android.ZitadelRedirects
 import com.zitadel.sdk.ffi.FfiException
-import com.zitadel.sdk.ffi.ZitadelClient
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.launch
 
@@ -53,9 +52,10 @@ class MainActivity : ComponentActivity() {
 }
 
 /**
- * What the screens share: the SDK client, the passkey authenticator, and
- * [perform], which shows an action's error (a dismissed browser or passkey
- * prompt is no error).
+ * What the screens share: the SDK client (flow calls go through
+ * `auth.call { profile().get() }`, which throws [ZitadelException]s), the
+ * passkey authenticator, and [perform], which shows an action's error (a
+ * dismissed browser or passkey prompt is no error).
  */
 class Sample(
     val auth: ZitadelAuth,
@@ -64,14 +64,6 @@ class Sample(
     private val onError: (String) -> Unit,
     private val onBusy: (Boolean) -> Unit,
 ) {
-    /** Calls the generated sub-clients (`client.profile()`, …) with [ZitadelException]s. */
-    suspend fun <T> call(block: suspend (ZitadelClient) -> T): T =
-        try {
-            block(auth.client)
-        } catch (e: FfiException) {
-            throw ZitadelException.from(e)
-        }
-
     fun perform(action: suspend () -> Unit) {
         scope.launch {
             onBusy(true)

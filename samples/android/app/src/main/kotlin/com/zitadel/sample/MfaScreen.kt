@@ -31,7 +31,7 @@ fun MfaScreen(sample: Sample) {
     var code by remember { mutableStateOf("") }
 
     suspend fun load() {
-        methods = sample.call { it.mfa().methods() }
+        methods = sample.auth.call { mfa().methods() }
     }
 
     LaunchedEffect(Unit) { sample.perform { load() } }
@@ -55,7 +55,7 @@ fun MfaScreen(sample: Sample) {
                 )
                 Button(onClick = {
                     sample.perform {
-                        sample.call { it.mfa().verifyTotp(code) }
+                        sample.auth.call { mfa().verifyTotp(code) }
                         enrollment = null
                         code = ""
                         load()
@@ -64,12 +64,12 @@ fun MfaScreen(sample: Sample) {
             }
             AuthMethod.TOTP in methods -> OutlinedButton(onClick = {
                 sample.perform {
-                    sample.call { it.mfa().removeTotp() }
+                    sample.auth.call { mfa().removeTotp() }
                     load()
                 }
             }) { Text("Remove authenticator app") }
             else -> Button(onClick = {
-                sample.perform { enrollment = sample.call { it.mfa().addTotp() } }
+                sample.perform { enrollment = sample.auth.call { mfa().addTotp() } }
             }) { Text("Set up authenticator app") }
         }
     }

@@ -23,25 +23,25 @@ import com.zitadel.sdk.ffi.Passkey
 /** Passkeys: list, create with the Credential Manager, remove (`client.passkeys()`). */
 @Composable
 fun PasskeysScreen(sample: Sample) {
-    var passkeys by remember { mutableStateOf(emptyList<Passkey>()) }
+    var registered by remember { mutableStateOf(emptyList<Passkey>()) }
     var name by remember { mutableStateOf("Android phone") }
 
     suspend fun load() {
-        passkeys = sample.call { it.passkeys().list() }
+        registered = sample.auth.call { passkeys().list() }
     }
 
     LaunchedEffect(Unit) { sample.perform { load() } }
 
     Column(Modifier.padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text("Your passkeys", style = MaterialTheme.typography.titleMedium)
-        if (passkeys.isEmpty()) Text("No passkey yet")
-        passkeys.forEach { passkey ->
+        if (registered.isEmpty()) Text("No passkey yet")
+        registered.forEach { passkey ->
             Row(verticalAlignment = Alignment.CenterVertically) {
                 Text(passkey.name ?: "Passkey", Modifier.weight(1f))
                 if (!passkey.ready) Text("not finished ")
                 TextButton(onClick = {
                     sample.perform {
-                        sample.call { it.passkeys().remove(passkey.id) }
+                        sample.auth.call { passkeys().remove(passkey.id) }
                         load()
                     }
                 }) { Text("Remove") }
@@ -51,7 +51,7 @@ fun PasskeysScreen(sample: Sample) {
         Button(
             onClick = {
                 sample.perform {
-                    sample.call { it.passkeys().register(sample.passkeys, name) }
+                    sample.auth.call { passkeys().register(sample.passkeys, name) }
                     load()
                 }
             },

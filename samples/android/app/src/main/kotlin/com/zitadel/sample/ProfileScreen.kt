@@ -26,7 +26,7 @@ fun ProfileScreen(sample: Sample) {
     var familyName by remember { mutableStateOf("") }
 
     suspend fun load() {
-        val u = sample.call { it.profile().get() }
+        val u = sample.auth.call { profile().get() }
         user = u
         givenName = u.givenName
         familyName = u.familyName
@@ -48,7 +48,7 @@ fun ProfileScreen(sample: Sample) {
         Button(
             onClick = {
                 sample.perform {
-                    sample.call { it.profile().update(ProfileUpdate(givenName = givenName, familyName = familyName)) }
+                    sample.auth.call { profile().update(ProfileUpdate(givenName = givenName, familyName = familyName)) }
                     load()
                 }
             },

@@ -24,8 +24,8 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
+import com.zitadel.sdk.ZitadelException
 import com.zitadel.sdk.ffi.CodeDelivery
-import com.zitadel.sdk.ffi.FfiException
 import com.zitadel.sdk.ffi.NewUser
 import com.zitadel.sdk.ffi.PendingRegistration
 
@@ -47,14 +47,14 @@ fun RegisterScreen(sample: Sample, busy: Boolean, onBack: () -> Unit) {
         verticalArrangement = Arrangement.spacedBy(12.dp),
     ) {
         Text("Register", style = MaterialTheme.typography.headlineMedium)
-        val registration = pending
-        if (registration != null) {
+        val awaitingCode = pending
+        if (awaitingCode != null) {
             Text("We sent you an email with a code.")
             OutlinedTextField(emailCode, { emailCode = it }, label = { Text("Code") }, singleLine = true)
             Button(onClick = {
                 sample.perform {
-                    sample.call { registration.verifyEmail(emailCode) }
-                    sample.call { registration.finish() }
+                    sample.auth.call { awaitingCode.verifyEmail(emailCode) }
+                    sample.auth.call { awaitingCode.finish() }
                     sample.auth.restore()
                 }
             }, enabled = !busy) { Text("Verify and sign in") }
@@ -94,10 +94,9 @@ fun RegisterScreen(sample: Sample, busy: Boolean, onBack: () -> Unit) {
                         acceptedTerms = acceptedTerms,
                     )
                     try {
-                        // The generated call directly: its PasswordPolicy error carries the unmet rules.
-                        pending = sample.auth.client.registration().register(user, CodeDelivery.Send)
+                        pending = sample.auth.call { registration().register(user, CodeDelivery.Send) }
                         password = ""
-                    } catch (e: FfiException.PasswordPolicy) {
+                    } catch (e: ZitadelException.PasswordPolicy) {
                         unmetRules = e.unmetPasswordRules
                     }
                 }

@@ -72,7 +72,7 @@ private fun NativeSignIn(sample: Sample, busy: Boolean) {
     var pending by remember { mutableStateOf<NativeLogin?>(null) }
 
     suspend fun finish(login: NativeLogin) {
-        sample.call { login.finish() }
+        sample.auth.call { login.finish() }
         pending = null
         code = ""
         sample.auth.restore() // the session is stored: the state becomes signed-in
@@ -92,7 +92,7 @@ private fun NativeSignIn(sample: Sample, busy: Boolean) {
         )
         Button(onClick = {
             sample.perform {
-                sample.call { login.checkTotp(code) }
+                sample.auth.call { login.checkTotp(code) }
                 finish(login)
             }
         }, enabled = !busy) { Text("Check code") }
@@ -107,7 +107,7 @@ private fun NativeSignIn(sample: Sample, busy: Boolean) {
         )
         Button(onClick = {
             sample.perform {
-                val started = sample.call { it.nativeLogin().password(loginName, password) }
+                val started = sample.auth.call { nativeLogin().password(loginName, password) }
                 password = ""
                 if (started.needsSecondFactor()) {
                     pending = started
@@ -118,7 +118,7 @@ private fun NativeSignIn(sample: Sample, busy: Boolean) {
         }, enabled = !busy) { Text("Sign in with password") }
         OutlinedButton(onClick = {
             sample.perform {
-                sample.call { it.nativeLogin().passkey(loginName, sample.passkeys) }
+                sample.auth.call { nativeLogin().passkey(loginName, sample.passkeys) }
                 sample.auth.restore()
             }
         }, enabled = !busy) { Text("Sign in with a passkey") }
