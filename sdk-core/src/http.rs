@@ -127,14 +127,11 @@ impl Http {
         if let Some(c) = self.client.get() {
             return Ok(c);
         }
-        use rustls_platform_verifier::BuilderVerifierExt;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| Error::internal(format!("TLS setup: {e}")))?
-            .with_platform_verifier()
-            .map_err(|e| Error::internal(format!("TLS verifier setup: {e}")))?
-            .with_no_client_auth();
+            .map_err(|e| Error::internal(format!("TLS setup: {e}")))?;
+        let tls = with_verifier(tls)?.with_no_client_auth();
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .redirect(reqwest::redirect::Policy::none())
@@ -308,6 +305,32 @@ pub(crate) fn accept_language(locales: &[String]) -> Option<String> {
         })
         .collect();
     Some(parts.join(", "))
+}
+
+/// The certificate verifier: the operating system's own (trust store,
+/// enterprise and user CAs, revocation where the OS checks it).
+#[cfg(not(target_os = "android"))]
+fn with_verifier(
+    b: rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>,
+) -> Result<rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    b.with_platform_verifier()
+        .map_err(|e| Error::internal(format!("TLS verifier setup: {e}")))
+}
+
+/// The certificate verifier on Android: Mozilla's root certificates
+/// (webpki-roots), compiled in. Android's own verifier needs a JNI set-up
+/// with the app's `Context` that a library loaded through JNA does not get;
+/// so a server whose certificate chains to a private or user-installed CA
+/// is refused on Android.
+#[cfg(target_os = "android")]
+fn with_verifier(
+    b: rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>,
+) -> Result<rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    Ok(b.with_root_certificates(roots))
 }
 
 #[cfg(test)]
