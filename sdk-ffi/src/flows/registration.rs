@@ -172,7 +172,7 @@ impl RegistrationClient {
         })
         .await
         .map(|r| match r {
-            core::IdpRegistration::SignedIn(s) => IdpRegistration::SignedIn {
+            core::IdpRegistration::SignedIn(s) => IdpRegistration::Linked {
                 signed_in: s.into(),
             },
             core::IdpRegistration::Draft(d) => IdpRegistration::Draft {
@@ -206,8 +206,10 @@ impl RegistrationClient {
 /// What a registration through an identity provider led to.
 #[derive(Debug, uniffi::Enum)]
 pub enum IdpRegistration {
-    /// The provider account was linked already: signed in.
-    SignedIn {
+    /// The provider account was linked already: signed in. (Named
+    /// `Linked`, not `SignedIn`, so that Kotlin's nested class does not
+    /// hide the [`SignedIn`] record.)
+    Linked {
         /// The sign-in.
         signed_in: SignedIn,
     },
