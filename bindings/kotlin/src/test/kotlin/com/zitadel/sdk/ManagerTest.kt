@@ -38,12 +38,19 @@ class ManagerTest {
         assertTrue(manager.grants(null).total > 0uL)
         assertTrue(manager.members().items.any { it.preferredLoginName == "manager@acme.localhost" })
 
+        // A plain user (searching finds only what she may read) is refused manager operations.
         val alice = signedIn(Emulator.USER).manager()
         val denied = assertThrows<FfiException.PermissionDenied> {
-            runBlocking { alice.searchUsers(UserSearch(email = "acme.localhost")) }
+            runBlocking {
+                alice.createHuman(
+                    NewHuman(givenName = "Mal", familyName = "Lory", email = "mallory@example.com"),
+                    CodeDelivery.Send,
+                )
+            }
         }
         assertEquals(13, denied.errorCode)
         assertThrows<FfiException.PermissionDenied> { runBlocking { alice.members() } }
+        assertThrows<FfiException.PermissionDenied> { runBlocking { alice.grants(null) } }
     }
 
     @Test
