@@ -4,10 +4,11 @@
 //! the step-by-step [`NativeLogin`] between the first factor and the
 //! sign-in.
 //!
-//! The passwordless passkey login of sdk-core
+//! Not exported yet: sdk-core's passwordless passkey login
 //! (`NativeLoginClient::passkey`) and the security-key check
-//! (`NativeLogin::check_u2f`) need the host's passkey authenticator; they
-//! are exported with it, in `flows::passkeys`.
+//! (`NativeLogin::check_u2f`). Both need the host's passkey authenticator
+//! (the foreign trait of `flows::passkeys`) and belong next to it; they
+//! are not C calls (a JSON call cannot carry the authenticator).
 
 use crate::c::calls::{CallFuture, args, json, object_get, object_put, unknown_method};
 use crate::client::ZitadelClient;
