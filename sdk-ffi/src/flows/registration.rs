@@ -13,7 +13,6 @@ use super::native_login::{SignedIn, used_up};
 use crate::c::calls::{CallFuture, args, json, object_get, object_put, unknown_method};
 use crate::client::ZitadelClient;
 use crate::error::FfiError;
-use crate::flows::shared_types::CodeDelivery;
 use crate::login::{BrowserAdapter, BrowserLauncher, CancelHandle};
 use crate::runtime::run;
 use crate::session::SessionInfo;
@@ -25,6 +24,7 @@ use tokio::sync::Mutex;
 use zitadel_sdk::flows::registration as core;
 use zitadel_sdk::flows::registration::{NewUser, RegistrationRules};
 use zitadel_sdk::flows::settings::{LegalSettings, LoginSettings, PasswordPolicy};
+use zitadel_sdk::flows::verification::CodeDelivery;
 use zitadel_sdk::{Error, ErrorCode};
 
 /// What an app shows before registration: whether it is allowed, the
@@ -137,7 +137,7 @@ impl RegistrationClient {
     ) -> Result<Arc<PendingRegistration>, FfiError> {
         let c = self.core.clone();
         run(None, async move {
-            c.registration().register(&user, &delivery.into()).await
+            c.registration().register(&user, &delivery).await
         })
         .await
         .map(|p| Arc::new(PendingRegistration::new(p)))
@@ -369,7 +369,7 @@ impl PendingRegistration {
         run(None, async move {
             let mut g = state.lock().await;
             let p = g.core.as_mut().ok_or_else(|| used_up("registration"))?;
-            let code = p.resend_email_code(&delivery.into()).await?;
+            let code = p.resend_email_code(&delivery).await?;
             Ok(code.map(|s| s.expose().to_owned()))
         })
         .await
@@ -399,12 +399,36 @@ impl PendingRegistration {
     }
 }
 
+/// [`CodeDelivery`] in the JSON of the C calls: `"send"` (the default),
+/// `"return"` or `{"send_with_url": "<template>"}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CodeDeliveryArg {
+    /// [`CodeDelivery::Send`].
+    #[default]
+    Send,
+    /// [`CodeDelivery::SendWithUrl`].
+    SendWithUrl(String),
+    /// [`CodeDelivery::Return`].
+    Return,
+}
+
+impl From<CodeDeliveryArg> for CodeDelivery {
+    fn from(d: CodeDeliveryArg) -> Self {
+        match d {
+            CodeDeliveryArg::Send => CodeDelivery::Send,
+            CodeDeliveryArg::SendWithUrl(t) => CodeDelivery::SendWithUrl(t),
+            CodeDeliveryArg::Return => CodeDelivery::Return,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RegisterArgs {
     user: NewUser,
     #[serde(default)]
-    delivery: CodeDelivery,
+    delivery: CodeDeliveryArg,
 }
 
 #[derive(Deserialize)]
@@ -428,14 +452,14 @@ struct ResendArgs {
     #[allow(dead_code)] // read by object_get
     handle: u64,
     #[serde(default)]
-    delivery: CodeDelivery,
+    delivery: CodeDeliveryArg,
 }
 
 /// The C calls `registration.*`:
 /// - `rules` → `{"login","password","legal"}`;
 /// - `register` `{"user": {"given_name","family_name","email","username"?,
 ///   "preferred_language"?,"password","accepted_terms"}, "delivery"?:
-///   "send"|"return"|{"send_with_url":{"url_template"}}}` →
+///   "send"|"return"|{"send_with_url":"<template>"}}` →
 ///   `{"handle","user_id","email_code"}` (free the handle with `zid_object_free`);
 /// - `verify_email` `{"handle","code"}`; `resend_email_code`
 ///   `{"handle","delivery"?}` → the returned code or `null`;
@@ -483,7 +507,7 @@ pub(crate) fn c_call(
         "resend_email_code" => {
             let p: PendingRegistration = object_get(&a)?;
             let ra: ResendArgs = args(a)?;
-            Box::pin(async move { json(p.resend_email_code(ra.delivery).await?) })
+            Box::pin(async move { json(p.resend_email_code(ra.delivery.into()).await?) })
         }
         "finish" => {
             let p: PendingRegistration = object_get(&a)?;
@@ -561,7 +585,7 @@ mod tests {
                 "register",
                 json!({"user": {"given_name": "A", "family_name": "B",
             "email": "a@b.c", "password": "x", "accepted_terms": true},
-            "delivery": {"send_with_url": {"url_template": "https://x/{{.Code}}"}}})
+            "delivery": {"send_with_url": "https://x/{{.Code}}"}})
             ),
             None
         );

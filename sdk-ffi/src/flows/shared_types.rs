@@ -1,17 +1,17 @@
 //! Remote declarations of sdk-core types that several flows share (the
 //! login policy's settings, the password policy, legal links, second-factor
-//! and authentication-method kinds, security keys) and the [`CodeDelivery`]
-//! choice. They belong to the settings, MFA and verification flows; they
-//! live here so that registration, native login and the manager API can
-//! use them before those flows are exported. Each core type may be
-//! declared remote only once in this crate: when another module declares
-//! one of them, delete it here.
+//! and authentication-method kinds, security keys, how a code is
+//! delivered). They belong to the settings, MFA and verification flows and
+//! live here only so that registration, native login and the manager API
+//! can use them before those flows are exported. Each core type may be
+//! declared remote only once in this crate: once those flows declare them,
+//! delete this file (nothing else refers to it).
 
-use serde::Deserialize;
 use zitadel_sdk::flows::mfa::{AuthMethod, SecurityKey};
 use zitadel_sdk::flows::settings::{
     LegalSettings, LoginSettings, PasswordPolicy, SecondFactorType,
 };
+use zitadel_sdk::flows::verification::CodeDelivery;
 
 /// A second factor type of the login policy.
 #[uniffi::remote(Enum)]
@@ -111,32 +111,14 @@ pub struct SecurityKey {
     pub ready: bool,
 }
 
-/// How a verification code reaches the user (sdk-core's `CodeDelivery`;
-/// its variant with a value is a named field here). In C JSON: `"send"`,
-/// `"return"` or `{"send_with_url": {"url_template": "https://…"}}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, uniffi::Enum)]
-#[serde(rename_all = "snake_case")]
+/// How a verification code reaches the user.
+#[uniffi::remote(Enum)]
 pub enum CodeDelivery {
     /// ZITADEL sends it (email or SMS).
-    #[default]
     Send,
-    /// ZITADEL sends an email with a link built from `url_template`
+    /// ZITADEL sends an email with a link built from this template
     /// (placeholders `{{.UserID}}`, `{{.OrgID}}`, `{{.Code}}`).
-    SendWithUrl {
-        /// The link template.
-        url_template: String,
-    },
-    /// ZITADEL returns the code to the caller, which delivers it itself.
+    SendWithUrl(String),
+    /// ZITADEL returns the code to the app, which delivers it itself.
     Return,
-}
-
-impl From<CodeDelivery> for zitadel_sdk::flows::verification::CodeDelivery {
-    fn from(d: CodeDelivery) -> Self {
-        use zitadel_sdk::flows::verification::CodeDelivery as Core;
-        match d {
-            CodeDelivery::Send => Core::Send,
-            CodeDelivery::SendWithUrl { url_template } => Core::SendWithUrl(url_template),
-            CodeDelivery::Return => Core::Return,
-        }
-    }
 }

@@ -3,7 +3,7 @@
 use super::ServiceCredential;
 use crate::c::calls::{CallFuture, json, object_get, object_put, unknown_method};
 use crate::error::FfiError;
-use crate::flows::shared_types::CodeDelivery;
+use crate::flows::registration::CodeDeliveryArg;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use zitadel_sdk::manager as core;
@@ -185,7 +185,7 @@ pub(crate) fn c_call(
                 ],
             )?;
             let d: zitadel_sdk::flows::verification::CodeDelivery = a
-                .opt::<CodeDelivery>("delivery")?
+                .opt::<CodeDeliveryArg>("delivery")?
                 .unwrap_or_default()
                 .into();
             go!(a, m.create_human(&u, &d))
@@ -211,7 +211,7 @@ pub(crate) fn c_call(
         "invite_user" => {
             let id: String = a.req("user_id")?;
             let d: zitadel_sdk::flows::verification::CodeDelivery = a
-                .opt::<CodeDelivery>("delivery")?
+                .opt::<CodeDeliveryArg>("delivery")?
                 .unwrap_or_default()
                 .into();
             go!(a, m.invite_user(&id, &d))

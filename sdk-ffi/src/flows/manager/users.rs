@@ -5,11 +5,11 @@
 
 use super::ManagerClient;
 use crate::error::FfiError;
-use crate::flows::shared_types::CodeDelivery;
 use crate::runtime::run;
 use serde::Serialize;
 use zitadel_sdk::flows::mfa::{AuthMethod, SecurityKey};
 use zitadel_sdk::flows::profile::User;
+use zitadel_sdk::flows::verification::CodeDelivery;
 use zitadel_sdk::manager as core;
 use zitadel_sdk::manager::{NewHuman, NewMachine, UserSearch, UserState};
 
@@ -227,7 +227,6 @@ impl ManagerClient {
         user: NewHuman,
         delivery: CodeDelivery,
     ) -> Result<CreatedUser, FfiError> {
-        let delivery = delivery.into();
         call!(self, |m| m.create_human(&user, &delivery)).map(|c| CreatedUser {
             user_id: c.user_id,
             email_code: c.email_code.map(|s| s.expose().to_owned()),
@@ -293,7 +292,6 @@ impl ManagerClient {
         user_id: String,
         delivery: CodeDelivery,
     ) -> Result<Option<String>, FfiError> {
-        let delivery = delivery.into();
         call!(self, |m| m.invite_user(&user_id, &delivery))
             .map(|c| c.map(|s| s.expose().to_owned()))
     }
