@@ -51,7 +51,7 @@ pub trait BrowserLauncher: Send + Sync {
 }
 
 /// A host browser as the launcher sdk-core calls.
-struct BrowserAdapter(Arc<dyn BrowserLauncher>);
+pub(crate) struct BrowserAdapter(pub(crate) Arc<dyn BrowserLauncher>);
 
 #[zitadel_sdk::async_trait]
 impl zitadel_sdk::BrowserLauncher for BrowserAdapter {

@@ -88,6 +88,9 @@ fn dispatch(core: zitadel_sdk::Client, method: &str, a: Value) -> Result<CallFut
         .ok_or_else(|| FfiError::invalid_input("a method is named group.name, e.g. profile.get"))?;
     match group {
         "profile" => crate::flows::profile::c_call(core, name, a),
+        "registration" => crate::flows::registration::c_call(core, name, a),
+        "native_login" => crate::flows::native_login::c_call(core, name, a),
+        "manager" => crate::flows::manager::c_call(core, name, a),
         _ => Err(FfiError::invalid_input(format!(
             "unknown method group {group}"
         ))),

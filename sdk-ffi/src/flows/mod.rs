@@ -22,4 +22,8 @@
 //!   stored with [`crate::c::calls::object_put`] and addressed by a
 //!   `"handle"` argument.
 
+pub mod manager;
+pub mod native_login;
 pub mod profile;
+pub mod registration;
+pub mod shared_types;

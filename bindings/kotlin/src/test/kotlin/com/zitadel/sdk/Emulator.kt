@@ -19,7 +19,11 @@ class Emulator : AutoCloseable {
     val requestLog: File = Files.createTempFile("zitadel-emulator-requests", ".jsonl").toFile()
     val issuer: String
     val clientId: String
-    private val loginClientToken: String
+    /** The login-client token of the seed (role `IAM_LOGIN_CLIENT`), for native registration and login. */
+    val loginClientToken: String
+
+    /** The id of the seed organization. */
+    val orgId: String
     private val http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
 
     init {
@@ -32,6 +36,7 @@ class Emulator : AutoCloseable {
         issuer = seed["issuer"] as String
         clientId = seed["client_id"] as String
         loginClientToken = seed["login_client_token"] as String
+        orgId = seed["org_id"] as String
     }
 
     /** Approves the device login of [userCode] as [login], like a login UI: a session, then the approval. */

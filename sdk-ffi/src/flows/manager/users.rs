@@ -1,0 +1,373 @@
+//! Users as a manager sees them: search, read, create humans and
+//! machines, lock, unlock, deactivate, reactivate, delete; invite codes;
+//! a user's authentication methods and removing a second factor;
+//! service-user credentials.
+
+use super::ManagerClient;
+use crate::error::FfiError;
+use crate::runtime::run;
+use serde::Serialize;
+use zitadel_sdk::flows::mfa::{AuthMethod, SecurityKey};
+use zitadel_sdk::flows::profile::User;
+use zitadel_sdk::flows::verification::CodeDelivery;
+use zitadel_sdk::manager as core;
+use zitadel_sdk::manager::{NewHuman, NewMachine, UserSearch, UserState};
+
+/// A user's state, to search by.
+#[uniffi::remote(Enum)]
+pub enum UserState {
+    /// Active.
+    Active,
+    /// Deactivated.
+    Inactive,
+    /// Locked (by a manager or after too many wrong passwords).
+    Locked,
+    /// Created, not yet initialized (no password or verified email).
+    Initial,
+}
+
+/// A user search: every criterion given must match (text criteria match
+/// case-insensitively anywhere in the value). Paged by `offset` and
+/// `limit` (0: the server's default).
+#[uniffi::remote(Record)]
+pub struct UserSearch {
+    /// Part of the user name.
+    #[uniffi(default = None)]
+    pub username: Option<String>,
+    /// Part of the email address.
+    #[uniffi(default = None)]
+    pub email: Option<String>,
+    /// Part of a login name (`user@domain`).
+    #[uniffi(default = None)]
+    pub login_name: Option<String>,
+    /// Part of the display name.
+    #[uniffi(default = None)]
+    pub display_name: Option<String>,
+    /// The state.
+    #[uniffi(default = None)]
+    pub state: Option<UserState>,
+    /// How many matches to skip.
+    #[uniffi(default = 0)]
+    pub offset: u64,
+    /// How many to return at most (0: the server's default).
+    #[uniffi(default = 0)]
+    pub limit: u32,
+}
+
+/// A new human user. Holds the initial password, if any: do not log it.
+#[uniffi::remote(Record)]
+pub struct NewHuman {
+    /// User name (default: the email address).
+    #[uniffi(default = None)]
+    pub username: Option<String>,
+    /// Given name (required).
+    pub given_name: String,
+    /// Family name (required).
+    pub family_name: String,
+    /// Email address (required).
+    pub email: String,
+    /// Mark the email as verified (no code is sent).
+    #[uniffi(default = false)]
+    pub email_verified: bool,
+    /// Preferred language, e.g. `de`.
+    #[uniffi(default = None)]
+    pub preferred_language: Option<String>,
+    /// An initial password, checked against the org's policy first.
+    #[uniffi(default = None)]
+    pub password: Option<String>,
+    /// The user must change the initial password at the first login.
+    #[uniffi(default = false)]
+    pub password_change_required: bool,
+}
+
+/// A new service (machine) user.
+#[uniffi::remote(Record)]
+pub struct NewMachine {
+    /// User name (the client id of the `client_credentials` grant).
+    pub username: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    #[uniffi(default = None)]
+    pub description: Option<String>,
+}
+
+/// One page of a user search.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct UserPage {
+    /// The users of this page.
+    pub items: Vec<User>,
+    /// How many users match in all.
+    pub total: u64,
+}
+
+/// A created user.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CreatedUser {
+    /// The new user's id.
+    pub user_id: String,
+    /// The email code, with [`CodeDelivery::Return`] (a secret: deliver it, do not log it).
+    pub email_code: Option<String>,
+}
+
+/// A second factor of a user that a manager removes.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SecondFactor {
+    /// The authenticator app (TOTP).
+    Totp,
+    /// One-time passwords by SMS.
+    OtpSms,
+    /// One-time passwords by email.
+    OtpEmail,
+    /// The security key with this id (see `security_keys`).
+    U2f {
+        /// The key's id.
+        id: String,
+    },
+}
+
+impl From<SecondFactor> for core::SecondFactor {
+    fn from(f: SecondFactor) -> Self {
+        match f {
+            SecondFactor::Totp => core::SecondFactor::Totp,
+            SecondFactor::OtpSms => core::SecondFactor::OtpSms,
+            SecondFactor::OtpEmail => core::SecondFactor::OtpEmail,
+            SecondFactor::U2f { id } => core::SecondFactor::U2f(id),
+        }
+    }
+}
+
+/// A personal access token of a service user (shown once; a secret).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MachinePat {
+    /// The token's id.
+    pub token_id: String,
+    /// The token.
+    pub token: String,
+}
+
+impl std::fmt::Debug for MachinePat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MachinePat")
+            .field("token_id", &self.token_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A key of a service user, generated by ZITADEL (shown once; a secret).
+#[derive(Clone, PartialEq, Eq, Serialize, uniffi::Record)]
+pub struct MachineKey {
+    /// The key's id.
+    pub key_id: String,
+    /// The service user's id.
+    pub user_id: String,
+    /// The key file's JSON: store it, and sign in with
+    /// [`ServiceCredential::KeyFile`](super::ServiceCredential::KeyFile).
+    pub key_file_json: String,
+}
+
+impl std::fmt::Debug for MachineKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MachineKey")
+            .field("key_id", &self.key_id)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<core::MachineKey> for MachineKey {
+    fn from(k: core::MachineKey) -> Self {
+        MachineKey {
+            key_id: k.key_id,
+            user_id: k.key.user_id,
+            key_file_json: k.key_file.expose().to_owned(),
+        }
+    }
+}
+
+/// Runs a manager call on the SDK runtime.
+macro_rules! call {
+    ($self:ident, |$m:ident| $body:expr) => {{
+        let $m = $self.core.clone();
+        run(None, async move { $body.await }).await
+    }};
+}
+pub(super) use call;
+
+#[uniffi::export]
+impl ManagerClient {
+    /// Searches the users the caller may read.
+    ///
+    /// # Errors
+    /// `InvalidInput` for an empty or too long criterion; `PermissionDenied`.
+    pub async fn search_users(&self, search: UserSearch) -> Result<UserPage, FfiError> {
+        call!(self, |m| m.search_users(&search)).map(|p| UserPage {
+            items: p.items,
+            total: p.total,
+        })
+    }
+
+    /// Reads a user.
+    ///
+    /// # Errors
+    /// `NotFound`; `PermissionDenied`.
+    pub async fn user(&self, user_id: String) -> Result<User, FfiError> {
+        call!(self, |m| m.user(&user_id))
+    }
+
+    /// Creates a human user in the org; the password, when given, is
+    /// checked against the org's policy first. Unless the email is marked
+    /// verified, a code goes out as `delivery` says.
+    ///
+    /// # Errors
+    /// `InvalidInput`; `PasswordPolicy` (with `unmet_password_rules`);
+    /// `AlreadyExists`; `PermissionDenied`.
+    pub async fn create_human(
+        &self,
+        user: NewHuman,
+        delivery: CodeDelivery,
+    ) -> Result<CreatedUser, FfiError> {
+        call!(self, |m| m.create_human(&user, &delivery)).map(|c| CreatedUser {
+            user_id: c.user_id,
+            email_code: c.email_code.map(|s| s.expose().to_owned()),
+        })
+    }
+
+    /// Creates a service (machine) user in the org; returns its id.
+    ///
+    /// # Errors
+    /// `InvalidInput`; `AlreadyExists`; `PermissionDenied`.
+    pub async fn create_machine(&self, user: NewMachine) -> Result<String, FfiError> {
+        call!(self, |m| m.create_machine(&user))
+    }
+
+    /// Locks a user (no login until unlocked).
+    ///
+    /// # Errors
+    /// `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+    pub async fn lock_user(&self, user_id: String) -> Result<(), FfiError> {
+        call!(self, |m| m.lock_user(&user_id))
+    }
+
+    /// Unlocks a locked user.
+    ///
+    /// # Errors
+    /// `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+    pub async fn unlock_user(&self, user_id: String) -> Result<(), FfiError> {
+        call!(self, |m| m.unlock_user(&user_id))
+    }
+
+    /// Deactivates a user.
+    ///
+    /// # Errors
+    /// `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+    pub async fn deactivate_user(&self, user_id: String) -> Result<(), FfiError> {
+        call!(self, |m| m.deactivate_user(&user_id))
+    }
+
+    /// Reactivates a deactivated user.
+    ///
+    /// # Errors
+    /// `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+    pub async fn reactivate_user(&self, user_id: String) -> Result<(), FfiError> {
+        call!(self, |m| m.reactivate_user(&user_id))
+    }
+
+    /// Deletes a user.
+    ///
+    /// # Errors
+    /// `NotFound`; `PermissionDenied`.
+    pub async fn delete_user(&self, user_id: String) -> Result<(), FfiError> {
+        call!(self, |m| m.delete_user(&user_id))
+    }
+
+    /// Creates an invite code for a user without a way to sign in; ZITADEL
+    /// mails it or (with [`CodeDelivery::Return`]) returns it.
+    ///
+    /// # Errors
+    /// `FailedPrecondition` when the user can sign in already; `NotFound`;
+    /// `PermissionDenied`.
+    pub async fn invite_user(
+        &self,
+        user_id: String,
+        delivery: CodeDelivery,
+    ) -> Result<Option<String>, FfiError> {
+        call!(self, |m| m.invite_user(&user_id, &delivery))
+            .map(|c| c.map(|s| s.expose().to_owned()))
+    }
+
+    /// Sends a new invite code the way the previous one went.
+    ///
+    /// # Errors
+    /// `FailedPrecondition` when no sent code is pending; `NotFound`; `PermissionDenied`.
+    pub async fn resend_invite(&self, user_id: String) -> Result<(), FfiError> {
+        call!(self, |m| m.resend_invite(&user_id))
+    }
+
+    /// The authentication methods a user has set up.
+    ///
+    /// # Errors
+    /// `NotFound`; `PermissionDenied`.
+    pub async fn auth_methods(&self, user_id: String) -> Result<Vec<AuthMethod>, FfiError> {
+        call!(self, |m| m.auth_methods(&user_id))
+    }
+
+    /// A user's U2F security keys.
+    ///
+    /// # Errors
+    /// `NotFound`; `PermissionDenied`.
+    pub async fn security_keys(&self, user_id: String) -> Result<Vec<SecurityKey>, FfiError> {
+        call!(self, |m| m.security_keys(&user_id))
+    }
+
+    /// Removes a user's second factor (e.g. after a lost phone).
+    ///
+    /// # Errors
+    /// `NotFound` when the user has none of that kind; `PermissionDenied`.
+    pub async fn remove_second_factor(
+        &self,
+        user_id: String,
+        factor: SecondFactor,
+    ) -> Result<(), FfiError> {
+        let factor = factor.into();
+        call!(self, |m| m.remove_second_factor(&user_id, &factor))
+    }
+
+    /// Generates a client secret for a service user (replacing any earlier
+    /// one). A secret: do not log it.
+    ///
+    /// # Errors
+    /// `NotFound`; `PermissionDenied`.
+    pub async fn add_machine_secret(&self, user_id: String) -> Result<String, FfiError> {
+        call!(self, |m| m.add_machine_secret(&user_id)).map(|s| s.expose().to_owned())
+    }
+
+    /// Creates a personal access token for a service user, valid until
+    /// `expiration` (RFC 3339, e.g. `2030-01-01T00:00:00Z`).
+    ///
+    /// # Errors
+    /// `InvalidInput` for a malformed date; `NotFound`; `PermissionDenied`.
+    pub async fn add_machine_pat(
+        &self,
+        user_id: String,
+        expiration: String,
+    ) -> Result<MachinePat, FfiError> {
+        call!(self, |m| m.add_machine_pat(&user_id, &expiration)).map(|p| MachinePat {
+            token_id: p.token_id,
+            token: p.token.expose().to_owned(),
+        })
+    }
+
+    /// Generates a key for a service user, valid until `expiration`
+    /// (RFC 3339), and returns its key file.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a malformed date; `NotFound`; `PermissionDenied`.
+    pub async fn add_machine_key(
+        &self,
+        user_id: String,
+        expiration: String,
+    ) -> Result<MachineKey, FfiError> {
+        call!(self, |m| m.add_machine_key(&user_id, &expiration)).map(MachineKey::from)
+    }
+}
