@@ -91,6 +91,14 @@ fn dispatch(core: zitadel_sdk::Client, method: &str, a: Value) -> Result<CallFut
         "registration" => crate::flows::registration::c_call(core, name, a),
         "native_login" => crate::flows::native_login::c_call(core, name, a),
         "manager" => crate::flows::manager::c_call(core, name, a),
+        "email" => crate::flows::verification::c_call_email(core, name, a),
+        "phone" => crate::flows::verification::c_call_phone(core, name, a),
+        "password" => crate::flows::password::c_call(core, name, a),
+        "mfa" => crate::flows::mfa::c_call(core, name, a),
+        "passkeys" => crate::flows::passkeys::c_call(core, name, a),
+        "sessions" => crate::flows::sessions::c_call(core, name, a),
+        "links" => crate::flows::links::c_call(core, name, a),
+        "settings" => crate::flows::settings::c_call(core, name, a),
         _ => Err(FfiError::invalid_input(format!(
             "unknown method group {group}"
         ))),

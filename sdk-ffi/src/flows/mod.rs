@@ -22,8 +22,14 @@
 //!   stored with [`crate::c::calls::object_put`] and addressed by a
 //!   `"handle"` argument.
 
+pub mod links;
 pub mod manager;
+pub mod mfa;
 pub mod native_login;
+pub mod passkeys;
+pub mod password;
 pub mod profile;
 pub mod registration;
-pub mod shared_types;
+pub mod sessions;
+pub mod settings;
+pub mod verification;

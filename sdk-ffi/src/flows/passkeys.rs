@@ -1,0 +1,398 @@
+//! The signed-in user's passkeys: [`PasskeysClient`], from
+//! [`ZitadelClient::passkeys`](crate::ZitadelClient::passkeys); the
+//! [`PasskeyAuthenticator`] host trait (Credential Manager on Android,
+//! `ASAuthorization` on iOS) that creates and uses the credentials; and,
+//! with the feature `software-authenticator`, sdk-core's
+//! [`SoftwareAuthenticator`] for desktop apps and tests.
+
+use crate::c::calls::{CallFuture, args, done, json, unknown_method};
+use crate::client::ZitadelClient;
+use crate::error::FfiError;
+use crate::runtime::run;
+use serde::Deserialize;
+use std::sync::Arc;
+use zitadel_sdk::flows::passkeys::Passkey;
+
+/// A registered passkey.
+#[uniffi::remote(Record)]
+pub struct Passkey {
+    /// Its id (for [`PasskeysClient::remove`]).
+    pub id: String,
+    /// Its name, if it has one.
+    pub name: Option<String>,
+    /// Whether its registration was completed.
+    pub ready: bool,
+}
+
+/// A WebAuthn authenticator, implemented by the host: creates passkeys and
+/// security-key credentials and signs login challenges —
+/// `navigator.credentials.create` and `.get` for a native app. On Android
+/// the Credential Manager (`CreatePublicKeyCredentialRequest(optionsJson)`
+/// takes and returns this JSON as is), on iOS `ASAuthorization`; on the
+/// desktop and in tests [`SoftwareAuthenticator`] (feature `software-authenticator`).
+///
+/// Both calls speak the WebAuthn Level 3 JSON forms (binary fields as
+/// unpadded base64url).
+///
+/// # Errors
+/// Throw [`FfiError::Cancelled`] when the user declines or dismisses the
+/// prompt, [`FfiError::NotFound`] when the authenticator holds none of the
+/// credentials asked for, [`FfiError::AlreadyExists`] when it is registered
+/// for this account already. Messages must not contain key material or
+/// personal data.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait PasskeyAuthenticator: Send + Sync {
+    /// Creates a credential. `options_json` is a
+    /// `PublicKeyCredentialCreationOptionsJSON` (`rp`, `user`, `challenge`,
+    /// `pubKeyCredParams`, `excludeCredentials`, `authenticatorSelection`, …);
+    /// `origin` is the relying party's web origin (the issuer's; platform
+    /// authenticators that derive the origin from the app's identity ignore
+    /// it). Returns the `RegistrationResponseJSON`.
+    async fn create(&self, options_json: String, origin: String) -> Result<String, FfiError>;
+
+    /// Signs a login challenge. `options_json` is a
+    /// `PublicKeyCredentialRequestOptionsJSON` (`challenge`, `rpId`,
+    /// `allowCredentials`, `userVerification`, …); `origin` as for
+    /// [`create`](Self::create). Returns the `AuthenticationResponseJSON`.
+    async fn get(&self, options_json: String, origin: String) -> Result<String, FfiError>;
+}
+
+/// A host authenticator as the authenticator sdk-core calls.
+pub(crate) struct AuthenticatorAdapter(pub(crate) Arc<dyn PasskeyAuthenticator>);
+
+#[zitadel_sdk::async_trait]
+impl zitadel_sdk::PasskeyAuthenticator for AuthenticatorAdapter {
+    async fn create(&self, options_json: &str, origin: &str) -> zitadel_sdk::Result<String> {
+        self.0
+            .create(options_json.to_owned(), origin.to_owned())
+            .await
+            .map_err(FfiError::into_core)
+    }
+
+    async fn get(&self, options_json: &str, origin: &str) -> zitadel_sdk::Result<String> {
+        self.0
+            .get(options_json.to_owned(), origin.to_owned())
+            .await
+            .map_err(FfiError::into_core)
+    }
+}
+
+/// The signed-in user's passkeys (passwordless sign-in).
+#[derive(Debug, uniffi::Object)]
+pub struct PasskeysClient {
+    core: zitadel_sdk::Client,
+}
+
+#[uniffi::export]
+impl ZitadelClient {
+    /// The signed-in user's passkeys: register, list, remove.
+    pub fn passkeys(&self) -> Arc<PasskeysClient> {
+        Arc::new(PasskeysClient {
+            core: self.core.clone(),
+        })
+    }
+}
+
+#[uniffi::export]
+impl PasskeysClient {
+    /// Registers a passkey named `name`: ZITADEL's creation options go to
+    /// `authenticator`, its credential back to ZITADEL. A registration the
+    /// authenticator does not finish is removed again.
+    ///
+    /// # Errors
+    /// `InvalidInput` for an empty or over-long name or a credential ZITADEL
+    /// refuses; the authenticator's errors (`Cancelled` when the user
+    /// declines, `AlreadyExists`); `NotSignedIn`.
+    pub async fn register(
+        &self,
+        authenticator: Arc<dyn PasskeyAuthenticator>,
+        name: String,
+    ) -> Result<Passkey, FfiError> {
+        let c = self.core.clone();
+        run(None, async move {
+            c.passkeys()
+                .register(&AuthenticatorAdapter(authenticator), &name)
+                .await
+        })
+        .await
+    }
+
+    /// The user's passkeys.
+    ///
+    /// # Errors
+    /// `NotSignedIn`; server errors.
+    pub async fn list(&self) -> Result<Vec<Passkey>, FfiError> {
+        let c = self.core.clone();
+        run(None, async move { c.passkeys().list().await }).await
+    }
+
+    /// Removes a passkey (the authenticator keeps its key; it no longer signs in).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown id; `NotSignedIn`.
+    pub async fn remove(&self, passkey_id: String) -> Result<(), FfiError> {
+        let c = self.core.clone();
+        run(None, async move { c.passkeys().remove(&passkey_id).await }).await
+    }
+}
+
+#[cfg(feature = "software-authenticator")]
+pub use software::SoftwareAuthenticator;
+
+#[cfg(feature = "software-authenticator")]
+mod software {
+    use super::PasskeyAuthenticator;
+    use crate::client::ZitadelClient;
+    use crate::error::FfiError;
+    use crate::runtime::run;
+    use crate::store::{CoreStore, TokenStore};
+    use std::sync::Arc;
+    use zitadel_sdk::software_authenticator::SoftwareAuthenticator as Core;
+
+    /// sdk-core's software WebAuthn authenticator (feature
+    /// `software-authenticator`): keys kept in a token store, one entry per
+    /// account; pass [`authenticator`](Self::authenticator) where a
+    /// [`PasskeyAuthenticator`] is asked for.
+    ///
+    /// # Security
+    /// It approves every request at once, without asking anyone (no user
+    /// presence or verification): whoever can use its store can sign in
+    /// with its passkeys. For desktop programs, CLIs and tests; mobile apps
+    /// use the platform authenticator.
+    #[derive(Debug, uniffi::Object)]
+    pub struct SoftwareAuthenticator {
+        core: Arc<Core>,
+    }
+
+    /// The software authenticator as a [`PasskeyAuthenticator`]. Its calls
+    /// run on the SDK's runtime, whatever executor awaits them.
+    struct Software(Arc<Core>);
+
+    #[async_trait::async_trait]
+    impl PasskeyAuthenticator for Software {
+        async fn create(&self, options_json: String, origin: String) -> Result<String, FfiError> {
+            let a = self.0.clone();
+            run(None, async move {
+                zitadel_sdk::PasskeyAuthenticator::create(&*a, &options_json, &origin).await
+            })
+            .await
+        }
+
+        async fn get(&self, options_json: String, origin: String) -> Result<String, FfiError> {
+            let a = self.0.clone();
+            run(None, async move {
+                zitadel_sdk::PasskeyAuthenticator::get(&*a, &options_json, &origin).await
+            })
+            .await
+        }
+    }
+
+    #[uniffi::export]
+    impl SoftwareAuthenticator {
+        /// An authenticator keeping its keys in `store` under `account` (any
+        /// non-empty name; several accounts live side by side). The same
+        /// store and account find the same keys again.
+        ///
+        /// # Errors
+        /// `InvalidInput` for an empty account name.
+        #[uniffi::constructor]
+        pub fn new(store: Arc<dyn TokenStore>, account: String) -> Result<Arc<Self>, FfiError> {
+            let store: Arc<dyn zitadel_sdk::TokenStore> = Arc::new(CoreStore(store));
+            Ok(Arc::new(SoftwareAuthenticator {
+                core: Arc::new(Core::new(store, &account)?),
+            }))
+        }
+
+        /// An authenticator in `client`'s store, under its issuer, client id
+        /// and account.
+        #[uniffi::constructor]
+        pub fn for_client(client: Arc<ZitadelClient>) -> Arc<Self> {
+            Arc::new(SoftwareAuthenticator {
+                core: Arc::new(Core::for_client(&client.core)),
+            })
+        }
+
+        /// This authenticator as the [`PasskeyAuthenticator`] that
+        /// registration and sign-in take.
+        pub fn authenticator(&self) -> Arc<dyn PasskeyAuthenticator> {
+            Arc::new(Software(self.core.clone()))
+        }
+
+        /// How many credentials it holds (for all relying parties).
+        ///
+        /// # Errors
+        /// `Storage` when the store fails or holds unreadable data.
+        pub async fn credential_count(&self) -> Result<u64, FfiError> {
+            let a = self.core.clone();
+            run(
+                None,
+                async move { a.credential_count().await.map(|n| n as u64) },
+            )
+            .await
+        }
+
+        /// Deletes all of this account's keys. The server still lists the
+        /// passkeys; remove them there too.
+        ///
+        /// # Errors
+        /// `Storage` when the store fails.
+        pub async fn forget(&self) -> Result<(), FfiError> {
+            let a = self.core.clone();
+            run(None, async move { a.forget().await }).await
+        }
+    }
+}
+
+/// The authenticator of the C calls (which have no authenticator callback):
+/// sdk-core's software authenticator in the client's store, under its
+/// issuer, client id and account.
+///
+/// # Errors
+/// `Misconfigured` when the library was built without the feature
+/// `software-authenticator`.
+pub(crate) fn c_authenticator(
+    core: &zitadel_sdk::Client,
+) -> Result<Arc<dyn zitadel_sdk::PasskeyAuthenticator>, FfiError> {
+    #[cfg(feature = "software-authenticator")]
+    {
+        Ok(Arc::new(
+            zitadel_sdk::software_authenticator::SoftwareAuthenticator::for_client(core),
+        ))
+    }
+    #[cfg(not(feature = "software-authenticator"))]
+    {
+        let _ = core;
+        Err(FfiError::new(
+            zitadel_sdk::ErrorCode::Misconfigured,
+            "this library was built without the software-authenticator feature: \
+             the C calls have no WebAuthn authenticator",
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameArg {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdArg {
+    id: String,
+}
+
+/// The C calls `passkeys.*`: `register` `{"name"}` → the passkey
+/// `{"id","name","ready"}` — with the software authenticator in the
+/// client's store (feature `software-authenticator`; without it
+/// `ZID_ERR_MISCONFIGURED`); `list` → `[passkey]`; `remove` `{"id"}`.
+pub(crate) fn c_call(
+    core: zitadel_sdk::Client,
+    name: &str,
+    a: serde_json::Value,
+) -> Result<CallFuture, FfiError> {
+    let p = core.passkeys();
+    Ok(match name {
+        "register" => {
+            let n: NameArg = args(a)?;
+            let auth = c_authenticator(&core)?;
+            Box::pin(async move { json(p.register(&*auth, &n.name).await?) })
+        }
+        "list" => Box::pin(async move { json(p.list().await?) }),
+        "remove" => {
+            let i: IdArg = args(a)?;
+            Box::pin(async move { done(p.remove(&i.id).await?) })
+        }
+        _ => return Err(unknown_method("passkeys", name)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A host authenticator: echoes the options, or declines.
+    struct Host {
+        decline: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl PasskeyAuthenticator for Host {
+        async fn create(&self, options_json: String, origin: String) -> Result<String, FfiError> {
+            if self.decline {
+                return Err(FfiError::new(zitadel_sdk::ErrorCode::Cancelled, "declined"));
+            }
+            Ok(format!("{options_json}|{origin}"))
+        }
+
+        async fn get(&self, options_json: String, _origin: String) -> Result<String, FfiError> {
+            Err(FfiError::new(
+                zitadel_sdk::ErrorCode::NotFound,
+                format!("no credential for {}", options_json.len()),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_host_authenticator_is_called_with_the_json_and_its_errors_keep_their_code() {
+        use zitadel_sdk::PasskeyAuthenticator as _;
+        let a = AuthenticatorAdapter(Arc::new(Host { decline: false }));
+        assert_eq!(
+            a.create("{}", "https://id.example").await.ok().as_deref(),
+            Some("{}|https://id.example")
+        );
+        let e = a.get("{}", "https://id.example").await.err();
+        assert_eq!(e.map(|e| e.code()), Some(zitadel_sdk::ErrorCode::NotFound));
+        let declined = AuthenticatorAdapter(Arc::new(Host { decline: true }));
+        let e = declined.create("{}", "https://id.example").await.err();
+        assert_eq!(e.map(|e| e.code()), Some(zitadel_sdk::ErrorCode::Cancelled));
+    }
+
+    #[test]
+    fn bad_passkey_arguments_are_invalid_input() {
+        let Ok(core) = zitadel_sdk::Client::builder("http://127.0.0.1:9", "app").build() else {
+            panic!("a loopback client builds");
+        };
+        for (m, a) in [
+            ("register", json!({})),
+            ("register", json!({"name": 1})),
+            ("remove", json!({})),
+            ("nope", json!({})),
+        ] {
+            let e = c_call(core.clone(), m, a).err();
+            assert_eq!(e.map(|e| e.code()), Some(3), "{m}");
+        }
+        let r = c_call(core, "register", json!({"name": "laptop"}));
+        if cfg!(feature = "software-authenticator") {
+            assert!(r.is_ok());
+        } else {
+            assert_eq!(r.err().map(|e| e.code()), Some(7), "no authenticator in C");
+        }
+    }
+
+    #[cfg(feature = "software-authenticator")]
+    #[test]
+    fn the_software_authenticator_runs_under_any_executor_and_refuses_a_foreign_origin() {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().build() else {
+            panic!("a bare runtime builds");
+        };
+        let Ok(sw) = SoftwareAuthenticator::new(crate::store::memory_token_store(), "a".into())
+        else {
+            panic!("an account name is given");
+        };
+        assert_eq!(rt.block_on(sw.credential_count()).ok(), Some(0));
+        let options = json!({"rp": {"id": "id.example", "name": "x"},
+            "user": {"id": "dQ", "name": "u", "displayName": "u"},
+            "challenge": "AAAAAAAAAAAAAAAAAAAAAA",
+            "pubKeyCredParams": [{"type": "public-key", "alg": -7}]});
+        let e = rt.block_on(
+            sw.authenticator()
+                .create(options.to_string(), "https://evil.example".into()),
+        );
+        assert!(e.is_err(), "the origin does not match the RP ID");
+        let empty = SoftwareAuthenticator::new(crate::store::memory_token_store(), String::new());
+        assert_eq!(empty.err().map(|e| e.code()), Some(3));
+    }
+}
