@@ -1,13 +1,17 @@
 package com.zitadel.sdk
 
 import com.zitadel.sdk.ffi.AuthMethod
+import com.zitadel.sdk.ffi.BrowserLauncher
+import com.zitadel.sdk.ffi.CancelHandle
 import com.zitadel.sdk.ffi.ClientConfig
 import com.zitadel.sdk.ffi.CodeDelivery
 import com.zitadel.sdk.ffi.FfiException
 import com.zitadel.sdk.ffi.PasskeyAuthenticator
 import com.zitadel.sdk.ffi.PasswordRule
 import com.zitadel.sdk.ffi.ProfileUpdate
+import com.zitadel.sdk.ffi.ResetDelivery
 import com.zitadel.sdk.ffi.SoftwareAuthenticator
+import com.zitadel.sdk.ffi.ZitadelClient
 import com.zitadel.sdk.ffi.passwordPolicyUnmetRules
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
@@ -28,6 +32,7 @@ import java.nio.ByteBuffer
 import java.util.concurrent.atomic.AtomicInteger
 import javax.crypto.Mac
 import javax.crypto.spec.SecretKeySpec
+import kotlin.concurrent.thread
 import kotlin.time.Duration.Companion.seconds
 
 /** RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s steps), as an authenticator app computes it. */
@@ -88,6 +93,47 @@ class DecliningAuthenticator : PasskeyAuthenticator {
 }
 
 /**
+ * A browser for the emulator's test IdP: on another thread (the SDK starts
+ * waiting for the redirect only after [openUrl] returned), it loads the
+ * IdP's page, submits the external user [subject] on its form and follows
+ * the redirects back to the SDK's loopback receiver.
+ */
+class TestIdpBrowser(private val subject: String) : BrowserLauncher {
+    @Volatile
+    var failure: Throwable? = null
+
+    override fun openUrl(url: String) {
+        thread(isDaemon = true) {
+            try {
+                val http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build()
+                val page = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
+                val state = page.body().substringAfter("name=\"state\" value=\"", "").substringBefore('"')
+                check(state.isNotEmpty()) { "not the test IdP's form" }
+                val form = mapOf(
+                    "state" to state, "sub" to subject, "username" to subject, "email" to "$subject@idp.example",
+                    "givenName" to "Ext", "familyName" to "Ernal", "action" to "login",
+                ).entries.joinToString("&") { (k, v) -> k + "=" + URLEncoder.encode(v, Charsets.UTF_8) }
+                val action = page.uri().resolve("/_emulator/test-idp/authorize")
+                http.send(
+                    HttpRequest.newBuilder(action)
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(HttpRequest.BodyPublishers.ofString(form))
+                        .build(),
+                    HttpResponse.BodyHandlers.discarding(),
+                )
+            } catch (e: Throwable) {
+                failure = e
+            }
+        }
+    }
+}
+
+/** A browser that never comes back (the user walked away). */
+class IdleBrowser : BrowserLauncher {
+    override fun openUrl(url: String) = Unit
+}
+
+/**
  * The signed-in user's self-service flows through the generated bindings,
  * against the emulator: profile, password policy, TOTP with codes computed
  * here, email verification with the code from the emulator's outbox,
@@ -117,6 +163,19 @@ class SelfServiceTest {
         }
         return auth
     }
+
+    /**
+     * The emulator's login-client token. [Emulator] keeps it private (its
+     * own helpers use it); read it here rather than widen a shared test file.
+     */
+    private val loginClientToken: String by lazy {
+        Emulator::class.java.getDeclaredField("loginClientToken").run {
+            isAccessible = true
+            get(emulator) as String
+        }
+    }
+
+    private fun loginClientConfig() = config().copy(loginClientToken = loginClientToken)
 
     /** The newest code the emulator's outbox holds for [to]. */
     private fun lastCode(to: String): String {
@@ -201,6 +260,12 @@ class SelfServiceTest {
                 // Nothing is pending any more.
                 val again = assertThrows<FfiException> { email.resend(CodeDelivery.Return) }
                 assertEquals(21, again.code())
+                // A verified email carries OTP by email.
+                val mfa = auth.client.mfa()
+                mfa.addOtpEmail()
+                assertTrue(AuthMethod.OTP_EMAIL in mfa.methods())
+                mfa.removeOtpEmail()
+                assertFalse(AuthMethod.OTP_EMAIL in mfa.methods())
 
                 // With CodeDelivery.Return the code comes back to the app.
                 val other = "alice.other@acme.localhost"
@@ -290,6 +355,111 @@ class SelfServiceTest {
             }
         }
     }
+
+    @Test
+    fun `settings are read with the login-client token and refused without it`() = runBlocking {
+        ZitadelClient(loginClientConfig(), null).use { client ->
+            val settings = client.settings()
+            assertTrue(settings.login(null).allowUsernamePassword)
+            val policy = settings.passwordComplexity(null)
+            assertTrue(policy.minLength > 0UL)
+            assertTrue(passwordPolicyUnmetRules(policy, Emulator.PASSWORD).isEmpty())
+            assertEquals(listOf(PasswordRule.MIN_LENGTH), passwordPolicyUnmetRules(policy, "Aa1!").take(1))
+            settings.legal(null)
+            assertTrue(settings.identityProviders(null).any { it.name == "Test IdP" })
+        }
+        ZitadelClient(config(), null).use { client ->
+            val e = assertThrows<FfiException.Misconfigured> { client.settings().login(null) }
+            assertEquals(7, e.code.toInt())
+        }
+    }
+
+    @Test
+    fun `a forgotten password is reset with a returned code through the login client`() = runBlocking {
+        val newPassword = "Res3t-Passw0rd!"
+        ZitadelClient(loginClientConfig(), null).use { client ->
+            val password = client.password()
+            val started = password.requestResetFor(Emulator.USER, ResetDelivery.Return)
+            val code = started.code!!
+            assertFalse(code in started.toString(), "toString() must not show the code")
+            val wrong = assertThrows<FfiException> { password.setWithCode(started.userId, "WRONG-$code", newPassword) }
+            assertEquals(17, wrong.code())
+            val weak = assertThrows<FfiException.PasswordPolicy> { password.setWithCode(started.userId, code, "weak") }
+            assertEquals(19, weak.code.toInt())
+            password.setWithCode(started.userId, code, newPassword)
+            try {
+                // The new password signs in.
+                ZitadelAuth(config()).use { auth ->
+                    auth.startDeviceLogin().use { device ->
+                        emulator.approveDevice(device.userCode, Emulator.USER, newPassword)
+                        withTimeout(30.seconds) { device.await() }
+                    }
+                    assertEquals(Emulator.USER, auth.client.profile().get().preferredLoginName)
+                }
+            } finally {
+                // Back to the seeded password for the other tests.
+                val again = password.requestResetFor(Emulator.USER, ResetDelivery.Return)
+                password.setWithCode(again.userId, again.code!!, Emulator.PASSWORD)
+            }
+        }
+    }
+
+    @Test
+    fun `a phone number is verified with the SMS code, carries OTP by SMS, and is removed`() = runBlocking {
+        signedIn().use { auth ->
+            val phone = auth.client.phone()
+            val mfa = auth.client.mfa()
+            val bad = assertThrows<FfiException.InvalidInput> { phone.set("12345", CodeDelivery.Send) }
+            assertEquals(3, bad.code.toInt())
+            val number = "+41791234567"
+            phone.set("+41 79 123 45 67", CodeDelivery.Send)
+            val code = lastCode(number)
+            val wrong = assertThrows<FfiException.WrongCode> { phone.verify(if (code == "WRONG1") "WRONG2" else "WRONG1") }
+            assertEquals(17, wrong.code.toInt())
+            phone.verify(code)
+            val user = auth.client.profile().get()
+            assertEquals(number, user.phone)
+            assertTrue(user.phoneVerified)
+
+            mfa.addOtpSms()
+            assertTrue(AuthMethod.OTP_SMS in mfa.methods())
+            mfa.removeOtpSms()
+            assertFalse(AuthMethod.OTP_SMS in mfa.methods())
+
+            phone.remove()
+            assertEquals(null, auth.client.profile().get().phone)
+        }
+    }
+
+    @Test
+    fun `an IdP account is linked through a Kotlin browser, listed and removed, and its wait is cancellable`() =
+        runBlocking {
+            val idp = ZitadelClient(loginClientConfig(), null).use { client ->
+                client.settings().identityProviders(null).first { it.name == "Test IdP" }.id
+            }
+            signedIn().use { auth ->
+                val links = auth.client.links()
+                val browser = TestIdpBrowser("ext-kotlin")
+                val link = try {
+                    links.add(idp, browser, 30u, null)
+                } catch (e: FfiException) {
+                    throw AssertionError("linking failed; the browser: ${browser.failure}", e)
+                }
+                assertEquals("ext-kotlin", link.linkedUserId)
+                assertTrue(links.list().any { it.idpId == idp && it.linkedUserId == "ext-kotlin" })
+                links.remove(idp, "ext-kotlin")
+                assertTrue(links.list().none { it.linkedUserId == "ext-kotlin" })
+
+                // Nobody comes back from the browser: the CancelHandle ends the wait.
+                val cancel = CancelHandle()
+                thread(isDaemon = true) {
+                    Thread.sleep(500)
+                    cancel.cancel()
+                }
+                val cancelled = assertThrows<FfiException.Cancelled> { links.add(idp, IdleBrowser(), 60u, cancel) }
+                assertEquals(6, cancelled.code.toInt())
+            }
+        }
 
     /** The stable numeric code of any generated error. */
     private fun FfiException.code(): Int = when (this) {
