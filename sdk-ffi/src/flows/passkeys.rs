@@ -137,23 +137,39 @@ impl PasskeysClient {
     }
 }
 
-#[cfg(feature = "software-authenticator")]
 pub use software::SoftwareAuthenticator;
 
-#[cfg(feature = "software-authenticator")]
+/// The error of everything that needs the software authenticator in a
+/// library built without the feature `software-authenticator`.
+#[cfg_attr(feature = "software-authenticator", allow(dead_code))]
+fn no_software_authenticator() -> FfiError {
+    FfiError::new(
+        zitadel_sdk::ErrorCode::Misconfigured,
+        "this library was built without the software-authenticator feature",
+    )
+}
+
+/// The software authenticator, exported whether or not the feature is on,
+/// so that the generated Kotlin and Swift code is the same for every build
+/// of the library (code generated from a test build must load against an
+/// app's build); without the feature its constructors fail with `Misconfigured`.
 mod software {
     use super::PasskeyAuthenticator;
     use crate::client::ZitadelClient;
     use crate::error::FfiError;
-    use crate::runtime::run;
-    use crate::store::{CoreStore, TokenStore};
+    use crate::store::TokenStore;
     use std::sync::Arc;
-    use zitadel_sdk::software_authenticator::SoftwareAuthenticator as Core;
+    #[cfg(feature = "software-authenticator")]
+    use {
+        crate::runtime::run, crate::store::CoreStore,
+        zitadel_sdk::software_authenticator::SoftwareAuthenticator as Core,
+    };
 
-    /// sdk-core's software WebAuthn authenticator (feature
-    /// `software-authenticator`): keys kept in a token store, one entry per
-    /// account; pass [`authenticator`](Self::authenticator) where a
-    /// [`PasskeyAuthenticator`] is asked for.
+    /// sdk-core's software WebAuthn authenticator: keys kept in a token
+    /// store, one entry per account; pass [`authenticator`](Self::authenticator)
+    /// where a [`PasskeyAuthenticator`] is asked for. Only in libraries built
+    /// with the feature `software-authenticator` (desktop apps, tests);
+    /// elsewhere the constructors fail with `Misconfigured`.
     ///
     /// # Security
     /// It approves every request at once, without asking anyone (no user
@@ -162,29 +178,46 @@ mod software {
     /// use the platform authenticator.
     #[derive(Debug, uniffi::Object)]
     pub struct SoftwareAuthenticator {
+        #[cfg(feature = "software-authenticator")]
         core: Arc<Core>,
     }
 
     /// The software authenticator as a [`PasskeyAuthenticator`]. Its calls
     /// run on the SDK's runtime, whatever executor awaits them.
-    struct Software(Arc<Core>);
+    struct Software(#[cfg(feature = "software-authenticator")] Arc<Core>);
 
     #[async_trait::async_trait]
     impl PasskeyAuthenticator for Software {
         async fn create(&self, options_json: String, origin: String) -> Result<String, FfiError> {
-            let a = self.0.clone();
-            run(None, async move {
-                zitadel_sdk::PasskeyAuthenticator::create(&*a, &options_json, &origin).await
-            })
-            .await
+            #[cfg(feature = "software-authenticator")]
+            {
+                let a = self.0.clone();
+                run(None, async move {
+                    zitadel_sdk::PasskeyAuthenticator::create(&*a, &options_json, &origin).await
+                })
+                .await
+            }
+            #[cfg(not(feature = "software-authenticator"))]
+            {
+                let _ = (options_json, origin);
+                Err(super::no_software_authenticator())
+            }
         }
 
         async fn get(&self, options_json: String, origin: String) -> Result<String, FfiError> {
-            let a = self.0.clone();
-            run(None, async move {
-                zitadel_sdk::PasskeyAuthenticator::get(&*a, &options_json, &origin).await
-            })
-            .await
+            #[cfg(feature = "software-authenticator")]
+            {
+                let a = self.0.clone();
+                run(None, async move {
+                    zitadel_sdk::PasskeyAuthenticator::get(&*a, &options_json, &origin).await
+                })
+                .await
+            }
+            #[cfg(not(feature = "software-authenticator"))]
+            {
+                let _ = (options_json, origin);
+                Err(super::no_software_authenticator())
+            }
         }
     }
 
@@ -195,28 +228,56 @@ mod software {
         /// store and account find the same keys again.
         ///
         /// # Errors
-        /// `InvalidInput` for an empty account name.
+        /// `InvalidInput` for an empty account name; `Misconfigured` in a
+        /// library built without the feature `software-authenticator`.
         #[uniffi::constructor]
         pub fn new(store: Arc<dyn TokenStore>, account: String) -> Result<Arc<Self>, FfiError> {
-            let store: Arc<dyn zitadel_sdk::TokenStore> = Arc::new(CoreStore(store));
-            Ok(Arc::new(SoftwareAuthenticator {
-                core: Arc::new(Core::new(store, &account)?),
-            }))
+            #[cfg(feature = "software-authenticator")]
+            {
+                let store: Arc<dyn zitadel_sdk::TokenStore> = Arc::new(CoreStore(store));
+                Ok(Arc::new(SoftwareAuthenticator {
+                    core: Arc::new(Core::new(store, &account)?),
+                }))
+            }
+            #[cfg(not(feature = "software-authenticator"))]
+            {
+                let _ = (store, account);
+                Err(super::no_software_authenticator())
+            }
         }
 
         /// An authenticator in `client`'s store, under its issuer, client id
         /// and account.
+        ///
+        /// # Errors
+        /// `Misconfigured` in a library built without the feature
+        /// `software-authenticator`.
         #[uniffi::constructor]
-        pub fn for_client(client: Arc<ZitadelClient>) -> Arc<Self> {
-            Arc::new(SoftwareAuthenticator {
-                core: Arc::new(Core::for_client(&client.core)),
-            })
+        pub fn for_client(client: Arc<ZitadelClient>) -> Result<Arc<Self>, FfiError> {
+            #[cfg(feature = "software-authenticator")]
+            {
+                Ok(Arc::new(SoftwareAuthenticator {
+                    core: Arc::new(Core::for_client(&client.core)),
+                }))
+            }
+            #[cfg(not(feature = "software-authenticator"))]
+            {
+                let _ = client;
+                Err(super::no_software_authenticator())
+            }
         }
 
         /// This authenticator as the [`PasskeyAuthenticator`] that
         /// registration and sign-in take.
         pub fn authenticator(&self) -> Arc<dyn PasskeyAuthenticator> {
-            Arc::new(Software(self.core.clone()))
+            #[cfg(feature = "software-authenticator")]
+            {
+                Arc::new(Software(self.core.clone()))
+            }
+            #[cfg(not(feature = "software-authenticator"))]
+            {
+                Arc::new(Software())
+            }
         }
 
         /// How many credentials it holds (for all relying parties).
@@ -224,12 +285,19 @@ mod software {
         /// # Errors
         /// `Storage` when the store fails or holds unreadable data.
         pub async fn credential_count(&self) -> Result<u64, FfiError> {
-            let a = self.core.clone();
-            run(
-                None,
-                async move { a.credential_count().await.map(|n| n as u64) },
-            )
-            .await
+            #[cfg(feature = "software-authenticator")]
+            {
+                let a = self.core.clone();
+                run(
+                    None,
+                    async move { a.credential_count().await.map(|n| n as u64) },
+                )
+                .await
+            }
+            #[cfg(not(feature = "software-authenticator"))]
+            {
+                Err(super::no_software_authenticator())
+            }
         }
 
         /// Deletes all of this account's keys. The server still lists the
@@ -238,8 +306,15 @@ mod software {
         /// # Errors
         /// `Storage` when the store fails.
         pub async fn forget(&self) -> Result<(), FfiError> {
-            let a = self.core.clone();
-            run(None, async move { a.forget().await }).await
+            #[cfg(feature = "software-authenticator")]
+            {
+                let a = self.core.clone();
+                run(None, async move { a.forget().await }).await
+            }
+            #[cfg(not(feature = "software-authenticator"))]
+            {
+                Err(super::no_software_authenticator())
+            }
         }
     }
 }
@@ -263,11 +338,7 @@ pub(crate) fn c_authenticator(
     #[cfg(not(feature = "software-authenticator"))]
     {
         let _ = core;
-        Err(FfiError::new(
-            zitadel_sdk::ErrorCode::Misconfigured,
-            "this library was built without the software-authenticator feature: \
-             the C calls have no WebAuthn authenticator",
-        ))
+        Err(no_software_authenticator())
     }
 }
 
@@ -370,6 +441,13 @@ mod tests {
         } else {
             assert_eq!(r.err().map(|e| e.code()), Some(7), "no authenticator in C");
         }
+    }
+
+    #[cfg(not(feature = "software-authenticator"))]
+    #[test]
+    fn without_the_feature_the_software_authenticator_is_misconfigured() {
+        let e = SoftwareAuthenticator::new(crate::store::memory_token_store(), "a".into());
+        assert_eq!(e.err().map(|e| e.code()), Some(7));
     }
 
     #[cfg(feature = "software-authenticator")]
