@@ -168,6 +168,14 @@ async fn the_signed_in_users_flows_run_through_the_generic_c_calls() {
             .iter()
             .any(|p| p["id"] == passkey["id"])
     );
+    // Passwordless native login with that passkey.
+    let signed_in = ok(
+        c,
+        "native_login.passkey",
+        json!({"login_name": "cee@example.com"}),
+    )
+    .await;
+    assert!(signed_in["session"]["subject"].is_string(), "{signed_in}");
     ok(c, "passkeys.remove", json!({"id": passkey["id"]})).await;
     let key = ok(c, "mfa.add_u2f", json!({"name": "C key"})).await;
     let keys = ok(c, "mfa.security_keys", json!({})).await;
@@ -177,6 +185,26 @@ async fn the_signed_in_users_flows_run_through_the_generic_c_calls() {
             .iter()
             .any(|k| k["id"] == key["id"])
     );
+    // The security key as the second factor of a native login.
+    let login = ok(
+        c,
+        "native_login.password",
+        json!({"login_name": "cee@example.com", "password": PASSWORD}),
+    )
+    .await;
+    assert!(
+        login["second_factors"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("u2f")),
+        "{login}"
+    );
+    let handle = json!({"handle": login["handle"]});
+    let (status, _) = call(c, "native_login.finish", handle.clone()).await;
+    assert_eq!(status, 3, "not before the second factor");
+    ok(c, "native_login.check_u2f", handle.clone()).await;
+    ok(c, "native_login.finish", handle).await;
+    assert_eq!(zid_object_free(login["handle"].as_u64().unwrap()), 0);
     ok(c, "mfa.remove_u2f", json!({"id": key["id"]})).await;
 
     // Settings through the login client, and the local password check.

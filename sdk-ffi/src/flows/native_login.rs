@@ -4,11 +4,11 @@
 //! the step-by-step [`NativeLogin`] between the first factor and the
 //! sign-in.
 //!
-//! Not exported yet: sdk-core's passwordless passkey login
-//! (`NativeLoginClient::passkey`) and the security-key check
-//! (`NativeLogin::check_u2f`). Both need the host's passkey authenticator
-//! (the foreign trait of `flows::passkeys`) and belong next to it; they
-//! are not C calls (a JSON call cannot carry the authenticator).
+//! The passwordless passkey login (`NativeLoginClient::passkey`) and the
+//! security-key check (`NativeLogin::check_u2f`) take the host's passkey
+//! authenticator and live next to it, in [`super::passkeys`]; their C calls
+//! use the software authenticator in the client's store (feature
+//! `software-authenticator`).
 
 use crate::c::calls::{CallFuture, args, json, object_get, object_put, unknown_method};
 use crate::client::ZitadelClient;
@@ -67,7 +67,7 @@ pub(crate) fn used_up(what: &str) -> Error {
 /// Starts native logins (login name or user id and password).
 #[derive(Debug, uniffi::Object)]
 pub struct NativeLoginClient {
-    core: zitadel_sdk::Client,
+    pub(crate) core: zitadel_sdk::Client,
 }
 
 #[uniffi::export]
@@ -133,7 +133,7 @@ pub struct NativeLogin {
 }
 
 impl NativeLogin {
-    fn new(l: core::NativeLogin) -> Self {
+    pub(crate) fn new(l: core::NativeLogin) -> Self {
         NativeLogin {
             user_id: l.user_id().to_owned(),
             second_factors: l.second_factors(),
@@ -142,7 +142,7 @@ impl NativeLogin {
     }
 
     /// Runs a step on the login in progress.
-    async fn step<T, F>(&self, f: F) -> Result<T, FfiError>
+    pub(crate) async fn step<T, F>(&self, f: F) -> Result<T, FfiError>
     where
         T: Send + 'static,
         F: for<'a> FnOnce(&'a mut core::NativeLogin) -> Step<'a, T> + Send + 'static,
@@ -177,7 +177,7 @@ impl NativeLogin {
 }
 
 /// A boxed step future borrowing the login.
-type Step<'a, T> =
+pub(crate) type Step<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = zitadel_sdk::Result<T>> + Send + 'a>>;
 
 #[uniffi::export]
@@ -323,7 +323,10 @@ fn stored(login: NativeLogin) -> Result<Value, FfiError> {
 ///   returned code or `null`;
 /// - `check_totp`, `check_otp_email`, `check_otp_sms`, `check_recovery_code`
 ///   `{"handle","code"}`;
-/// - `finish` `{"handle"}` → `{"session","mfa_setup_required"}`.
+/// - `finish` `{"handle"}` → `{"session","mfa_setup_required"}`;
+/// - `passkey` `{"login_name"}` → as `finish`, and `check_u2f` `{"handle"}`:
+///   with the software authenticator in the client's store (feature
+///   `software-authenticator`, else `ZID_ERR_MISCONFIGURED`).
 pub(crate) fn c_call(
     core: zitadel_sdk::Client,
     name: &str,
@@ -382,6 +385,7 @@ pub(crate) fn c_call(
             let _: HandleArgs = args(a)?;
             Box::pin(async move { Ok(l.finish().await?.to_json_value()) })
         }
+        "passkey" | "check_u2f" => return super::passkeys::c_call_native_login(core, name, a),
         _ => return Err(unknown_method("native_login", name)),
     })
 }

@@ -5,7 +5,8 @@
 //! with the feature `software-authenticator`, sdk-core's
 //! [`SoftwareAuthenticator`] for desktop apps and tests.
 
-use crate::c::calls::{CallFuture, args, done, json, unknown_method};
+use super::native_login::{NativeLogin, NativeLoginClient, SignedIn};
+use crate::c::calls::{CallFuture, args, done, json, object_get, unknown_method};
 use crate::client::ZitadelClient;
 use crate::error::FfiError;
 use crate::runtime::run;
@@ -134,6 +135,58 @@ impl PasskeysClient {
     pub async fn remove(&self, passkey_id: String) -> Result<(), FfiError> {
         let c = self.core.clone();
         run(None, async move { c.passkeys().remove(&passkey_id).await }).await
+    }
+}
+
+#[uniffi::export]
+impl NativeLoginClient {
+    /// Passwordless login with a passkey: the login name, a passkey
+    /// challenge (user verification required) signed by `authenticator`,
+    /// then the login is finished. A passkey is multi-factor on its own: no
+    /// second factor is asked for.
+    ///
+    /// # Errors
+    /// `FailedPrecondition` when the login policy does not allow passkeys or
+    /// the user has none; `NotFound` for an unknown login name; the
+    /// authenticator's errors (`Cancelled`, `NotFound` when it holds none of
+    /// the user's passkeys); `InvalidCredentials` when ZITADEL does not
+    /// accept the assertion; `Misconfigured` without a login-client token.
+    pub async fn passkey(
+        &self,
+        login_name: String,
+        authenticator: Arc<dyn PasskeyAuthenticator>,
+    ) -> Result<SignedIn, FfiError> {
+        let c = self.core.clone();
+        run(None, async move {
+            c.native_login()
+                .passkey(&login_name, &AuthenticatorAdapter(authenticator))
+                .await
+        })
+        .await
+        .map(SignedIn::from)
+    }
+}
+
+#[uniffi::export]
+impl NativeLogin {
+    /// Checks a security key (U2F) as the second factor: a challenge (user
+    /// verification discouraged) signed by `authenticator`.
+    ///
+    /// # Errors
+    /// `FailedPrecondition` when the user has no security key; the
+    /// authenticator's errors (`Cancelled`, `NotFound`); `InvalidCredentials`
+    /// when ZITADEL does not accept the assertion.
+    pub async fn check_u2f(
+        &self,
+        authenticator: Arc<dyn PasskeyAuthenticator>,
+    ) -> Result<(), FfiError> {
+        self.step(move |l| {
+            Box::pin(async move {
+                let a = AuthenticatorAdapter(authenticator);
+                l.check_u2f(&a).await
+            })
+        })
+        .await
     }
 }
 
@@ -339,6 +392,63 @@ pub(crate) fn c_authenticator(
     {
         let _ = core;
         Err(no_software_authenticator())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginNameArg {
+    login_name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandleArg {
+    #[allow(dead_code)] // read by object_get
+    handle: u64,
+}
+
+/// The C calls `native_login.passkey` `{"login_name"}` → `{"session",
+/// "mfa_setup_required"}` and `native_login.check_u2f` `{"handle"}`, with
+/// the C calls' authenticator ([`c_authenticator`]).
+pub(crate) fn c_call_native_login(
+    core: zitadel_sdk::Client,
+    name: &str,
+    a: serde_json::Value,
+) -> Result<CallFuture, FfiError> {
+    Ok(match name {
+        "passkey" => {
+            let n: LoginNameArg = args(a)?;
+            let auth = c_authenticator(&core)?;
+            Box::pin(async move {
+                let signed_in = core.native_login().passkey(&n.login_name, &*auth).await?;
+                Ok(SignedIn::from(signed_in).to_json_value())
+            })
+        }
+        "check_u2f" => {
+            let l: NativeLogin = object_get(&a)?;
+            let _: HandleArg = args(a)?;
+            let auth = c_authenticator(&core)?;
+            Box::pin(async move {
+                l.check_u2f(Arc::new(CoreAuthenticator(auth))).await?;
+                Ok(serde_json::Value::Null)
+            })
+        }
+        _ => return Err(unknown_method("native_login", name)),
+    })
+}
+
+/// An sdk-core authenticator (the C calls' software one) as the host trait.
+struct CoreAuthenticator(Arc<dyn zitadel_sdk::PasskeyAuthenticator>);
+
+#[async_trait::async_trait]
+impl PasskeyAuthenticator for CoreAuthenticator {
+    async fn create(&self, options_json: String, origin: String) -> Result<String, FfiError> {
+        Ok(self.0.create(&options_json, &origin).await?)
+    }
+
+    async fn get(&self, options_json: String, origin: String) -> Result<String, FfiError> {
+        Ok(self.0.get(&options_json, &origin).await?)
     }
 }
 

@@ -277,7 +277,7 @@ class SelfServiceTest {
         }
 
     @Test
-    fun `a passkey is registered with the software authenticator through a Kotlin authenticator, listed and removed`() =
+    fun `a passkey is registered with the software authenticator through a Kotlin authenticator, signs in, and is removed`() =
         runBlocking {
             signedIn().use { auth ->
                 val passkeys = auth.client.passkeys()
@@ -289,6 +289,12 @@ class SelfServiceTest {
                 assertEquals(1UL, software.credentialCount())
                 val listed = passkeys.list()
                 assertTrue(listed.any { it.id == passkey.id && it.ready && it.name == "Laptop" }, "$listed")
+
+                // Passwordless native login with it, from another client (a login-client host).
+                ZitadelClient(loginClientConfig(), null).use { host ->
+                    val signedIn = host.nativeLogin().passkey(Emulator.USER, kotlinSide)
+                    assertEquals(auth.session()!!.subject, signedIn.session.subject)
+                }
 
                 // A user who dismisses the prompt: Cancelled, and nothing half-registered is left.
                 val declined = assertThrows<FfiException.Cancelled> {
@@ -307,7 +313,7 @@ class SelfServiceTest {
         }
 
     @Test
-    fun `a security key is registered with the software authenticator, listed and removed`() = runBlocking {
+    fun `a security key is registered with the software authenticator, checked as a second factor, and removed`() = runBlocking {
         signedIn().use { auth ->
             val mfa = auth.client.mfa()
             val software = SoftwareAuthenticator.forClient(auth.client.forAccount("u2f-key"))
@@ -315,6 +321,13 @@ class SelfServiceTest {
             try {
                 assertTrue(mfa.securityKeys().any { it.id == key.id && it.ready }, "the key is listed")
                 assertTrue(AuthMethod.U2F in mfa.methods())
+                // The key as the second factor of a native login.
+                ZitadelClient(loginClientConfig(), null).use { host ->
+                    val login = host.nativeLogin().password(Emulator.USER, Emulator.PASSWORD)
+                    assertTrue(AuthMethod.U2F in login.secondFactors(), "${login.secondFactors()}")
+                    login.checkU2f(software.authenticator())
+                    assertEquals(auth.session()!!.subject, login.finish().session.subject)
+                }
             } finally {
                 mfa.removeU2f(key.id)
             }
