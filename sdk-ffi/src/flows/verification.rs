@@ -6,6 +6,7 @@
 use crate::c::calls::{CallFuture, args, done, json, unknown_method};
 use crate::client::ZitadelClient;
 use crate::error::FfiError;
+use crate::flows::registration::CodeDeliveryArg;
 use crate::runtime::run;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -154,37 +155,13 @@ impl PhoneClient {
     }
 }
 
-/// [`CodeDelivery`] in the JSON of the C calls: `"send"` (the default),
-/// `"return"` or `{"send_with_url": "https://…{{.Code}}"}`.
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub(crate) enum DeliveryArg {
-    /// ZITADEL sends it.
-    #[default]
-    Send,
-    /// ZITADEL sends a link built from the template.
-    SendWithUrl(String),
-    /// ZITADEL returns it.
-    Return,
-}
-
-impl From<DeliveryArg> for CodeDelivery {
-    fn from(d: DeliveryArg) -> Self {
-        match d {
-            DeliveryArg::Send => CodeDelivery::Send,
-            DeliveryArg::SendWithUrl(t) => CodeDelivery::SendWithUrl(t),
-            DeliveryArg::Return => CodeDelivery::Return,
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SetArgs {
     #[serde(alias = "address", alias = "number")]
     value: String,
     #[serde(default)]
-    delivery: DeliveryArg,
+    delivery: CodeDeliveryArg,
 }
 
 #[derive(Deserialize)]
@@ -197,7 +174,7 @@ struct CodeArg {
 #[serde(deny_unknown_fields)]
 struct ResendArgs {
     #[serde(default)]
-    delivery: DeliveryArg,
+    delivery: CodeDeliveryArg,
 }
 
 /// The C calls `email.*`: `set` `{"address", "delivery"?}` → the returned
