@@ -47,11 +47,10 @@ let package = Package(
         .target(
             name: "ZitadelSdk",
             dependencies: ["ZitadelSdkFFI"],
-            path: "Sources/ZitadelSdk"
-            // When sdk-ffi exports the PasskeyAuthenticator foreign trait
-            // (regenerate with scripts/test-bindings.sh --write-swift), add
-            //   swiftSettings: [.define("ZITADEL_PASSKEYS")]
-            // to make PlatformPasskeyAuthenticator conform to it.
+            path: "Sources/ZitadelSdk",
+            // sdk-ffi exports the PasskeyAuthenticator foreign trait:
+            // PlatformPasskeyAuthenticator conforms to it.
+            swiftSettings: [.define("ZITADEL_PASSKEYS")]
         ),
         .testTarget(
             name: "ZitadelSdkTests",

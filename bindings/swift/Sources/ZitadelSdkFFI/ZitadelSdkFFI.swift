@@ -1464,6 +1464,4194 @@ public func FfiConverterTypeDeviceLogin_lower(_ value: DeviceLogin) -> UInt64 {
 
 
 /**
+ * The signed-in user's email address.
+ */
+public protocol EmailClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * Sends (or returns) a new code for the pending verification.
+     *
+     * # Errors
+     * `FailedPrecondition` when no verification is pending (already verified).
+     */
+    func resend(delivery: CodeDelivery) async throws  -> String?
+    
+    /**
+     * Changes the email address; it stays unverified until
+     * [`verify`](Self::verify). Returns the code with
+     * [`CodeDelivery::Return`] (a secret: never log it), else `null`.
+     *
+     * # Errors
+     * `InvalidInput` for something that is not an email address (checked
+     * first); `NotSignedIn`; server errors.
+     */
+    func set(address: String, delivery: CodeDelivery) async throws  -> String?
+    
+    /**
+     * Verifies the email address with the code the user received.
+     *
+     * # Errors
+     * `WrongCode`, `CodeExpired`; `FailedPrecondition` when nothing is to
+     * be verified; `InvalidInput` for an empty code.
+     */
+    func verify(code: String) async throws 
+    
+}
+/**
+ * The signed-in user's email address.
+ */
+open class EmailClient: EmailClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_emailclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_emailclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Sends (or returns) a new code for the pending verification.
+     *
+     * # Errors
+     * `FailedPrecondition` when no verification is pending (already verified).
+     */
+open func resend(delivery: CodeDelivery)async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_emailclient_resend(
+                        self.uniffiCloneHandle(),FfiConverterTypeCodeDelivery_lower(delivery)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Changes the email address; it stays unverified until
+     * [`verify`](Self::verify). Returns the code with
+     * [`CodeDelivery::Return`] (a secret: never log it), else `null`.
+     *
+     * # Errors
+     * `InvalidInput` for something that is not an email address (checked
+     * first); `NotSignedIn`; server errors.
+     */
+open func set(address: String, delivery: CodeDelivery)async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_emailclient_set(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(address),FfiConverterTypeCodeDelivery_lower(delivery)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Verifies the email address with the code the user received.
+     *
+     * # Errors
+     * `WrongCode`, `CodeExpired`; `FailedPrecondition` when nothing is to
+     * be verified; `InvalidInput` for an empty code.
+     */
+open func verify(code: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_emailclient_verify(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEmailClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = EmailClient
+
+    public static func lift(_ handle: UInt64) throws -> EmailClient {
+        return EmailClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: EmailClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EmailClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: EmailClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmailClient_lift(_ handle: UInt64) throws -> EmailClient {
+    return try FfiConverterTypeEmailClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmailClient_lower(_ value: EmailClient) -> UInt64 {
+    return FfiConverterTypeEmailClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The signed-in user's links to external identity providers.
+ */
+public protocol LinksClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * Links an external account: opens the identity provider `idp_id`
+     * through `browser` (a loopback redirect on 127.0.0.1 brings the result
+     * back; waits up to `timeout_secs`), then adds the link to the
+     * signed-in user.
+     *
+     * # Errors
+     * `AccessDenied` when the user cancelled at the provider; `Expired`
+     * when the wait timed out; `Cancelled` when `cancel` fires or the
+     * calling coroutine / task is cancelled; `AlreadyExists` when the
+     * account is linked already.
+     */
+    func add(idpId: String, browser: BrowserLauncher, timeoutSecs: UInt32, cancel: CancelHandle?) async throws  -> IdpLink
+    
+    /**
+     * The user's links to external identity providers.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+    func list() async throws  -> [IdpLink]
+    
+    /**
+     * Removes a link.
+     *
+     * # Errors
+     * `NotFound` for an unknown link.
+     */
+    func remove(idpId: String, linkedUserId: String) async throws 
+    
+}
+/**
+ * The signed-in user's links to external identity providers.
+ */
+open class LinksClient: LinksClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_linksclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_linksclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Links an external account: opens the identity provider `idp_id`
+     * through `browser` (a loopback redirect on 127.0.0.1 brings the result
+     * back; waits up to `timeout_secs`), then adds the link to the
+     * signed-in user.
+     *
+     * # Errors
+     * `AccessDenied` when the user cancelled at the provider; `Expired`
+     * when the wait timed out; `Cancelled` when `cancel` fires or the
+     * calling coroutine / task is cancelled; `AlreadyExists` when the
+     * account is linked already.
+     */
+open func add(idpId: String, browser: BrowserLauncher, timeoutSecs: UInt32, cancel: CancelHandle?)async throws  -> IdpLink  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_linksclient_add(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(idpId),FfiConverterTypeBrowserLauncher_lower(browser),FfiConverterUInt32.lower(timeoutSecs),FfiConverterOptionTypeCancelHandle.lower(cancel)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeIdpLink_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The user's links to external identity providers.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+open func list()async throws  -> [IdpLink]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_linksclient_list(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeIdpLink.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Removes a link.
+     *
+     * # Errors
+     * `NotFound` for an unknown link.
+     */
+open func remove(idpId: String, linkedUserId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_linksclient_remove(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(idpId),FfiConverterString.lower(linkedUserId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLinksClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = LinksClient
+
+    public static func lift(_ handle: UInt64) throws -> LinksClient {
+        return LinksClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: LinksClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LinksClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: LinksClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLinksClient_lift(_ handle: UInt64) throws -> LinksClient {
+    return try FfiConverterTypeLinksClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLinksClient_lower(_ value: LinksClient) -> UInt64 {
+    return FfiConverterTypeLinksClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Manager operations on the caller's organization (or the one chosen
+ * with [`in_org`](Self::in_org)).
+ */
+public protocol ManagerClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * The same caller acting on the organization `org_id` instead of its
+     * own (it needs the rights there).
+     */
+    func inOrg(orgId: String)  -> ManagerClient
+    
+    /**
+     * Offers an identity provider at the org's login (creating the org's
+     * own login policy when it has none).
+     *
+     * # Errors
+     * `NotFound`; `AlreadyExists` when it is active; `PermissionDenied`.
+     */
+    func activateIdp(idpId: String) async throws 
+    
+    /**
+     * Grants a user roles of a project; returns the grant's id.
+     *
+     * # Errors
+     * `InvalidInput` without roles; `AlreadyExists`; `FailedPrecondition`
+     * for a role the project lacks; `PermissionDenied`.
+     */
+    func addGrant(userId: String, projectId: String, roles: [String]) async throws  -> String
+    
+    /**
+     * Adds an identity provider to the org; returns its id. It is offered
+     * at login after [`activate_idp`](Self::activate_idp).
+     *
+     * # Errors
+     * `InvalidInput` (checked before any request); `PermissionDenied`.
+     */
+    func addIdp(idp: NewIdp, options: IdpOptions) async throws  -> String
+    
+    /**
+     * Makes a user a manager of the org with `ORG_*` roles.
+     *
+     * # Errors
+     * `InvalidInput` for no or non-`ORG_*` roles; `AlreadyExists`;
+     * `FailedPrecondition` for an unknown user; `PermissionDenied`.
+     */
+    func addMember(userId: String, roles: [String]) async throws 
+    
+    /**
+     * Replaces the roles of a grant.
+     *
+     * # Errors
+     * `InvalidInput` without roles; `NotFound`; `PermissionDenied`.
+     */
+    func changeGrant(userId: String, grantId: String, roles: [String]) async throws 
+    
+    /**
+     * Replaces a member's roles.
+     *
+     * # Errors
+     * `InvalidInput`; `NotFound` when the user is no member; `PermissionDenied`.
+     */
+    func changeMember(userId: String, roles: [String]) async throws 
+    
+    /**
+     * Creates an organization with existing users as its owners; returns
+     * its id. Needs instance rights (`IAM_OWNER`).
+     *
+     * # Errors
+     * `InvalidInput`; `AlreadyExists`; `PermissionDenied`.
+     */
+    func createOrganization(name: String, ownerIds: [String]) async throws  -> String
+    
+    /**
+     * Stops offering an identity provider at the org's login.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+    func deactivateIdp(idpId: String) async throws 
+    
+    /**
+     * The grants of the org's users, of one user when `user_id` is given.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+    func grants(userId: String?) async throws  -> UserGrantPage
+    
+    /**
+     * The identity providers of the org and the instance.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+    func idps() async throws  -> [Idp]
+    
+    /**
+     * The org's effective lockout policy.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+    func lockoutPolicy() async throws  -> LockoutPolicy
+    
+    /**
+     * The org's effective login policy.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+    func loginPolicy() async throws  -> LoginPolicy
+    
+    /**
+     * The org's members.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+    func members() async throws  -> MemberPage
+    
+    /**
+     * The org's effective password complexity policy.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+    func passwordComplexityPolicy() async throws  -> PasswordPolicy
+    
+    /**
+     * Revokes a grant.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+    func removeGrant(userId: String, grantId: String) async throws 
+    
+    /**
+     * Removes one of the org's identity providers.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+    func removeIdp(idpId: String) async throws 
+    
+    /**
+     * Removes a member (succeeds when the user is none).
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+    func removeMember(userId: String) async throws 
+    
+    /**
+     * Sets the org's lockout policy.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+    func setLockoutPolicy(policy: LockoutPolicy) async throws 
+    
+    /**
+     * Changes the org's login policy; returns the new effective policy.
+     *
+     * # Errors
+     * `InvalidInput`; `PermissionDenied`.
+     */
+    func setLoginPolicy(update: LoginPolicyUpdate) async throws  -> LoginPolicy
+    
+    /**
+     * Sets the org's password complexity policy.
+     *
+     * # Errors
+     * `InvalidInput`; `PermissionDenied`.
+     */
+    func setPasswordComplexityPolicy(policy: PasswordPolicy) async throws 
+    
+    /**
+     * Generates a key for a service user, valid until `expiration`
+     * (RFC 3339), and returns its key file.
+     *
+     * # Errors
+     * `InvalidInput` for a malformed date; `NotFound`; `PermissionDenied`.
+     */
+    func addMachineKey(userId: String, expiration: String) async throws  -> MachineKey
+    
+    /**
+     * Creates a personal access token for a service user, valid until
+     * `expiration` (RFC 3339, e.g. `2030-01-01T00:00:00Z`).
+     *
+     * # Errors
+     * `InvalidInput` for a malformed date; `NotFound`; `PermissionDenied`.
+     */
+    func addMachinePat(userId: String, expiration: String) async throws  -> MachinePat
+    
+    /**
+     * Generates a client secret for a service user (replacing any earlier
+     * one). A secret: do not log it.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+    func addMachineSecret(userId: String) async throws  -> String
+    
+    /**
+     * The authentication methods a user has set up.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+    func authMethods(userId: String) async throws  -> [AuthMethod]
+    
+    /**
+     * Creates a human user in the org; the password, when given, is
+     * checked against the org's policy first. Unless the email is marked
+     * verified, a code goes out as `delivery` says.
+     *
+     * # Errors
+     * `InvalidInput`; `PasswordPolicy` (with `unmet_password_rules`);
+     * `AlreadyExists`; `PermissionDenied`.
+     */
+    func createHuman(user: NewHuman, delivery: CodeDelivery) async throws  -> CreatedUser
+    
+    /**
+     * Creates a service (machine) user in the org; returns its id.
+     *
+     * # Errors
+     * `InvalidInput`; `AlreadyExists`; `PermissionDenied`.
+     */
+    func createMachine(user: NewMachine) async throws  -> String
+    
+    /**
+     * Deactivates a user.
+     *
+     * # Errors
+     * `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+     */
+    func deactivateUser(userId: String) async throws 
+    
+    /**
+     * Deletes a user.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+    func deleteUser(userId: String) async throws 
+    
+    /**
+     * Creates an invite code for a user without a way to sign in; ZITADEL
+     * mails it or (with [`CodeDelivery::Return`]) returns it.
+     *
+     * # Errors
+     * `FailedPrecondition` when the user can sign in already; `NotFound`;
+     * `PermissionDenied`.
+     */
+    func inviteUser(userId: String, delivery: CodeDelivery) async throws  -> String?
+    
+    /**
+     * Locks a user (no login until unlocked).
+     *
+     * # Errors
+     * `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+     */
+    func lockUser(userId: String) async throws 
+    
+    /**
+     * Reactivates a deactivated user.
+     *
+     * # Errors
+     * `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+     */
+    func reactivateUser(userId: String) async throws 
+    
+    /**
+     * Removes a user's second factor (e.g. after a lost phone).
+     *
+     * # Errors
+     * `NotFound` when the user has none of that kind; `PermissionDenied`.
+     */
+    func removeSecondFactor(userId: String, factor: SecondFactor) async throws 
+    
+    /**
+     * Sends a new invite code the way the previous one went.
+     *
+     * # Errors
+     * `FailedPrecondition` when no sent code is pending; `NotFound`; `PermissionDenied`.
+     */
+    func resendInvite(userId: String) async throws 
+    
+    /**
+     * Searches the users the caller may read.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or too long criterion; `PermissionDenied`.
+     */
+    func searchUsers(search: UserSearch) async throws  -> UserPage
+    
+    /**
+     * A user's U2F security keys.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+    func securityKeys(userId: String) async throws  -> [SecurityKey]
+    
+    /**
+     * Unlocks a locked user.
+     *
+     * # Errors
+     * `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+     */
+    func unlockUser(userId: String) async throws 
+    
+    /**
+     * Reads a user.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+    func user(userId: String) async throws  -> User
+    
+}
+/**
+ * Manager operations on the caller's organization (or the one chosen
+ * with [`in_org`](Self::in_org)).
+ */
+open class ManagerClient: ManagerClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_managerclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_managerclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The same caller acting on the organization `org_id` instead of its
+     * own (it needs the rights there).
+     */
+open func inOrg(orgId: String) -> ManagerClient  {
+    return try!  FfiConverterTypeManagerClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_managerclient_in_org(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(orgId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Offers an identity provider at the org's login (creating the org's
+     * own login policy when it has none).
+     *
+     * # Errors
+     * `NotFound`; `AlreadyExists` when it is active; `PermissionDenied`.
+     */
+open func activateIdp(idpId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_activate_idp(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(idpId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Grants a user roles of a project; returns the grant's id.
+     *
+     * # Errors
+     * `InvalidInput` without roles; `AlreadyExists`; `FailedPrecondition`
+     * for a role the project lacks; `PermissionDenied`.
+     */
+open func addGrant(userId: String, projectId: String, roles: [String])async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_add_grant(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(projectId),FfiConverterSequenceString.lower(roles)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Adds an identity provider to the org; returns its id. It is offered
+     * at login after [`activate_idp`](Self::activate_idp).
+     *
+     * # Errors
+     * `InvalidInput` (checked before any request); `PermissionDenied`.
+     */
+open func addIdp(idp: NewIdp, options: IdpOptions)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_add_idp(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewIdp_lower(idp),FfiConverterTypeIdpOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Makes a user a manager of the org with `ORG_*` roles.
+     *
+     * # Errors
+     * `InvalidInput` for no or non-`ORG_*` roles; `AlreadyExists`;
+     * `FailedPrecondition` for an unknown user; `PermissionDenied`.
+     */
+open func addMember(userId: String, roles: [String])async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_add_member(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterSequenceString.lower(roles)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Replaces the roles of a grant.
+     *
+     * # Errors
+     * `InvalidInput` without roles; `NotFound`; `PermissionDenied`.
+     */
+open func changeGrant(userId: String, grantId: String, roles: [String])async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_change_grant(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(grantId),FfiConverterSequenceString.lower(roles)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Replaces a member's roles.
+     *
+     * # Errors
+     * `InvalidInput`; `NotFound` when the user is no member; `PermissionDenied`.
+     */
+open func changeMember(userId: String, roles: [String])async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_change_member(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterSequenceString.lower(roles)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Creates an organization with existing users as its owners; returns
+     * its id. Needs instance rights (`IAM_OWNER`).
+     *
+     * # Errors
+     * `InvalidInput`; `AlreadyExists`; `PermissionDenied`.
+     */
+open func createOrganization(name: String, ownerIds: [String])async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_create_organization(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterSequenceString.lower(ownerIds)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Stops offering an identity provider at the org's login.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+open func deactivateIdp(idpId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_deactivate_idp(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(idpId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The grants of the org's users, of one user when `user_id` is given.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+open func grants(userId: String?)async throws  -> UserGrantPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_grants(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUserGrantPage_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The identity providers of the org and the instance.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+open func idps()async throws  -> [Idp]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_idps(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeIdp.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The org's effective lockout policy.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+open func lockoutPolicy()async throws  -> LockoutPolicy  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_lockout_policy(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLockoutPolicy_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The org's effective login policy.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+open func loginPolicy()async throws  -> LoginPolicy  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_login_policy(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLoginPolicy_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The org's members.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+open func members()async throws  -> MemberPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_members(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMemberPage_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The org's effective password complexity policy.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+open func passwordComplexityPolicy()async throws  -> PasswordPolicy  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_password_complexity_policy(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePasswordPolicy_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Revokes a grant.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+open func removeGrant(userId: String, grantId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_remove_grant(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(grantId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Removes one of the org's identity providers.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+open func removeIdp(idpId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_remove_idp(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(idpId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Removes a member (succeeds when the user is none).
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+open func removeMember(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_remove_member(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Sets the org's lockout policy.
+     *
+     * # Errors
+     * `PermissionDenied`.
+     */
+open func setLockoutPolicy(policy: LockoutPolicy)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_set_lockout_policy(
+                        self.uniffiCloneHandle(),FfiConverterTypeLockoutPolicy_lower(policy)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Changes the org's login policy; returns the new effective policy.
+     *
+     * # Errors
+     * `InvalidInput`; `PermissionDenied`.
+     */
+open func setLoginPolicy(update: LoginPolicyUpdate)async throws  -> LoginPolicy  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_set_login_policy(
+                        self.uniffiCloneHandle(),FfiConverterTypeLoginPolicyUpdate_lower(update)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLoginPolicy_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Sets the org's password complexity policy.
+     *
+     * # Errors
+     * `InvalidInput`; `PermissionDenied`.
+     */
+open func setPasswordComplexityPolicy(policy: PasswordPolicy)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_set_password_complexity_policy(
+                        self.uniffiCloneHandle(),FfiConverterTypePasswordPolicy_lower(policy)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Generates a key for a service user, valid until `expiration`
+     * (RFC 3339), and returns its key file.
+     *
+     * # Errors
+     * `InvalidInput` for a malformed date; `NotFound`; `PermissionDenied`.
+     */
+open func addMachineKey(userId: String, expiration: String)async throws  -> MachineKey  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_add_machine_key(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(expiration)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMachineKey_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Creates a personal access token for a service user, valid until
+     * `expiration` (RFC 3339, e.g. `2030-01-01T00:00:00Z`).
+     *
+     * # Errors
+     * `InvalidInput` for a malformed date; `NotFound`; `PermissionDenied`.
+     */
+open func addMachinePat(userId: String, expiration: String)async throws  -> MachinePat  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_add_machine_pat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(expiration)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMachinePat_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Generates a client secret for a service user (replacing any earlier
+     * one). A secret: do not log it.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+open func addMachineSecret(userId: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_add_machine_secret(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The authentication methods a user has set up.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+open func authMethods(userId: String)async throws  -> [AuthMethod]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_auth_methods(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeAuthMethod.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Creates a human user in the org; the password, when given, is
+     * checked against the org's policy first. Unless the email is marked
+     * verified, a code goes out as `delivery` says.
+     *
+     * # Errors
+     * `InvalidInput`; `PasswordPolicy` (with `unmet_password_rules`);
+     * `AlreadyExists`; `PermissionDenied`.
+     */
+open func createHuman(user: NewHuman, delivery: CodeDelivery)async throws  -> CreatedUser  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_create_human(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewHuman_lower(user),FfiConverterTypeCodeDelivery_lower(delivery)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCreatedUser_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Creates a service (machine) user in the org; returns its id.
+     *
+     * # Errors
+     * `InvalidInput`; `AlreadyExists`; `PermissionDenied`.
+     */
+open func createMachine(user: NewMachine)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_create_machine(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewMachine_lower(user)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Deactivates a user.
+     *
+     * # Errors
+     * `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+     */
+open func deactivateUser(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_deactivate_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Deletes a user.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+open func deleteUser(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_delete_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Creates an invite code for a user without a way to sign in; ZITADEL
+     * mails it or (with [`CodeDelivery::Return`]) returns it.
+     *
+     * # Errors
+     * `FailedPrecondition` when the user can sign in already; `NotFound`;
+     * `PermissionDenied`.
+     */
+open func inviteUser(userId: String, delivery: CodeDelivery)async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_invite_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterTypeCodeDelivery_lower(delivery)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Locks a user (no login until unlocked).
+     *
+     * # Errors
+     * `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+     */
+open func lockUser(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_lock_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Reactivates a deactivated user.
+     *
+     * # Errors
+     * `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+     */
+open func reactivateUser(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_reactivate_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Removes a user's second factor (e.g. after a lost phone).
+     *
+     * # Errors
+     * `NotFound` when the user has none of that kind; `PermissionDenied`.
+     */
+open func removeSecondFactor(userId: String, factor: SecondFactor)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_remove_second_factor(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterTypeSecondFactor_lower(factor)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Sends a new invite code the way the previous one went.
+     *
+     * # Errors
+     * `FailedPrecondition` when no sent code is pending; `NotFound`; `PermissionDenied`.
+     */
+open func resendInvite(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_resend_invite(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Searches the users the caller may read.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or too long criterion; `PermissionDenied`.
+     */
+open func searchUsers(search: UserSearch)async throws  -> UserPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_search_users(
+                        self.uniffiCloneHandle(),FfiConverterTypeUserSearch_lower(search)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUserPage_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * A user's U2F security keys.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+open func securityKeys(userId: String)async throws  -> [SecurityKey]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_security_keys(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeSecurityKey.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Unlocks a locked user.
+     *
+     * # Errors
+     * `NotFound`; `FailedPrecondition`; `PermissionDenied`.
+     */
+open func unlockUser(userId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_unlock_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Reads a user.
+     *
+     * # Errors
+     * `NotFound`; `PermissionDenied`.
+     */
+open func user(userId: String)async throws  -> User  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_managerclient_user(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUser_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeManagerClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ManagerClient
+
+    public static func lift(_ handle: UInt64) throws -> ManagerClient {
+        return ManagerClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ManagerClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ManagerClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ManagerClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeManagerClient_lift(_ handle: UInt64) throws -> ManagerClient {
+    return try FfiConverterTypeManagerClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeManagerClient_lower(_ value: ManagerClient) -> UInt64 {
+    return FfiConverterTypeManagerClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Second factors of the signed-in user.
+ */
+public protocol MfaClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * Adds OTP by email (the email must be verified).
+     *
+     * # Errors
+     * `FailedPrecondition` when the email is not verified; `AlreadyExists`.
+     */
+    func addOtpEmail() async throws 
+    
+    /**
+     * Adds OTP by SMS (the phone must be verified).
+     *
+     * # Errors
+     * `FailedPrecondition` when the phone is not verified; `AlreadyExists`.
+     */
+    func addOtpSms() async throws 
+    
+    /**
+     * Starts a TOTP registration.
+     *
+     * # Errors
+     * `AlreadyExists` when TOTP is set up already.
+     */
+    func addTotp() async throws  -> TotpEnrollment
+    
+    /**
+     * Registers a security key named `name` (U2F: a second factor) with
+     * `authenticator`. A registration it does not finish is removed again.
+     *
+     * # Errors
+     * As [`PasskeysClient::register`](super::passkeys::PasskeysClient::register).
+     */
+    func addU2f(authenticator: PasskeyAuthenticator, name: String) async throws  -> SecurityKey
+    
+    /**
+     * Generates `count` (1–50) recovery codes, replacing earlier ones. Show
+     * them once (they are not readable again); never log them.
+     *
+     * # Errors
+     * `InvalidInput` for a count outside 1–50.
+     */
+    func generateRecoveryCodes(count: UInt32) async throws  -> [String]
+    
+    /**
+     * The authentication methods the user has set up.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+    func methods() async throws  -> [AuthMethod]
+    
+    /**
+     * Removes OTP by email.
+     *
+     * # Errors
+     * When there is none.
+     */
+    func removeOtpEmail() async throws 
+    
+    /**
+     * Removes OTP by SMS.
+     *
+     * # Errors
+     * When there is none.
+     */
+    func removeOtpSms() async throws 
+    
+    /**
+     * Removes the recovery codes.
+     *
+     * # Errors
+     * When there are none.
+     */
+    func removeRecoveryCodes() async throws 
+    
+    /**
+     * Removes TOTP.
+     *
+     * # Errors
+     * `NotFound`/`FailedPrecondition` when there is none.
+     */
+    func removeTotp() async throws 
+    
+    /**
+     * Removes a security key.
+     *
+     * # Errors
+     * `NotFound` for an unknown id.
+     */
+    func removeU2f(keyId: String) async throws 
+    
+    /**
+     * The user's security keys (U2F).
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+    func securityKeys() async throws  -> [SecurityKey]
+    
+    /**
+     * Completes the TOTP registration with a six-digit code from the app.
+     *
+     * # Errors
+     * `InvalidInput` for something else than six digits; `WrongCode`;
+     * `FailedPrecondition` when no registration is pending.
+     */
+    func verifyTotp(code: String) async throws 
+    
+}
+/**
+ * Second factors of the signed-in user.
+ */
+open class MfaClient: MfaClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_mfaclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_mfaclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Adds OTP by email (the email must be verified).
+     *
+     * # Errors
+     * `FailedPrecondition` when the email is not verified; `AlreadyExists`.
+     */
+open func addOtpEmail()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_add_otp_email(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Adds OTP by SMS (the phone must be verified).
+     *
+     * # Errors
+     * `FailedPrecondition` when the phone is not verified; `AlreadyExists`.
+     */
+open func addOtpSms()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_add_otp_sms(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Starts a TOTP registration.
+     *
+     * # Errors
+     * `AlreadyExists` when TOTP is set up already.
+     */
+open func addTotp()async throws  -> TotpEnrollment  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_add_totp(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTotpEnrollment_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Registers a security key named `name` (U2F: a second factor) with
+     * `authenticator`. A registration it does not finish is removed again.
+     *
+     * # Errors
+     * As [`PasskeysClient::register`](super::passkeys::PasskeysClient::register).
+     */
+open func addU2f(authenticator: PasskeyAuthenticator, name: String)async throws  -> SecurityKey  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_add_u2f(
+                        self.uniffiCloneHandle(),FfiConverterTypePasskeyAuthenticator_lower(authenticator),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSecurityKey_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Generates `count` (1–50) recovery codes, replacing earlier ones. Show
+     * them once (they are not readable again); never log them.
+     *
+     * # Errors
+     * `InvalidInput` for a count outside 1–50.
+     */
+open func generateRecoveryCodes(count: UInt32)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_generate_recovery_codes(
+                        self.uniffiCloneHandle(),FfiConverterUInt32.lower(count)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The authentication methods the user has set up.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+open func methods()async throws  -> [AuthMethod]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_methods(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeAuthMethod.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Removes OTP by email.
+     *
+     * # Errors
+     * When there is none.
+     */
+open func removeOtpEmail()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_remove_otp_email(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Removes OTP by SMS.
+     *
+     * # Errors
+     * When there is none.
+     */
+open func removeOtpSms()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_remove_otp_sms(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Removes the recovery codes.
+     *
+     * # Errors
+     * When there are none.
+     */
+open func removeRecoveryCodes()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_remove_recovery_codes(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Removes TOTP.
+     *
+     * # Errors
+     * `NotFound`/`FailedPrecondition` when there is none.
+     */
+open func removeTotp()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_remove_totp(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Removes a security key.
+     *
+     * # Errors
+     * `NotFound` for an unknown id.
+     */
+open func removeU2f(keyId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_remove_u2f(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(keyId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The user's security keys (U2F).
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+open func securityKeys()async throws  -> [SecurityKey]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_security_keys(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeSecurityKey.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Completes the TOTP registration with a six-digit code from the app.
+     *
+     * # Errors
+     * `InvalidInput` for something else than six digits; `WrongCode`;
+     * `FailedPrecondition` when no registration is pending.
+     */
+open func verifyTotp(code: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_mfaclient_verify_totp(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMfaClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = MfaClient
+
+    public static func lift(_ handle: UInt64) throws -> MfaClient {
+        return MfaClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: MfaClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MfaClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: MfaClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMfaClient_lift(_ handle: UInt64) throws -> MfaClient {
+    return try FfiConverterTypeMfaClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMfaClient_lower(_ value: MfaClient) -> UInt64 {
+    return FfiConverterTypeMfaClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A native login in progress, after the first factor: check a second
+ * factor if the user has one, then [`finish`](Self::finish). Holds the
+ * session token; it is never shown.
+ */
+public protocol NativeLoginProtocol: AnyObject, Sendable {
+    
+    /**
+     * Checks the code sent by email.
+     *
+     * # Errors
+     * `WrongCode`; `UserLocked`; `FailedPrecondition` without a sent code.
+     */
+    func checkOtpEmail(code: String) async throws 
+    
+    /**
+     * Checks the code sent by SMS.
+     *
+     * # Errors
+     * `WrongCode`; `UserLocked`; `FailedPrecondition` without a sent code.
+     */
+    func checkOtpSms(code: String) async throws 
+    
+    /**
+     * Checks a recovery code (each works once).
+     *
+     * # Errors
+     * `WrongCode` for a wrong or used code.
+     */
+    func checkRecoveryCode(code: String) async throws 
+    
+    /**
+     * Checks a TOTP code.
+     *
+     * # Errors
+     * `WrongCode`; `UserLocked` after too many wrong codes.
+     */
+    func checkTotp(code: String) async throws 
+    
+    /**
+     * Finishes the login: the same signed-in session as a browser login.
+     * Works once.
+     *
+     * # Errors
+     * `InvalidInput` while the user's second factor is unchecked (the
+     * login stays usable); `FailedPrecondition` when it was finished already.
+     */
+    func finish() async throws  -> SignedIn
+    
+    /**
+     * Whether a second factor must be checked before [`finish`](Self::finish).
+     *
+     * # Errors
+     * `FailedPrecondition` after `finish`.
+     */
+    func needsSecondFactor() async throws  -> Bool
+    
+    /**
+     * The second factors the user has set up (ask for one of them).
+     */
+    func secondFactors()  -> [AuthMethod]
+    
+    /**
+     * Sends a one-time password by email; with `return_code` ZITADEL
+     * returns it instead (the app delivers it).
+     *
+     * # Errors
+     * `FailedPrecondition` when OTP by email is not set up.
+     */
+    func sendOtpEmail(returnCode: Bool) async throws  -> String?
+    
+    /**
+     * Sends a one-time password by SMS (or returns it with `return_code`).
+     *
+     * # Errors
+     * `FailedPrecondition` when OTP by SMS is not set up.
+     */
+    func sendOtpSms(returnCode: Bool) async throws  -> String?
+    
+    /**
+     * The user's id.
+     */
+    func userId()  -> String
+    
+    /**
+     * Checks a security key (U2F) as the second factor: a challenge (user
+     * verification discouraged) signed by `authenticator`.
+     *
+     * # Errors
+     * `FailedPrecondition` when the user has no security key; the
+     * authenticator's errors (`Cancelled`, `NotFound`); `InvalidCredentials`
+     * when ZITADEL does not accept the assertion.
+     */
+    func checkU2f(authenticator: PasskeyAuthenticator) async throws 
+    
+}
+/**
+ * A native login in progress, after the first factor: check a second
+ * factor if the user has one, then [`finish`](Self::finish). Holds the
+ * session token; it is never shown.
+ */
+open class NativeLogin: NativeLoginProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_nativelogin(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_nativelogin(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Checks the code sent by email.
+     *
+     * # Errors
+     * `WrongCode`; `UserLocked`; `FailedPrecondition` without a sent code.
+     */
+open func checkOtpEmail(code: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativelogin_check_otp_email(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Checks the code sent by SMS.
+     *
+     * # Errors
+     * `WrongCode`; `UserLocked`; `FailedPrecondition` without a sent code.
+     */
+open func checkOtpSms(code: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativelogin_check_otp_sms(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Checks a recovery code (each works once).
+     *
+     * # Errors
+     * `WrongCode` for a wrong or used code.
+     */
+open func checkRecoveryCode(code: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativelogin_check_recovery_code(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Checks a TOTP code.
+     *
+     * # Errors
+     * `WrongCode`; `UserLocked` after too many wrong codes.
+     */
+open func checkTotp(code: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativelogin_check_totp(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Finishes the login: the same signed-in session as a browser login.
+     * Works once.
+     *
+     * # Errors
+     * `InvalidInput` while the user's second factor is unchecked (the
+     * login stays usable); `FailedPrecondition` when it was finished already.
+     */
+open func finish()async throws  -> SignedIn  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativelogin_finish(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSignedIn_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Whether a second factor must be checked before [`finish`](Self::finish).
+     *
+     * # Errors
+     * `FailedPrecondition` after `finish`.
+     */
+open func needsSecondFactor()async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativelogin_needs_second_factor(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_i8,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_i8,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The second factors the user has set up (ask for one of them).
+     */
+open func secondFactors() -> [AuthMethod]  {
+    return try!  FfiConverterSequenceTypeAuthMethod.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_nativelogin_second_factors(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sends a one-time password by email; with `return_code` ZITADEL
+     * returns it instead (the app delivers it).
+     *
+     * # Errors
+     * `FailedPrecondition` when OTP by email is not set up.
+     */
+open func sendOtpEmail(returnCode: Bool)async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativelogin_send_otp_email(
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(returnCode)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Sends a one-time password by SMS (or returns it with `return_code`).
+     *
+     * # Errors
+     * `FailedPrecondition` when OTP by SMS is not set up.
+     */
+open func sendOtpSms(returnCode: Bool)async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativelogin_send_otp_sms(
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(returnCode)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The user's id.
+     */
+open func userId() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_nativelogin_user_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Checks a security key (U2F) as the second factor: a challenge (user
+     * verification discouraged) signed by `authenticator`.
+     *
+     * # Errors
+     * `FailedPrecondition` when the user has no security key; the
+     * authenticator's errors (`Cancelled`, `NotFound`); `InvalidCredentials`
+     * when ZITADEL does not accept the assertion.
+     */
+open func checkU2f(authenticator: PasskeyAuthenticator)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativelogin_check_u2f(
+                        self.uniffiCloneHandle(),FfiConverterTypePasskeyAuthenticator_lower(authenticator)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNativeLogin: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = NativeLogin
+
+    public static func lift(_ handle: UInt64) throws -> NativeLogin {
+        return NativeLogin(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: NativeLogin) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NativeLogin {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: NativeLogin, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNativeLogin_lift(_ handle: UInt64) throws -> NativeLogin {
+    return try FfiConverterTypeNativeLogin.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNativeLogin_lower(_ value: NativeLogin) -> UInt64 {
+    return FfiConverterTypeNativeLogin.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Starts native logins (login name or user id and password).
+ */
+public protocol NativeLoginClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * Checks login name and password, then reads which second factors
+     * the user has. Continue on the returned [`NativeLogin`].
+     *
+     * # Errors
+     * No login client configured; `InvalidCredentials` (with
+     * `failed_attempts`); `UserLocked`; `NotFound` for an unknown login name.
+     */
+    func password(loginName: String, password: String) async throws  -> NativeLogin
+    
+    /**
+     * As [`password`](Self::password) for a known user id.
+     *
+     * # Errors
+     * As [`password`](Self::password).
+     */
+    func passwordForUserId(userId: String, password: String) async throws  -> NativeLogin
+    
+    /**
+     * Passwordless login with a passkey: the login name, a passkey
+     * challenge (user verification required) signed by `authenticator`,
+     * then the login is finished. A passkey is multi-factor on its own: no
+     * second factor is asked for.
+     *
+     * # Errors
+     * `FailedPrecondition` when the login policy does not allow passkeys or
+     * the user has none; `NotFound` for an unknown login name; the
+     * authenticator's errors (`Cancelled`, `NotFound` when it holds none of
+     * the user's passkeys); `InvalidCredentials` when ZITADEL does not
+     * accept the assertion; `Misconfigured` without a login-client token.
+     */
+    func passkey(loginName: String, authenticator: PasskeyAuthenticator) async throws  -> SignedIn
+    
+}
+/**
+ * Starts native logins (login name or user id and password).
+ */
+open class NativeLoginClient: NativeLoginClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_nativeloginclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_nativeloginclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Checks login name and password, then reads which second factors
+     * the user has. Continue on the returned [`NativeLogin`].
+     *
+     * # Errors
+     * No login client configured; `InvalidCredentials` (with
+     * `failed_attempts`); `UserLocked`; `NotFound` for an unknown login name.
+     */
+open func password(loginName: String, password: String)async throws  -> NativeLogin  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativeloginclient_password(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(loginName),FfiConverterString.lower(password)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeNativeLogin_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * As [`password`](Self::password) for a known user id.
+     *
+     * # Errors
+     * As [`password`](Self::password).
+     */
+open func passwordForUserId(userId: String, password: String)async throws  -> NativeLogin  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativeloginclient_password_for_user_id(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(password)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeNativeLogin_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Passwordless login with a passkey: the login name, a passkey
+     * challenge (user verification required) signed by `authenticator`,
+     * then the login is finished. A passkey is multi-factor on its own: no
+     * second factor is asked for.
+     *
+     * # Errors
+     * `FailedPrecondition` when the login policy does not allow passkeys or
+     * the user has none; `NotFound` for an unknown login name; the
+     * authenticator's errors (`Cancelled`, `NotFound` when it holds none of
+     * the user's passkeys); `InvalidCredentials` when ZITADEL does not
+     * accept the assertion; `Misconfigured` without a login-client token.
+     */
+open func passkey(loginName: String, authenticator: PasskeyAuthenticator)async throws  -> SignedIn  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_nativeloginclient_passkey(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(loginName),FfiConverterTypePasskeyAuthenticator_lower(authenticator)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSignedIn_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNativeLoginClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = NativeLoginClient
+
+    public static func lift(_ handle: UInt64) throws -> NativeLoginClient {
+        return NativeLoginClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: NativeLoginClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NativeLoginClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: NativeLoginClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNativeLoginClient_lift(_ handle: UInt64) throws -> NativeLoginClient {
+    return try FfiConverterTypeNativeLoginClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNativeLoginClient_lower(_ value: NativeLoginClient) -> UInt64 {
+    return FfiConverterTypeNativeLoginClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A WebAuthn authenticator, implemented by the host: creates passkeys and
+ * security-key credentials and signs login challenges —
+ * `navigator.credentials.create` and `.get` for a native app. On Android
+ * the Credential Manager (`CreatePublicKeyCredentialRequest(optionsJson)`
+ * takes and returns this JSON as is), on iOS `ASAuthorization`; on the
+ * desktop and in tests [`SoftwareAuthenticator`] (feature `software-authenticator`).
+ *
+ * Both calls speak the WebAuthn Level 3 JSON forms (binary fields as
+ * unpadded base64url).
+ *
+ * # Errors
+ * Throw [`FfiError::Cancelled`] when the user declines or dismisses the
+ * prompt, [`FfiError::NotFound`] when the authenticator holds none of the
+ * credentials asked for, [`FfiError::AlreadyExists`] when it is registered
+ * for this account already. Messages must not contain key material or
+ * personal data.
+ */
+public protocol PasskeyAuthenticator: AnyObject, Sendable {
+    
+    /**
+     * Creates a credential. `options_json` is a
+     * `PublicKeyCredentialCreationOptionsJSON` (`rp`, `user`, `challenge`,
+     * `pubKeyCredParams`, `excludeCredentials`, `authenticatorSelection`, …);
+     * `origin` is the relying party's web origin (the issuer's; platform
+     * authenticators that derive the origin from the app's identity ignore
+     * it). Returns the `RegistrationResponseJSON`.
+     */
+    func create(optionsJson: String, origin: String) async throws  -> String
+    
+    /**
+     * Signs a login challenge. `options_json` is a
+     * `PublicKeyCredentialRequestOptionsJSON` (`challenge`, `rpId`,
+     * `allowCredentials`, `userVerification`, …); `origin` as for
+     * [`create`](Self::create). Returns the `AuthenticationResponseJSON`.
+     */
+    func get(optionsJson: String, origin: String) async throws  -> String
+    
+}
+/**
+ * A WebAuthn authenticator, implemented by the host: creates passkeys and
+ * security-key credentials and signs login challenges —
+ * `navigator.credentials.create` and `.get` for a native app. On Android
+ * the Credential Manager (`CreatePublicKeyCredentialRequest(optionsJson)`
+ * takes and returns this JSON as is), on iOS `ASAuthorization`; on the
+ * desktop and in tests [`SoftwareAuthenticator`] (feature `software-authenticator`).
+ *
+ * Both calls speak the WebAuthn Level 3 JSON forms (binary fields as
+ * unpadded base64url).
+ *
+ * # Errors
+ * Throw [`FfiError::Cancelled`] when the user declines or dismisses the
+ * prompt, [`FfiError::NotFound`] when the authenticator holds none of the
+ * credentials asked for, [`FfiError::AlreadyExists`] when it is registered
+ * for this account already. Messages must not contain key material or
+ * personal data.
+ */
+open class PasskeyAuthenticatorImpl: PasskeyAuthenticator, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_passkeyauthenticator(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_passkeyauthenticator(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Creates a credential. `options_json` is a
+     * `PublicKeyCredentialCreationOptionsJSON` (`rp`, `user`, `challenge`,
+     * `pubKeyCredParams`, `excludeCredentials`, `authenticatorSelection`, …);
+     * `origin` is the relying party's web origin (the issuer's; platform
+     * authenticators that derive the origin from the app's identity ignore
+     * it). Returns the `RegistrationResponseJSON`.
+     */
+open func create(optionsJson: String, origin: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_passkeyauthenticator_create(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(optionsJson),FfiConverterString.lower(origin)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Signs a login challenge. `options_json` is a
+     * `PublicKeyCredentialRequestOptionsJSON` (`challenge`, `rpId`,
+     * `allowCredentials`, `userVerification`, …); `origin` as for
+     * [`create`](Self::create). Returns the `AuthenticationResponseJSON`.
+     */
+open func get(optionsJson: String, origin: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_passkeyauthenticator_get(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(optionsJson),FfiConverterString.lower(origin)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfacePasskeyAuthenticator {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfacePasskeyAuthenticator = UniffiVTableCallbackInterfacePasskeyAuthenticator(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypePasskeyAuthenticator.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface PasskeyAuthenticator: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypePasskeyAuthenticator.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface PasskeyAuthenticator: handle missing in uniffiClone")
+            }
+        },
+        create: { (
+            uniffiHandle: UInt64,
+            optionsJson: RustBuffer,
+            origin: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> String in
+                guard let uniffiObj = try? FfiConverterTypePasskeyAuthenticator.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.create(
+                     optionsJson: try FfiConverterString.lift(optionsJson),
+                     origin: try FfiConverterString.lift(origin)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: String) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterString.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeFfiError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        },
+        get: { (
+            uniffiHandle: UInt64,
+            optionsJson: RustBuffer,
+            origin: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> String in
+                guard let uniffiObj = try? FfiConverterTypePasskeyAuthenticator.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.get(
+                     optionsJson: try FfiConverterString.lift(optionsJson),
+                     origin: try FfiConverterString.lift(origin)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: String) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterString.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypeFfiError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfacePasskeyAuthenticator> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfacePasskeyAuthenticator>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitPasskeyAuthenticator() {
+    uniffi_zitadel_sdk_ffi_fn_init_callback_vtable_passkeyauthenticator(UniffiCallbackInterfacePasskeyAuthenticator.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePasskeyAuthenticator: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<PasskeyAuthenticator>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = PasskeyAuthenticator
+
+    public static func lift(_ handle: UInt64) throws -> PasskeyAuthenticator {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PasskeyAuthenticatorImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: PasskeyAuthenticator) -> UInt64 {
+         if let rustImpl = value as? PasskeyAuthenticatorImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PasskeyAuthenticator {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PasskeyAuthenticator, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasskeyAuthenticator_lift(_ handle: UInt64) throws -> PasskeyAuthenticator {
+    return try FfiConverterTypePasskeyAuthenticator.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasskeyAuthenticator_lower(_ value: PasskeyAuthenticator) -> UInt64 {
+    return FfiConverterTypePasskeyAuthenticator.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The signed-in user's passkeys (passwordless sign-in).
+ */
+public protocol PasskeysClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * The user's passkeys.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+    func list() async throws  -> [Passkey]
+    
+    /**
+     * Registers a passkey named `name`: ZITADEL's creation options go to
+     * `authenticator`, its credential back to ZITADEL. A registration the
+     * authenticator does not finish is removed again.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or over-long name or a credential ZITADEL
+     * refuses; the authenticator's errors (`Cancelled` when the user
+     * declines, `AlreadyExists`); `NotSignedIn`.
+     */
+    func register(authenticator: PasskeyAuthenticator, name: String) async throws  -> Passkey
+    
+    /**
+     * Removes a passkey (the authenticator keeps its key; it no longer signs in).
+     *
+     * # Errors
+     * `NotFound` for an unknown id; `NotSignedIn`.
+     */
+    func remove(passkeyId: String) async throws 
+    
+}
+/**
+ * The signed-in user's passkeys (passwordless sign-in).
+ */
+open class PasskeysClient: PasskeysClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_passkeysclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_passkeysclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The user's passkeys.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+open func list()async throws  -> [Passkey]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_passkeysclient_list(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePasskey.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Registers a passkey named `name`: ZITADEL's creation options go to
+     * `authenticator`, its credential back to ZITADEL. A registration the
+     * authenticator does not finish is removed again.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or over-long name or a credential ZITADEL
+     * refuses; the authenticator's errors (`Cancelled` when the user
+     * declines, `AlreadyExists`); `NotSignedIn`.
+     */
+open func register(authenticator: PasskeyAuthenticator, name: String)async throws  -> Passkey  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_passkeysclient_register(
+                        self.uniffiCloneHandle(),FfiConverterTypePasskeyAuthenticator_lower(authenticator),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePasskey_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Removes a passkey (the authenticator keeps its key; it no longer signs in).
+     *
+     * # Errors
+     * `NotFound` for an unknown id; `NotSignedIn`.
+     */
+open func remove(passkeyId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_passkeysclient_remove(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(passkeyId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePasskeysClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PasskeysClient
+
+    public static func lift(_ handle: UInt64) throws -> PasskeysClient {
+        return PasskeysClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PasskeysClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PasskeysClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PasskeysClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasskeysClient_lift(_ handle: UInt64) throws -> PasskeysClient {
+    return try FfiConverterTypePasskeysClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasskeysClient_lower(_ value: PasskeysClient) -> UInt64 {
+    return FfiConverterTypePasskeysClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Password change and reset.
+ */
+public protocol PasswordClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * Changes the signed-in user's password: `new` is checked against the
+     * policy first (a `PasswordPolicy` error lists every unmet rule and
+     * nothing is sent), then set with the `current` one.
+     *
+     * # Errors
+     * `PasswordPolicy`; `InvalidCredentials` for a wrong current password;
+     * `FailedPrecondition` when the new password equals the old one.
+     */
+    func change(current: String, new: String) async throws 
+    
+    /**
+     * The complexity policy that applies to the signed-in user.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+    func policy() async throws  -> PasswordPolicy
+    
+    /**
+     * Requests a reset code for the signed-in user.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+    func requestReset(delivery: ResetDelivery) async throws  -> PasswordResetStarted
+    
+    /**
+     * Requests a reset code for a user who cannot sign in, found by login
+     * name, through the login client.
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; `NotFound` for an
+     * unknown login name; `InvalidInput` when it matches several users.
+     */
+    func requestResetFor(loginName: String, delivery: ResetDelivery) async throws  -> PasswordResetStarted
+    
+    /**
+     * Sets a new password with the reset code, through the login client;
+     * the password is checked against the user's org policy first.
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; `PasswordPolicy`;
+     * `WrongCode`; `CodeExpired`.
+     */
+    func setWithCode(userId: String, code: String, new: String) async throws 
+    
+}
+/**
+ * Password change and reset.
+ */
+open class PasswordClient: PasswordClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_passwordclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_passwordclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Changes the signed-in user's password: `new` is checked against the
+     * policy first (a `PasswordPolicy` error lists every unmet rule and
+     * nothing is sent), then set with the `current` one.
+     *
+     * # Errors
+     * `PasswordPolicy`; `InvalidCredentials` for a wrong current password;
+     * `FailedPrecondition` when the new password equals the old one.
+     */
+open func change(current: String, new: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_passwordclient_change(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(current),FfiConverterString.lower(new)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The complexity policy that applies to the signed-in user.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+open func policy()async throws  -> PasswordPolicy  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_passwordclient_policy(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePasswordPolicy_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Requests a reset code for the signed-in user.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+open func requestReset(delivery: ResetDelivery)async throws  -> PasswordResetStarted  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_passwordclient_request_reset(
+                        self.uniffiCloneHandle(),FfiConverterTypeResetDelivery_lower(delivery)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePasswordResetStarted_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Requests a reset code for a user who cannot sign in, found by login
+     * name, through the login client.
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; `NotFound` for an
+     * unknown login name; `InvalidInput` when it matches several users.
+     */
+open func requestResetFor(loginName: String, delivery: ResetDelivery)async throws  -> PasswordResetStarted  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_passwordclient_request_reset_for(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(loginName),FfiConverterTypeResetDelivery_lower(delivery)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePasswordResetStarted_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Sets a new password with the reset code, through the login client;
+     * the password is checked against the user's org policy first.
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; `PasswordPolicy`;
+     * `WrongCode`; `CodeExpired`.
+     */
+open func setWithCode(userId: String, code: String, new: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_passwordclient_set_with_code(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(userId),FfiConverterString.lower(code),FfiConverterString.lower(new)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePasswordClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PasswordClient
+
+    public static func lift(_ handle: UInt64) throws -> PasswordClient {
+        return PasswordClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PasswordClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PasswordClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PasswordClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordClient_lift(_ handle: UInt64) throws -> PasswordClient {
+    return try FfiConverterTypePasswordClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordClient_lower(_ value: PasswordClient) -> UInt64 {
+    return FfiConverterTypePasswordClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A created account waiting for its email code: [`verify_email`](Self::verify_email),
+ * then [`finish`](Self::finish). Holds a session token; it is never shown.
+ */
+public protocol PendingRegistrationProtocol: AnyObject, Sendable {
+    
+    /**
+     * Signs the new user in, after the email was verified: the same
+     * signed-in session as a browser login. Works once.
+     *
+     * # Errors
+     * `FailedPrecondition` before the email is verified (the registration
+     * stays usable) and after a finish.
+     */
+    func finish() async throws  -> SignedIn
+    
+    /**
+     * Sends (or, with [`CodeDelivery::Return`], returns) a new email code.
+     *
+     * # Errors
+     * `FailedPrecondition` when the email is verified already.
+     */
+    func resendEmailCode(delivery: CodeDelivery) async throws  -> String?
+    
+    /**
+     * The email code ZITADEL returned (with [`CodeDelivery::Return`]);
+     * the app delivers it to the user itself.
+     *
+     * # Errors
+     * `FailedPrecondition` after `finish`.
+     */
+    func returnedEmailCode() async throws  -> String?
+    
+    /**
+     * The new user's id.
+     */
+    func userId()  -> String
+    
+    /**
+     * Verifies the email with the code the user typed.
+     *
+     * # Errors
+     * `WrongCode` (type it again); `CodeExpired` (resend).
+     */
+    func verifyEmail(code: String) async throws 
+    
+}
+/**
+ * A created account waiting for its email code: [`verify_email`](Self::verify_email),
+ * then [`finish`](Self::finish). Holds a session token; it is never shown.
+ */
+open class PendingRegistration: PendingRegistrationProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_pendingregistration(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_pendingregistration(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Signs the new user in, after the email was verified: the same
+     * signed-in session as a browser login. Works once.
+     *
+     * # Errors
+     * `FailedPrecondition` before the email is verified (the registration
+     * stays usable) and after a finish.
+     */
+open func finish()async throws  -> SignedIn  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_pendingregistration_finish(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSignedIn_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Sends (or, with [`CodeDelivery::Return`], returns) a new email code.
+     *
+     * # Errors
+     * `FailedPrecondition` when the email is verified already.
+     */
+open func resendEmailCode(delivery: CodeDelivery)async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_pendingregistration_resend_email_code(
+                        self.uniffiCloneHandle(),FfiConverterTypeCodeDelivery_lower(delivery)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The email code ZITADEL returned (with [`CodeDelivery::Return`]);
+     * the app delivers it to the user itself.
+     *
+     * # Errors
+     * `FailedPrecondition` after `finish`.
+     */
+open func returnedEmailCode()async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_pendingregistration_returned_email_code(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The new user's id.
+     */
+open func userId() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_pendingregistration_user_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Verifies the email with the code the user typed.
+     *
+     * # Errors
+     * `WrongCode` (type it again); `CodeExpired` (resend).
+     */
+open func verifyEmail(code: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_pendingregistration_verify_email(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingRegistration: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PendingRegistration
+
+    public static func lift(_ handle: UInt64) throws -> PendingRegistration {
+        return PendingRegistration(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PendingRegistration) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingRegistration {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PendingRegistration, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingRegistration_lift(_ handle: UInt64) throws -> PendingRegistration {
+    return try FfiConverterTypePendingRegistration.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingRegistration_lower(_ value: PendingRegistration) -> UInt64 {
+    return FfiConverterTypePendingRegistration.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The signed-in user's phone number.
+ */
+public protocol PhoneClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * Removes the phone number (and with it OTP by SMS).
+     *
+     * # Errors
+     * `NotFound` or `FailedPrecondition` when there is none; server errors.
+     */
+    func remove() async throws 
+    
+    /**
+     * Sends (or returns) a new code for the pending verification.
+     *
+     * # Errors
+     * `FailedPrecondition` when no verification is pending.
+     */
+    func resend(delivery: CodeDelivery) async throws  -> String?
+    
+    /**
+     * Sets the phone number (E.164, e.g. `+41791234567`; spaces, dashes and
+     * parentheses are dropped); it stays unverified until
+     * [`verify`](Self::verify). Returns the code with [`CodeDelivery::Return`].
+     *
+     * # Errors
+     * `InvalidInput` for a number that is not `+` and digits (checked
+     * first); `NotSignedIn`; server errors.
+     */
+    func set(number: String, delivery: CodeDelivery) async throws  -> String?
+    
+    /**
+     * Verifies the phone number with the code the user received by SMS.
+     *
+     * # Errors
+     * `WrongCode`, `CodeExpired`; `FailedPrecondition` when nothing is pending.
+     */
+    func verify(code: String) async throws 
+    
+}
+/**
+ * The signed-in user's phone number.
+ */
+open class PhoneClient: PhoneClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_phoneclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_phoneclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Removes the phone number (and with it OTP by SMS).
+     *
+     * # Errors
+     * `NotFound` or `FailedPrecondition` when there is none; server errors.
+     */
+open func remove()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_phoneclient_remove(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Sends (or returns) a new code for the pending verification.
+     *
+     * # Errors
+     * `FailedPrecondition` when no verification is pending.
+     */
+open func resend(delivery: CodeDelivery)async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_phoneclient_resend(
+                        self.uniffiCloneHandle(),FfiConverterTypeCodeDelivery_lower(delivery)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Sets the phone number (E.164, e.g. `+41791234567`; spaces, dashes and
+     * parentheses are dropped); it stays unverified until
+     * [`verify`](Self::verify). Returns the code with [`CodeDelivery::Return`].
+     *
+     * # Errors
+     * `InvalidInput` for a number that is not `+` and digits (checked
+     * first); `NotSignedIn`; server errors.
+     */
+open func set(number: String, delivery: CodeDelivery)async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_phoneclient_set(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(number),FfiConverterTypeCodeDelivery_lower(delivery)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Verifies the phone number with the code the user received by SMS.
+     *
+     * # Errors
+     * `WrongCode`, `CodeExpired`; `FailedPrecondition` when nothing is pending.
+     */
+open func verify(code: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_phoneclient_verify(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhoneClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PhoneClient
+
+    public static func lift(_ handle: UInt64) throws -> PhoneClient {
+        return PhoneClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PhoneClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhoneClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PhoneClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhoneClient_lift(_ handle: UInt64) throws -> PhoneClient {
+    return try FfiConverterTypePhoneClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhoneClient_lower(_ value: PhoneClient) -> UInt64 {
+    return FfiConverterTypePhoneClient.lower(value)
+}
+
+
+
+
+
+
+/**
  * The signed-in user's profile and metadata.
  */
 public protocol ProfileClientProtocol: AnyObject, Sendable {
@@ -1720,6 +5908,1317 @@ public func FfiConverterTypeProfileClient_lift(_ handle: UInt64) throws -> Profi
 #endif
 public func FfiConverterTypeProfileClient_lower(_ value: ProfileClient) -> UInt64 {
     return FfiConverterTypeProfileClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Registration of new users.
+ */
+public protocol RegistrationClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * Creates the user from an (edited) identity-provider draft, linked
+     * to the provider account, and signs in.
+     *
+     * # Errors
+     * `InvalidInput` when the terms are not accepted or a field is missing.
+     */
+    func createFromDraft(draft: RegistrationDraft) async throws  -> SignedIn
+    
+    /**
+     * Registration in the system browser with a loopback redirect: the
+     * hosted registration form (`prompt=create`) of the configured
+     * organization, ending signed in like a browser login.
+     *
+     * # Errors
+     * As [`ZitadelClient::login_with_loopback`](crate::ZitadelClient::login_with_loopback).
+     */
+    func inBrowser(browser: BrowserLauncher, timeoutSecs: UInt32, cancel: CancelHandle?) async throws  -> SessionInfo
+    
+    /**
+     * Creates a local account and asks ZITADEL to send (or, with
+     * [`CodeDelivery::Return`], return) the email code. Continue on the
+     * returned [`PendingRegistration`].
+     *
+     * # Errors
+     * `InvalidInput` (terms not accepted, missing fields); `PasswordPolicy`
+     * with `unmet_password_rules`; `FailedPrecondition` when the policy
+     * does not allow registration; `AlreadyExists` for a taken user name.
+     */
+    func register(user: NewUser, delivery: CodeDelivery) async throws  -> PendingRegistration
+    
+    /**
+     * The rules of the configured organization (the instance default
+     * otherwise): whether registration is allowed, the password policy
+     * and the legal links.
+     *
+     * # Errors
+     * No login client configured; server errors.
+     */
+    func rules() async throws  -> RegistrationRules
+    
+    /**
+     * Registration with an external identity provider: opens it through
+     * `browser` (loopback redirect), then either signs in (the account is
+     * linked already) or returns a draft to show, edit and confirm with
+     * [`create_from_draft`](Self::create_from_draft).
+     *
+     * # Errors
+     * No login client; `AccessDenied` when the user cancelled at the
+     * provider; `Expired` on timeout; `Cancelled`.
+     */
+    func withIdp(idpId: String, browser: BrowserLauncher, timeoutSecs: UInt32, cancel: CancelHandle?) async throws  -> IdpRegistration
+    
+}
+/**
+ * Registration of new users.
+ */
+open class RegistrationClient: RegistrationClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_registrationclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_registrationclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Creates the user from an (edited) identity-provider draft, linked
+     * to the provider account, and signs in.
+     *
+     * # Errors
+     * `InvalidInput` when the terms are not accepted or a field is missing.
+     */
+open func createFromDraft(draft: RegistrationDraft)async throws  -> SignedIn  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_registrationclient_create_from_draft(
+                        self.uniffiCloneHandle(),FfiConverterTypeRegistrationDraft_lower(draft)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSignedIn_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Registration in the system browser with a loopback redirect: the
+     * hosted registration form (`prompt=create`) of the configured
+     * organization, ending signed in like a browser login.
+     *
+     * # Errors
+     * As [`ZitadelClient::login_with_loopback`](crate::ZitadelClient::login_with_loopback).
+     */
+open func inBrowser(browser: BrowserLauncher, timeoutSecs: UInt32, cancel: CancelHandle?)async throws  -> SessionInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_registrationclient_in_browser(
+                        self.uniffiCloneHandle(),FfiConverterTypeBrowserLauncher_lower(browser),FfiConverterUInt32.lower(timeoutSecs),FfiConverterOptionTypeCancelHandle.lower(cancel)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSessionInfo_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Creates a local account and asks ZITADEL to send (or, with
+     * [`CodeDelivery::Return`], return) the email code. Continue on the
+     * returned [`PendingRegistration`].
+     *
+     * # Errors
+     * `InvalidInput` (terms not accepted, missing fields); `PasswordPolicy`
+     * with `unmet_password_rules`; `FailedPrecondition` when the policy
+     * does not allow registration; `AlreadyExists` for a taken user name.
+     */
+open func register(user: NewUser, delivery: CodeDelivery)async throws  -> PendingRegistration  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_registrationclient_register(
+                        self.uniffiCloneHandle(),FfiConverterTypeNewUser_lower(user),FfiConverterTypeCodeDelivery_lower(delivery)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypePendingRegistration_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The rules of the configured organization (the instance default
+     * otherwise): whether registration is allowed, the password policy
+     * and the legal links.
+     *
+     * # Errors
+     * No login client configured; server errors.
+     */
+open func rules()async throws  -> RegistrationRules  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_registrationclient_rules(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRegistrationRules_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Registration with an external identity provider: opens it through
+     * `browser` (loopback redirect), then either signs in (the account is
+     * linked already) or returns a draft to show, edit and confirm with
+     * [`create_from_draft`](Self::create_from_draft).
+     *
+     * # Errors
+     * No login client; `AccessDenied` when the user cancelled at the
+     * provider; `Expired` on timeout; `Cancelled`.
+     */
+open func withIdp(idpId: String, browser: BrowserLauncher, timeoutSecs: UInt32, cancel: CancelHandle?)async throws  -> IdpRegistration  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_registrationclient_with_idp(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(idpId),FfiConverterTypeBrowserLauncher_lower(browser),FfiConverterUInt32.lower(timeoutSecs),FfiConverterOptionTypeCancelHandle.lower(cancel)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeIdpRegistration_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegistrationClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = RegistrationClient
+
+    public static func lift(_ handle: UInt64) throws -> RegistrationClient {
+        return RegistrationClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: RegistrationClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RegistrationClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RegistrationClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistrationClient_lift(_ handle: UInt64) throws -> RegistrationClient {
+    return try FfiConverterTypeRegistrationClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistrationClient_lower(_ value: RegistrationClient) -> UInt64 {
+    return FfiConverterTypeRegistrationClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A registration pre-filled from an identity provider's profile; it also
+ * holds the provider's intent (never shown).
+ */
+public protocol RegistrationDraftProtocol: AnyObject, Sendable {
+    
+    /**
+     * The current values.
+     */
+    func fields() throws  -> RegistrationDraftFields
+    
+    /**
+     * The identity provider's id.
+     */
+    func idpId() throws  -> String
+    
+    /**
+     * Sets the editable values (`email_verified_by_idp` is the provider's
+     * and stays as it is).
+     */
+    func setFields(fields: RegistrationDraftFields) throws 
+    
+}
+/**
+ * A registration pre-filled from an identity provider's profile; it also
+ * holds the provider's intent (never shown).
+ */
+open class RegistrationDraft: RegistrationDraftProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_registrationdraft(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_registrationdraft(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The current values.
+     */
+open func fields()throws  -> RegistrationDraftFields  {
+    return try  FfiConverterTypeRegistrationDraftFields_lift(try rustCallWithError(FfiConverterTypeFfiError_lift) {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_registrationdraft_fields(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The identity provider's id.
+     */
+open func idpId()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeFfiError_lift) {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_registrationdraft_idp_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets the editable values (`email_verified_by_idp` is the provider's
+     * and stays as it is).
+     */
+open func setFields(fields: RegistrationDraftFields)throws   {try rustCallWithError(FfiConverterTypeFfiError_lift) {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_registrationdraft_set_fields(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRegistrationDraftFields_lower(fields),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegistrationDraft: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = RegistrationDraft
+
+    public static func lift(_ handle: UInt64) throws -> RegistrationDraft {
+        return RegistrationDraft(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: RegistrationDraft) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RegistrationDraft {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RegistrationDraft, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistrationDraft_lift(_ handle: UInt64) throws -> RegistrationDraft {
+    return try FfiConverterTypeRegistrationDraft.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistrationDraft_lower(_ value: RegistrationDraft) -> UInt64 {
+    return FfiConverterTypeRegistrationDraft.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A service user signed in to ZITADEL's APIs; its token is cached until
+ * shortly before it expires.
+ */
+public protocol ServiceAccountProtocol: AnyObject, Sendable {
+    
+    /**
+     * A valid access token (the PAT itself, or a cached token from the
+     * token endpoint). A secret: do not log it.
+     *
+     * # Errors
+     * OAuth errors of the token endpoint (a wrong secret or key); network errors.
+     */
+    func accessToken() async throws  -> String
+    
+    /**
+     * Manager operations with this service user's rights.
+     */
+    func manager()  -> ManagerClient
+    
+}
+/**
+ * A service user signed in to ZITADEL's APIs; its token is cached until
+ * shortly before it expires.
+ */
+open class ServiceAccount: ServiceAccountProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_serviceaccount(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_serviceaccount(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * A valid access token (the PAT itself, or a cached token from the
+     * token endpoint). A secret: do not log it.
+     *
+     * # Errors
+     * OAuth errors of the token endpoint (a wrong secret or key); network errors.
+     */
+open func accessToken()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_serviceaccount_access_token(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Manager operations with this service user's rights.
+     */
+open func manager() -> ManagerClient  {
+    return try!  FfiConverterTypeManagerClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_serviceaccount_manager(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeServiceAccount: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ServiceAccount
+
+    public static func lift(_ handle: UInt64) throws -> ServiceAccount {
+        return ServiceAccount(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ServiceAccount) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ServiceAccount {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ServiceAccount, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServiceAccount_lift(_ handle: UInt64) throws -> ServiceAccount {
+    return try FfiConverterTypeServiceAccount.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServiceAccount_lower(_ value: ServiceAccount) -> UInt64 {
+    return FfiConverterTypeServiceAccount.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The signed-in user's sessions.
+ */
+public protocol SessionsClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * Ends one session. Ending the current one signs this app out on the
+     * server (its tokens stop working); call `logout` after it.
+     *
+     * # Errors
+     * `NotFound` for an unknown or foreign session; server errors.
+     */
+    func end(sessionId: String) async throws 
+    
+    /**
+     * Logout everywhere: ends every other session of the user, then this
+     * app's own, then signs out locally (revoke and wipe) — the local
+     * sign-out happens even when ending a session failed.
+     *
+     * # Errors
+     * The first failure of ending a session (the others were still tried).
+     */
+    func endAll() async throws  -> EndAllResult
+    
+    /**
+     * The user's active sessions, newest first (at most 1000); the one of
+     * this app's sign-in has `current` set.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+    func list() async throws  -> [UserSession]
+    
+}
+/**
+ * The signed-in user's sessions.
+ */
+open class SessionsClient: SessionsClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_sessionsclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_sessionsclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Ends one session. Ending the current one signs this app out on the
+     * server (its tokens stop working); call `logout` after it.
+     *
+     * # Errors
+     * `NotFound` for an unknown or foreign session; server errors.
+     */
+open func end(sessionId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_sessionsclient_end(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Logout everywhere: ends every other session of the user, then this
+     * app's own, then signs out locally (revoke and wipe) — the local
+     * sign-out happens even when ending a session failed.
+     *
+     * # Errors
+     * The first failure of ending a session (the others were still tried).
+     */
+open func endAll()async throws  -> EndAllResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_sessionsclient_end_all(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEndAllResult_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The user's active sessions, newest first (at most 1000); the one of
+     * this app's sign-in has `current` set.
+     *
+     * # Errors
+     * `NotSignedIn`; server errors.
+     */
+open func list()async throws  -> [UserSession]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_sessionsclient_list(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeUserSession.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionsClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SessionsClient
+
+    public static func lift(_ handle: UInt64) throws -> SessionsClient {
+        return SessionsClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SessionsClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionsClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SessionsClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionsClient_lift(_ handle: UInt64) throws -> SessionsClient {
+    return try FfiConverterTypeSessionsClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionsClient_lower(_ value: SessionsClient) -> UInt64 {
+    return FfiConverterTypeSessionsClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The organization's settings, read with the login-client token (cached
+ * for five minutes).
+ */
+public protocol SettingsClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * The identity providers active in the login policy of `org_id`.
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; server errors.
+     */
+    func identityProviders(orgId: String?) async throws  -> [IdentityProvider]
+    
+    /**
+     * The legal and support settings of `org_id`.
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; server errors.
+     */
+    func legal(orgId: String?) async throws  -> LegalSettings
+    
+    /**
+     * The login policy of `org_id` (the instance's default org when `null`).
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; server errors.
+     */
+    func login(orgId: String?) async throws  -> LoginSettings
+    
+    /**
+     * The password complexity policy of `org_id`.
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; server errors.
+     */
+    func passwordComplexity(orgId: String?) async throws  -> PasswordPolicy
+    
+}
+/**
+ * The organization's settings, read with the login-client token (cached
+ * for five minutes).
+ */
+open class SettingsClient: SettingsClientProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_settingsclient(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_settingsclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The identity providers active in the login policy of `org_id`.
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; server errors.
+     */
+open func identityProviders(orgId: String?)async throws  -> [IdentityProvider]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_settingsclient_identity_providers(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(orgId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeIdentityProvider.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The legal and support settings of `org_id`.
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; server errors.
+     */
+open func legal(orgId: String?)async throws  -> LegalSettings  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_settingsclient_legal(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(orgId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLegalSettings_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The login policy of `org_id` (the instance's default org when `null`).
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; server errors.
+     */
+open func login(orgId: String?)async throws  -> LoginSettings  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_settingsclient_login(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(orgId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLoginSettings_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * The password complexity policy of `org_id`.
+     *
+     * # Errors
+     * `Misconfigured` without a login-client token; server errors.
+     */
+open func passwordComplexity(orgId: String?)async throws  -> PasswordPolicy  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_settingsclient_password_complexity(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(orgId)
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePasswordPolicy_lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSettingsClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SettingsClient
+
+    public static func lift(_ handle: UInt64) throws -> SettingsClient {
+        return SettingsClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SettingsClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SettingsClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SettingsClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSettingsClient_lift(_ handle: UInt64) throws -> SettingsClient {
+    return try FfiConverterTypeSettingsClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSettingsClient_lower(_ value: SettingsClient) -> UInt64 {
+    return FfiConverterTypeSettingsClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * sdk-core's software WebAuthn authenticator: keys kept in a token
+ * store, one entry per account; pass [`authenticator`](Self::authenticator)
+ * where a [`PasskeyAuthenticator`] is asked for. Only in libraries built
+ * with the feature `software-authenticator` (desktop apps, tests);
+ * elsewhere the constructors fail with `Misconfigured`.
+ *
+ * # Security
+ * It approves every request at once, without asking anyone (no user
+ * presence or verification): whoever can use its store can sign in
+ * with its passkeys. For desktop programs, CLIs and tests; mobile apps
+ * use the platform authenticator.
+ */
+public protocol SoftwareAuthenticatorProtocol: AnyObject, Sendable {
+    
+    /**
+     * This authenticator as the [`PasskeyAuthenticator`] that
+     * registration and sign-in take.
+     */
+    func authenticator()  -> PasskeyAuthenticator
+    
+    /**
+     * How many credentials it holds (for all relying parties).
+     *
+     * # Errors
+     * `Storage` when the store fails or holds unreadable data.
+     */
+    func credentialCount() async throws  -> UInt64
+    
+    /**
+     * Deletes all of this account's keys. The server still lists the
+     * passkeys; remove them there too.
+     *
+     * # Errors
+     * `Storage` when the store fails.
+     */
+    func forget() async throws 
+    
+}
+/**
+ * sdk-core's software WebAuthn authenticator: keys kept in a token
+ * store, one entry per account; pass [`authenticator`](Self::authenticator)
+ * where a [`PasskeyAuthenticator`] is asked for. Only in libraries built
+ * with the feature `software-authenticator` (desktop apps, tests);
+ * elsewhere the constructors fail with `Misconfigured`.
+ *
+ * # Security
+ * It approves every request at once, without asking anyone (no user
+ * presence or verification): whoever can use its store can sign in
+ * with its passkeys. For desktop programs, CLIs and tests; mobile apps
+ * use the platform authenticator.
+ */
+open class SoftwareAuthenticator: SoftwareAuthenticatorProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_zitadel_sdk_ffi_fn_clone_softwareauthenticator(self.handle, $0) }
+    }
+    /**
+     * An authenticator keeping its keys in `store` under `account` (any
+     * non-empty name; several accounts live side by side). The same
+     * store and account find the same keys again.
+     *
+     * # Errors
+     * `InvalidInput` for an empty account name; `Misconfigured` in a
+     * library built without the feature `software-authenticator`.
+     */
+public convenience init(store: TokenStore, account: String)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeFfiError_lift) {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_constructor_softwareauthenticator_new(
+        FfiConverterTypeTokenStore_lower(store),
+        FfiConverterString.lower(account),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_zitadel_sdk_ffi_fn_free_softwareauthenticator(handle, $0) }
+    }
+
+    
+    /**
+     * An authenticator in `client`'s store, under its issuer, client id
+     * and account.
+     *
+     * # Errors
+     * `Misconfigured` in a library built without the feature
+     * `software-authenticator`.
+     */
+public static func forClient(client: ZitadelClient)throws  -> SoftwareAuthenticator  {
+    return try  FfiConverterTypeSoftwareAuthenticator_lift(try rustCallWithError(FfiConverterTypeFfiError_lift) {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_constructor_softwareauthenticator_for_client(
+        FfiConverterTypeZitadelClient_lower(client),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * This authenticator as the [`PasskeyAuthenticator`] that
+     * registration and sign-in take.
+     */
+open func authenticator() -> PasskeyAuthenticator  {
+    return try!  FfiConverterTypePasskeyAuthenticator_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_softwareauthenticator_authenticator(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * How many credentials it holds (for all relying parties).
+     *
+     * # Errors
+     * `Storage` when the store fails or holds unreadable data.
+     */
+open func credentialCount()async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_softwareauthenticator_credential_count(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_u64,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_u64,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+    /**
+     * Deletes all of this account's keys. The server still lists the
+     * passkeys; remove them there too.
+     *
+     * # Errors
+     * `Storage` when the store fails.
+     */
+open func forget()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_zitadel_sdk_ffi_fn_method_softwareauthenticator_forget(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_zitadel_sdk_ffi_rust_future_poll_void,
+            completeFunc: ffi_zitadel_sdk_ffi_rust_future_complete_void,
+            freeFunc: ffi_zitadel_sdk_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeFfiError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSoftwareAuthenticator: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SoftwareAuthenticator
+
+    public static func lift(_ handle: UInt64) throws -> SoftwareAuthenticator {
+        return SoftwareAuthenticator(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SoftwareAuthenticator) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SoftwareAuthenticator {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SoftwareAuthenticator, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSoftwareAuthenticator_lift(_ handle: UInt64) throws -> SoftwareAuthenticator {
+    return try FfiConverterTypeSoftwareAuthenticator.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSoftwareAuthenticator_lower(_ value: SoftwareAuthenticator) -> UInt64 {
+    return FfiConverterTypeSoftwareAuthenticator.lower(value)
 }
 
 
@@ -2095,9 +7594,78 @@ public protocol ZitadelClientProtocol: AnyObject, Sendable {
     func startDeviceLogin() async throws  -> DeviceLogin
     
     /**
+     * Links to external identity providers: list, add, remove.
+     */
+    func links()  -> LinksClient
+    
+    /**
+     * Manager operations with the signed-in user's token (which must
+     * carry manager roles such as `ORG_OWNER` or `ORG_USER_MANAGER`).
+     */
+    func manager()  -> ManagerClient
+    
+    /**
+     * A service user on this client's issuer, authenticated with
+     * `credential`. Makes no request until a token is needed.
+     *
+     * # Errors
+     * `InvalidInput` for a key file that is not a ZITADEL service-account
+     * key file with an RSA private key.
+     */
+    func serviceAccount(credential: ServiceCredential) throws  -> ServiceAccount
+    
+    /**
+     * Second factors: TOTP, OTP by SMS and email, security keys, recovery codes.
+     */
+    func mfa()  -> MfaClient
+    
+    /**
+     * Browserless login through the Session API (needs the login-client
+     * token in the configuration; for trusted first-party hosts only).
+     */
+    func nativeLogin()  -> NativeLoginClient
+    
+    /**
+     * The signed-in user's passkeys: register, list, remove.
+     */
+    func passkeys()  -> PasskeysClient
+    
+    /**
+     * Password change (signed in) and reset (signed in, or for a user who
+     * cannot sign in, through the login client).
+     */
+    func password()  -> PasswordClient
+    
+    /**
      * The signed-in user's profile and metadata.
      */
     func profile()  -> ProfileClient
+    
+    /**
+     * Registration of new users (browser, native, external identity provider).
+     */
+    func registration()  -> RegistrationClient
+    
+    /**
+     * The signed-in user's sessions: list, end one, end all.
+     */
+    func sessions()  -> SessionsClient
+    
+    /**
+     * The organization's login, password and legal settings and identity
+     * providers (needs the login-client token).
+     */
+    func settings()  -> SettingsClient
+    
+    /**
+     * The signed-in user's email address and its verification.
+     */
+    func email()  -> EmailClient
+    
+    /**
+     * The signed-in user's phone number and its verification.
+     */
+    func phone()  -> PhoneClient
     
     /**
      * Completes a browser login with the callback URL the browser was sent to.
@@ -2352,12 +7920,166 @@ open func startDeviceLogin()async throws  -> DeviceLogin  {
 }
     
     /**
+     * Links to external identity providers: list, add, remove.
+     */
+open func links() -> LinksClient  {
+    return try!  FfiConverterTypeLinksClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_links(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Manager operations with the signed-in user's token (which must
+     * carry manager roles such as `ORG_OWNER` or `ORG_USER_MANAGER`).
+     */
+open func manager() -> ManagerClient  {
+    return try!  FfiConverterTypeManagerClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_manager(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A service user on this client's issuer, authenticated with
+     * `credential`. Makes no request until a token is needed.
+     *
+     * # Errors
+     * `InvalidInput` for a key file that is not a ZITADEL service-account
+     * key file with an RSA private key.
+     */
+open func serviceAccount(credential: ServiceCredential)throws  -> ServiceAccount  {
+    return try  FfiConverterTypeServiceAccount_lift(try rustCallWithError(FfiConverterTypeFfiError_lift) {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_service_account(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeServiceCredential_lower(credential),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Second factors: TOTP, OTP by SMS and email, security keys, recovery codes.
+     */
+open func mfa() -> MfaClient  {
+    return try!  FfiConverterTypeMfaClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_mfa(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Browserless login through the Session API (needs the login-client
+     * token in the configuration; for trusted first-party hosts only).
+     */
+open func nativeLogin() -> NativeLoginClient  {
+    return try!  FfiConverterTypeNativeLoginClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_native_login(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The signed-in user's passkeys: register, list, remove.
+     */
+open func passkeys() -> PasskeysClient  {
+    return try!  FfiConverterTypePasskeysClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_passkeys(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Password change (signed in) and reset (signed in, or for a user who
+     * cannot sign in, through the login client).
+     */
+open func password() -> PasswordClient  {
+    return try!  FfiConverterTypePasswordClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_password(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The signed-in user's profile and metadata.
      */
 open func profile() -> ProfileClient  {
     return try!  FfiConverterTypeProfileClient_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_profile(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Registration of new users (browser, native, external identity provider).
+     */
+open func registration() -> RegistrationClient  {
+    return try!  FfiConverterTypeRegistrationClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_registration(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The signed-in user's sessions: list, end one, end all.
+     */
+open func sessions() -> SessionsClient  {
+    return try!  FfiConverterTypeSessionsClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_sessions(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The organization's login, password and legal settings and identity
+     * providers (needs the login-client token).
+     */
+open func settings() -> SettingsClient  {
+    return try!  FfiConverterTypeSettingsClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_settings(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The signed-in user's email address and its verification.
+     */
+open func email() -> EmailClient  {
+    return try!  FfiConverterTypeEmailClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_email(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The signed-in user's phone number and its verification.
+     */
+open func phone() -> PhoneClient  {
+    return try!  FfiConverterTypePhoneClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_phone(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2807,6 +8529,639 @@ public func FfiConverterTypeClientConfig_lower(_ value: ClientConfig) -> RustBuf
 
 
 /**
+ * A created user.
+ */
+public struct CreatedUser: Equatable, Hashable {
+    /**
+     * The new user's id.
+     */
+    public var userId: String
+    /**
+     * The email code, with [`CodeDelivery::Return`] (a secret: deliver it, do not log it).
+     */
+    public var emailCode: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The new user's id.
+         */userId: String, 
+        /**
+         * The email code, with [`CodeDelivery::Return`] (a secret: deliver it, do not log it).
+         */emailCode: String?) {
+        self.userId = userId
+        self.emailCode = emailCode
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreatedUser: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreatedUser: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreatedUser {
+        return
+            try CreatedUser(
+                userId: FfiConverterString.read(from: &buf), 
+                emailCode: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreatedUser, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterOptionString.write(value.emailCode, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreatedUser_lift(_ buf: RustBuffer) throws -> CreatedUser {
+    return try FfiConverterTypeCreatedUser.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreatedUser_lower(_ value: CreatedUser) -> RustBuffer {
+    return FfiConverterTypeCreatedUser.lower(value)
+}
+
+
+/**
+ * What [`SessionsClient::end_all`] did.
+ */
+public struct EndAllResult: Equatable, Hashable {
+    /**
+     * How many sessions were ended on the server.
+     */
+    public var ended: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * How many sessions were ended on the server.
+         */ended: UInt64) {
+        self.ended = ended
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EndAllResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEndAllResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EndAllResult {
+        return
+            try EndAllResult(
+                ended: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EndAllResult, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.ended, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEndAllResult_lift(_ buf: RustBuffer) throws -> EndAllResult {
+    return try FfiConverterTypeEndAllResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEndAllResult_lower(_ value: EndAllResult) -> RustBuffer {
+    return FfiConverterTypeEndAllResult.lower(value)
+}
+
+
+/**
+ * An identity provider active in the login policy (a button on a login screen).
+ */
+public struct IdentityProvider: Equatable, Hashable {
+    /**
+     * Its id (for registration, login and linking).
+     */
+    public var id: String
+    /**
+     * Its name.
+     */
+    public var name: String
+    /**
+     * `IDENTITY_PROVIDER_TYPE_OIDC`, `…_GOOGLE`, ...
+     */
+    public var kind: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id (for registration, login and linking).
+         */id: String, 
+        /**
+         * Its name.
+         */name: String, 
+        /**
+         * `IDENTITY_PROVIDER_TYPE_OIDC`, `…_GOOGLE`, ...
+         */kind: String) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension IdentityProvider: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIdentityProvider: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IdentityProvider {
+        return
+            try IdentityProvider(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: IdentityProvider, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdentityProvider_lift(_ buf: RustBuffer) throws -> IdentityProvider {
+    return try FfiConverterTypeIdentityProvider.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdentityProvider_lower(_ value: IdentityProvider) -> RustBuffer {
+    return FfiConverterTypeIdentityProvider.lower(value)
+}
+
+
+/**
+ * An identity provider the org can use (its own or the instance's).
+ */
+public struct Idp: Equatable, Hashable {
+    /**
+     * The IdP's id.
+     */
+    public var id: String
+    /**
+     * Its name.
+     */
+    public var name: String
+    /**
+     * `PROVIDER_TYPE_OIDC`, `PROVIDER_TYPE_GOOGLE`, ...
+     */
+    public var kind: String
+    /**
+     * Whether it belongs to the instance rather than the org.
+     */
+    public var instance: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The IdP's id.
+         */id: String, 
+        /**
+         * Its name.
+         */name: String, 
+        /**
+         * `PROVIDER_TYPE_OIDC`, `PROVIDER_TYPE_GOOGLE`, ...
+         */kind: String, 
+        /**
+         * Whether it belongs to the instance rather than the org.
+         */instance: Bool) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.instance = instance
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Idp: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIdp: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Idp {
+        return
+            try Idp(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                instance: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Idp, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterBool.write(value.instance, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdp_lift(_ buf: RustBuffer) throws -> Idp {
+    return try FfiConverterTypeIdp.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdp_lower(_ value: Idp) -> RustBuffer {
+    return FfiConverterTypeIdp.lower(value)
+}
+
+
+/**
+ * A link of the user to an account at an external identity provider.
+ */
+public struct IdpLink: Equatable, Hashable {
+    /**
+     * The identity provider's id in ZITADEL.
+     */
+    public var idpId: String
+    /**
+     * Its name (empty in the answer of [`LinksClient::add`]).
+     */
+    public var idpName: String
+    /**
+     * The user's id at the provider.
+     */
+    public var linkedUserId: String
+    /**
+     * The user's name at the provider.
+     */
+    public var linkedUserName: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The identity provider's id in ZITADEL.
+         */idpId: String, 
+        /**
+         * Its name (empty in the answer of [`LinksClient::add`]).
+         */idpName: String, 
+        /**
+         * The user's id at the provider.
+         */linkedUserId: String, 
+        /**
+         * The user's name at the provider.
+         */linkedUserName: String) {
+        self.idpId = idpId
+        self.idpName = idpName
+        self.linkedUserId = linkedUserId
+        self.linkedUserName = linkedUserName
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension IdpLink: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIdpLink: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IdpLink {
+        return
+            try IdpLink(
+                idpId: FfiConverterString.read(from: &buf), 
+                idpName: FfiConverterString.read(from: &buf), 
+                linkedUserId: FfiConverterString.read(from: &buf), 
+                linkedUserName: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: IdpLink, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.idpId, into: &buf)
+        FfiConverterString.write(value.idpName, into: &buf)
+        FfiConverterString.write(value.linkedUserId, into: &buf)
+        FfiConverterString.write(value.linkedUserName, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdpLink_lift(_ buf: RustBuffer) throws -> IdpLink {
+    return try FfiConverterTypeIdpLink.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdpLink_lower(_ value: IdpLink) -> RustBuffer {
+    return FfiConverterTypeIdpLink.lower(value)
+}
+
+
+/**
+ * What users may do with an identity provider.
+ */
+public struct IdpOptions: Equatable, Hashable {
+    /**
+     * Existing users may link an account of the provider.
+     */
+    public var linkingAllowed: Bool
+    /**
+     * New users may register with an account of the provider.
+     */
+    public var creationAllowed: Bool
+    /**
+     * New users are created without asking.
+     */
+    public var autoCreation: Bool
+    /**
+     * Profile data is updated from the provider at each login.
+     */
+    public var autoUpdate: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Existing users may link an account of the provider.
+         */linkingAllowed: Bool, 
+        /**
+         * New users may register with an account of the provider.
+         */creationAllowed: Bool, 
+        /**
+         * New users are created without asking.
+         */autoCreation: Bool, 
+        /**
+         * Profile data is updated from the provider at each login.
+         */autoUpdate: Bool) {
+        self.linkingAllowed = linkingAllowed
+        self.creationAllowed = creationAllowed
+        self.autoCreation = autoCreation
+        self.autoUpdate = autoUpdate
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension IdpOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIdpOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IdpOptions {
+        return
+            try IdpOptions(
+                linkingAllowed: FfiConverterBool.read(from: &buf), 
+                creationAllowed: FfiConverterBool.read(from: &buf), 
+                autoCreation: FfiConverterBool.read(from: &buf), 
+                autoUpdate: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: IdpOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.linkingAllowed, into: &buf)
+        FfiConverterBool.write(value.creationAllowed, into: &buf)
+        FfiConverterBool.write(value.autoCreation, into: &buf)
+        FfiConverterBool.write(value.autoUpdate, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdpOptions_lift(_ buf: RustBuffer) throws -> IdpOptions {
+    return try FfiConverterTypeIdpOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdpOptions_lower(_ value: IdpOptions) -> RustBuffer {
+    return FfiConverterTypeIdpOptions.lower(value)
+}
+
+
+/**
+ * The legal and support links the app shows (terms of service, privacy policy).
+ */
+public struct LegalSettings: Equatable, Hashable {
+    /**
+     * The terms of service.
+     */
+    public var tosLink: String?
+    /**
+     * The privacy policy.
+     */
+    public var privacyPolicyLink: String?
+    /**
+     * A help page.
+     */
+    public var helpLink: String?
+    /**
+     * A support email address.
+     */
+    public var supportEmail: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The terms of service.
+         */tosLink: String?, 
+        /**
+         * The privacy policy.
+         */privacyPolicyLink: String?, 
+        /**
+         * A help page.
+         */helpLink: String?, 
+        /**
+         * A support email address.
+         */supportEmail: String?) {
+        self.tosLink = tosLink
+        self.privacyPolicyLink = privacyPolicyLink
+        self.helpLink = helpLink
+        self.supportEmail = supportEmail
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LegalSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLegalSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LegalSettings {
+        return
+            try LegalSettings(
+                tosLink: FfiConverterOptionString.read(from: &buf), 
+                privacyPolicyLink: FfiConverterOptionString.read(from: &buf), 
+                helpLink: FfiConverterOptionString.read(from: &buf), 
+                supportEmail: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LegalSettings, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.tosLink, into: &buf)
+        FfiConverterOptionString.write(value.privacyPolicyLink, into: &buf)
+        FfiConverterOptionString.write(value.helpLink, into: &buf)
+        FfiConverterOptionString.write(value.supportEmail, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLegalSettings_lift(_ buf: RustBuffer) throws -> LegalSettings {
+    return try FfiConverterTypeLegalSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLegalSettings_lower(_ value: LegalSettings) -> RustBuffer {
+    return FfiConverterTypeLegalSettings.lower(value)
+}
+
+
+/**
+ * The lockout policy: how many wrong passwords and one-time codes lock a
+ * user (0: never).
+ */
+public struct LockoutPolicy: Equatable, Hashable {
+    /**
+     * Wrong passwords before the user is locked.
+     */
+    public var maxPasswordAttempts: UInt32
+    /**
+     * Wrong one-time codes before the user is locked.
+     */
+    public var maxOtpAttempts: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Wrong passwords before the user is locked.
+         */maxPasswordAttempts: UInt32, 
+        /**
+         * Wrong one-time codes before the user is locked.
+         */maxOtpAttempts: UInt32) {
+        self.maxPasswordAttempts = maxPasswordAttempts
+        self.maxOtpAttempts = maxOtpAttempts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LockoutPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLockoutPolicy: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LockoutPolicy {
+        return
+            try LockoutPolicy(
+                maxPasswordAttempts: FfiConverterUInt32.read(from: &buf), 
+                maxOtpAttempts: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LockoutPolicy, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.maxPasswordAttempts, into: &buf)
+        FfiConverterUInt32.write(value.maxOtpAttempts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLockoutPolicy_lift(_ buf: RustBuffer) throws -> LockoutPolicy {
+    return try FfiConverterTypeLockoutPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLockoutPolicy_lower(_ value: LockoutPolicy) -> RustBuffer {
+    return FfiConverterTypeLockoutPolicy.lower(value)
+}
+
+
+/**
  * Options of one login.
  */
 public struct LoginOptions: Equatable, Hashable {
@@ -2896,6 +9251,443 @@ public func FfiConverterTypeLoginOptions_lower(_ value: LoginOptions) -> RustBuf
 
 
 /**
+ * The org's effective login policy.
+ */
+public struct LoginPolicy: Equatable, Hashable {
+    /**
+     * Whether the org has its own policy (else the instance's applies).
+     */
+    public var custom: Bool
+    /**
+     * Login with user name and password is allowed.
+     */
+    public var allowUsernamePassword: Bool
+    /**
+     * Users may register themselves.
+     */
+    public var allowRegister: Bool
+    /**
+     * Login with external identity providers is allowed.
+     */
+    public var allowExternalIdp: Bool
+    /**
+     * Every user must set up a second factor.
+     */
+    public var forceMfa: Bool
+    /**
+     * Only local (non-IdP) logins need a second factor.
+     */
+    public var forceMfaLocalOnly: Bool
+    /**
+     * Passwordless login with passkeys is allowed.
+     */
+    public var passkeysAllowed: Bool
+    /**
+     * Password reset is hidden in the login.
+     */
+    public var hidePasswordReset: Bool
+    /**
+     * Unknown login names fail like wrong passwords.
+     */
+    public var ignoreUnknownUsernames: Bool
+    /**
+     * The second factors users may use.
+     */
+    public var secondFactors: [SecondFactorType]
+    /**
+     * The ids of the identity providers offered at login.
+     */
+    public var idpIds: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether the org has its own policy (else the instance's applies).
+         */custom: Bool, 
+        /**
+         * Login with user name and password is allowed.
+         */allowUsernamePassword: Bool, 
+        /**
+         * Users may register themselves.
+         */allowRegister: Bool, 
+        /**
+         * Login with external identity providers is allowed.
+         */allowExternalIdp: Bool, 
+        /**
+         * Every user must set up a second factor.
+         */forceMfa: Bool, 
+        /**
+         * Only local (non-IdP) logins need a second factor.
+         */forceMfaLocalOnly: Bool, 
+        /**
+         * Passwordless login with passkeys is allowed.
+         */passkeysAllowed: Bool, 
+        /**
+         * Password reset is hidden in the login.
+         */hidePasswordReset: Bool, 
+        /**
+         * Unknown login names fail like wrong passwords.
+         */ignoreUnknownUsernames: Bool, 
+        /**
+         * The second factors users may use.
+         */secondFactors: [SecondFactorType], 
+        /**
+         * The ids of the identity providers offered at login.
+         */idpIds: [String]) {
+        self.custom = custom
+        self.allowUsernamePassword = allowUsernamePassword
+        self.allowRegister = allowRegister
+        self.allowExternalIdp = allowExternalIdp
+        self.forceMfa = forceMfa
+        self.forceMfaLocalOnly = forceMfaLocalOnly
+        self.passkeysAllowed = passkeysAllowed
+        self.hidePasswordReset = hidePasswordReset
+        self.ignoreUnknownUsernames = ignoreUnknownUsernames
+        self.secondFactors = secondFactors
+        self.idpIds = idpIds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LoginPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoginPolicy: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoginPolicy {
+        return
+            try LoginPolicy(
+                custom: FfiConverterBool.read(from: &buf), 
+                allowUsernamePassword: FfiConverterBool.read(from: &buf), 
+                allowRegister: FfiConverterBool.read(from: &buf), 
+                allowExternalIdp: FfiConverterBool.read(from: &buf), 
+                forceMfa: FfiConverterBool.read(from: &buf), 
+                forceMfaLocalOnly: FfiConverterBool.read(from: &buf), 
+                passkeysAllowed: FfiConverterBool.read(from: &buf), 
+                hidePasswordReset: FfiConverterBool.read(from: &buf), 
+                ignoreUnknownUsernames: FfiConverterBool.read(from: &buf), 
+                secondFactors: FfiConverterSequenceTypeSecondFactorType.read(from: &buf), 
+                idpIds: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LoginPolicy, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.custom, into: &buf)
+        FfiConverterBool.write(value.allowUsernamePassword, into: &buf)
+        FfiConverterBool.write(value.allowRegister, into: &buf)
+        FfiConverterBool.write(value.allowExternalIdp, into: &buf)
+        FfiConverterBool.write(value.forceMfa, into: &buf)
+        FfiConverterBool.write(value.forceMfaLocalOnly, into: &buf)
+        FfiConverterBool.write(value.passkeysAllowed, into: &buf)
+        FfiConverterBool.write(value.hidePasswordReset, into: &buf)
+        FfiConverterBool.write(value.ignoreUnknownUsernames, into: &buf)
+        FfiConverterSequenceTypeSecondFactorType.write(value.secondFactors, into: &buf)
+        FfiConverterSequenceString.write(value.idpIds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoginPolicy_lift(_ buf: RustBuffer) throws -> LoginPolicy {
+    return try FfiConverterTypeLoginPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoginPolicy_lower(_ value: LoginPolicy) -> RustBuffer {
+    return FfiConverterTypeLoginPolicy.lower(value)
+}
+
+
+/**
+ * Changes to the login policy; fields left `null` stay as they are.
+ */
+public struct LoginPolicyUpdate: Equatable, Hashable {
+    /**
+     * Login with user name and password.
+     */
+    public var allowUsernamePassword: Bool?
+    /**
+     * Self-registration.
+     */
+    public var allowRegister: Bool?
+    /**
+     * Login with external identity providers.
+     */
+    public var allowExternalIdp: Bool?
+    /**
+     * A second factor for every user.
+     */
+    public var forceMfa: Bool?
+    /**
+     * A second factor for local logins only.
+     */
+    public var forceMfaLocalOnly: Bool?
+    /**
+     * Passwordless login with passkeys.
+     */
+    public var passkeysAllowed: Bool?
+    /**
+     * Hide password reset in the login.
+     */
+    public var hidePasswordReset: Bool?
+    /**
+     * Unknown login names fail like wrong passwords.
+     */
+    public var ignoreUnknownUsernames: Bool?
+    /**
+     * The second factors users may use (replaces the list).
+     */
+    public var secondFactors: [SecondFactorType]?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Login with user name and password.
+         */allowUsernamePassword: Bool? = nil, 
+        /**
+         * Self-registration.
+         */allowRegister: Bool? = nil, 
+        /**
+         * Login with external identity providers.
+         */allowExternalIdp: Bool? = nil, 
+        /**
+         * A second factor for every user.
+         */forceMfa: Bool? = nil, 
+        /**
+         * A second factor for local logins only.
+         */forceMfaLocalOnly: Bool? = nil, 
+        /**
+         * Passwordless login with passkeys.
+         */passkeysAllowed: Bool? = nil, 
+        /**
+         * Hide password reset in the login.
+         */hidePasswordReset: Bool? = nil, 
+        /**
+         * Unknown login names fail like wrong passwords.
+         */ignoreUnknownUsernames: Bool? = nil, 
+        /**
+         * The second factors users may use (replaces the list).
+         */secondFactors: [SecondFactorType]? = nil) {
+        self.allowUsernamePassword = allowUsernamePassword
+        self.allowRegister = allowRegister
+        self.allowExternalIdp = allowExternalIdp
+        self.forceMfa = forceMfa
+        self.forceMfaLocalOnly = forceMfaLocalOnly
+        self.passkeysAllowed = passkeysAllowed
+        self.hidePasswordReset = hidePasswordReset
+        self.ignoreUnknownUsernames = ignoreUnknownUsernames
+        self.secondFactors = secondFactors
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LoginPolicyUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoginPolicyUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoginPolicyUpdate {
+        return
+            try LoginPolicyUpdate(
+                allowUsernamePassword: FfiConverterOptionBool.read(from: &buf), 
+                allowRegister: FfiConverterOptionBool.read(from: &buf), 
+                allowExternalIdp: FfiConverterOptionBool.read(from: &buf), 
+                forceMfa: FfiConverterOptionBool.read(from: &buf), 
+                forceMfaLocalOnly: FfiConverterOptionBool.read(from: &buf), 
+                passkeysAllowed: FfiConverterOptionBool.read(from: &buf), 
+                hidePasswordReset: FfiConverterOptionBool.read(from: &buf), 
+                ignoreUnknownUsernames: FfiConverterOptionBool.read(from: &buf), 
+                secondFactors: FfiConverterOptionSequenceTypeSecondFactorType.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LoginPolicyUpdate, into buf: inout [UInt8]) {
+        FfiConverterOptionBool.write(value.allowUsernamePassword, into: &buf)
+        FfiConverterOptionBool.write(value.allowRegister, into: &buf)
+        FfiConverterOptionBool.write(value.allowExternalIdp, into: &buf)
+        FfiConverterOptionBool.write(value.forceMfa, into: &buf)
+        FfiConverterOptionBool.write(value.forceMfaLocalOnly, into: &buf)
+        FfiConverterOptionBool.write(value.passkeysAllowed, into: &buf)
+        FfiConverterOptionBool.write(value.hidePasswordReset, into: &buf)
+        FfiConverterOptionBool.write(value.ignoreUnknownUsernames, into: &buf)
+        FfiConverterOptionSequenceTypeSecondFactorType.write(value.secondFactors, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoginPolicyUpdate_lift(_ buf: RustBuffer) throws -> LoginPolicyUpdate {
+    return try FfiConverterTypeLoginPolicyUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoginPolicyUpdate_lower(_ value: LoginPolicyUpdate) -> RustBuffer {
+    return FfiConverterTypeLoginPolicyUpdate.lower(value)
+}
+
+
+/**
+ * The login policy that applies (the org's, else the instance's).
+ */
+public struct LoginSettings: Equatable, Hashable {
+    /**
+     * Users may register themselves.
+     */
+    public var allowRegister: Bool
+    /**
+     * Login with user name and password is allowed.
+     */
+    public var allowUsernamePassword: Bool
+    /**
+     * Login with external identity providers is allowed.
+     */
+    public var allowExternalIdp: Bool
+    /**
+     * Every user must have a second factor.
+     */
+    public var forceMfa: Bool
+    /**
+     * Only local (non-IdP) logins must have a second factor.
+     */
+    public var forceMfaLocalOnly: Bool
+    /**
+     * Passwordless login with passkeys is allowed.
+     */
+    public var passkeysAllowed: Bool
+    /**
+     * The second factors users may use.
+     */
+    public var secondFactors: [SecondFactorType]
+    /**
+     * Password reset is hidden in the login.
+     */
+    public var hidePasswordReset: Bool
+    /**
+     * Unknown login names fail like wrong passwords.
+     */
+    public var ignoreUnknownUsernames: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Users may register themselves.
+         */allowRegister: Bool, 
+        /**
+         * Login with user name and password is allowed.
+         */allowUsernamePassword: Bool, 
+        /**
+         * Login with external identity providers is allowed.
+         */allowExternalIdp: Bool, 
+        /**
+         * Every user must have a second factor.
+         */forceMfa: Bool, 
+        /**
+         * Only local (non-IdP) logins must have a second factor.
+         */forceMfaLocalOnly: Bool, 
+        /**
+         * Passwordless login with passkeys is allowed.
+         */passkeysAllowed: Bool, 
+        /**
+         * The second factors users may use.
+         */secondFactors: [SecondFactorType], 
+        /**
+         * Password reset is hidden in the login.
+         */hidePasswordReset: Bool, 
+        /**
+         * Unknown login names fail like wrong passwords.
+         */ignoreUnknownUsernames: Bool) {
+        self.allowRegister = allowRegister
+        self.allowUsernamePassword = allowUsernamePassword
+        self.allowExternalIdp = allowExternalIdp
+        self.forceMfa = forceMfa
+        self.forceMfaLocalOnly = forceMfaLocalOnly
+        self.passkeysAllowed = passkeysAllowed
+        self.secondFactors = secondFactors
+        self.hidePasswordReset = hidePasswordReset
+        self.ignoreUnknownUsernames = ignoreUnknownUsernames
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LoginSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLoginSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LoginSettings {
+        return
+            try LoginSettings(
+                allowRegister: FfiConverterBool.read(from: &buf), 
+                allowUsernamePassword: FfiConverterBool.read(from: &buf), 
+                allowExternalIdp: FfiConverterBool.read(from: &buf), 
+                forceMfa: FfiConverterBool.read(from: &buf), 
+                forceMfaLocalOnly: FfiConverterBool.read(from: &buf), 
+                passkeysAllowed: FfiConverterBool.read(from: &buf), 
+                secondFactors: FfiConverterSequenceTypeSecondFactorType.read(from: &buf), 
+                hidePasswordReset: FfiConverterBool.read(from: &buf), 
+                ignoreUnknownUsernames: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LoginSettings, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.allowRegister, into: &buf)
+        FfiConverterBool.write(value.allowUsernamePassword, into: &buf)
+        FfiConverterBool.write(value.allowExternalIdp, into: &buf)
+        FfiConverterBool.write(value.forceMfa, into: &buf)
+        FfiConverterBool.write(value.forceMfaLocalOnly, into: &buf)
+        FfiConverterBool.write(value.passkeysAllowed, into: &buf)
+        FfiConverterSequenceTypeSecondFactorType.write(value.secondFactors, into: &buf)
+        FfiConverterBool.write(value.hidePasswordReset, into: &buf)
+        FfiConverterBool.write(value.ignoreUnknownUsernames, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoginSettings_lift(_ buf: RustBuffer) throws -> LoginSettings {
+    return try FfiConverterTypeLoginSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLoginSettings_lower(_ value: LoginSettings) -> RustBuffer {
+    return FfiConverterTypeLoginSettings.lower(value)
+}
+
+
+/**
  * What [`ZitadelClient::logout`] achieved.
  */
 public struct LogoutResult: Equatable, Hashable {
@@ -2951,6 +9743,314 @@ public func FfiConverterTypeLogoutResult_lift(_ buf: RustBuffer) throws -> Logou
 #endif
 public func FfiConverterTypeLogoutResult_lower(_ value: LogoutResult) -> RustBuffer {
     return FfiConverterTypeLogoutResult.lower(value)
+}
+
+
+/**
+ * A key of a service user, generated by ZITADEL (shown once; a secret).
+ */
+public struct MachineKey: Equatable, Hashable {
+    /**
+     * The key's id.
+     */
+    public var keyId: String
+    /**
+     * The service user's id.
+     */
+    public var userId: String
+    /**
+     * The key file's JSON: store it, and sign in with
+     * [`ServiceCredential::KeyFile`](super::ServiceCredential::KeyFile).
+     */
+    public var keyFileJson: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The key's id.
+         */keyId: String, 
+        /**
+         * The service user's id.
+         */userId: String, 
+        /**
+         * The key file's JSON: store it, and sign in with
+         * [`ServiceCredential::KeyFile`](super::ServiceCredential::KeyFile).
+         */keyFileJson: String) {
+        self.keyId = keyId
+        self.userId = userId
+        self.keyFileJson = keyFileJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MachineKey: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMachineKey: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MachineKey {
+        return
+            try MachineKey(
+                keyId: FfiConverterString.read(from: &buf), 
+                userId: FfiConverterString.read(from: &buf), 
+                keyFileJson: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MachineKey, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.keyId, into: &buf)
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterString.write(value.keyFileJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMachineKey_lift(_ buf: RustBuffer) throws -> MachineKey {
+    return try FfiConverterTypeMachineKey.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMachineKey_lower(_ value: MachineKey) -> RustBuffer {
+    return FfiConverterTypeMachineKey.lower(value)
+}
+
+
+/**
+ * A personal access token of a service user (shown once; a secret).
+ */
+public struct MachinePat: Equatable, Hashable {
+    /**
+     * The token's id.
+     */
+    public var tokenId: String
+    /**
+     * The token.
+     */
+    public var token: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The token's id.
+         */tokenId: String, 
+        /**
+         * The token.
+         */token: String) {
+        self.tokenId = tokenId
+        self.token = token
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MachinePat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMachinePat: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MachinePat {
+        return
+            try MachinePat(
+                tokenId: FfiConverterString.read(from: &buf), 
+                token: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MachinePat, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.tokenId, into: &buf)
+        FfiConverterString.write(value.token, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMachinePat_lift(_ buf: RustBuffer) throws -> MachinePat {
+    return try FfiConverterTypeMachinePat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMachinePat_lower(_ value: MachinePat) -> RustBuffer {
+    return FfiConverterTypeMachinePat.lower(value)
+}
+
+
+/**
+ * A manager of the organization.
+ */
+public struct Member: Equatable, Hashable {
+    /**
+     * The user's id.
+     */
+    public var userId: String
+    /**
+     * The `ORG_*` roles.
+     */
+    public var roles: [String]
+    /**
+     * The preferred login name.
+     */
+    public var preferredLoginName: String
+    /**
+     * The display name.
+     */
+    public var displayName: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The user's id.
+         */userId: String, 
+        /**
+         * The `ORG_*` roles.
+         */roles: [String], 
+        /**
+         * The preferred login name.
+         */preferredLoginName: String, 
+        /**
+         * The display name.
+         */displayName: String) {
+        self.userId = userId
+        self.roles = roles
+        self.preferredLoginName = preferredLoginName
+        self.displayName = displayName
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Member: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMember: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Member {
+        return
+            try Member(
+                userId: FfiConverterString.read(from: &buf), 
+                roles: FfiConverterSequenceString.read(from: &buf), 
+                preferredLoginName: FfiConverterString.read(from: &buf), 
+                displayName: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Member, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterSequenceString.write(value.roles, into: &buf)
+        FfiConverterString.write(value.preferredLoginName, into: &buf)
+        FfiConverterString.write(value.displayName, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMember_lift(_ buf: RustBuffer) throws -> Member {
+    return try FfiConverterTypeMember.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMember_lower(_ value: Member) -> RustBuffer {
+    return FfiConverterTypeMember.lower(value)
+}
+
+
+/**
+ * One page of members.
+ */
+public struct MemberPage: Equatable, Hashable {
+    /**
+     * The members.
+     */
+    public var items: [Member]
+    /**
+     * How many there are in all.
+     */
+    public var total: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The members.
+         */items: [Member], 
+        /**
+         * How many there are in all.
+         */total: UInt64) {
+        self.items = items
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MemberPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMemberPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MemberPage {
+        return
+            try MemberPage(
+                items: FfiConverterSequenceTypeMember.read(from: &buf), 
+                total: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MemberPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeMember.write(value.items, into: &buf)
+        FfiConverterUInt64.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberPage_lift(_ buf: RustBuffer) throws -> MemberPage {
+    return try FfiConverterTypeMemberPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMemberPage_lower(_ value: MemberPage) -> RustBuffer {
+    return FfiConverterTypeMemberPage.lower(value)
 }
 
 
@@ -3020,6 +10120,594 @@ public func FfiConverterTypeMetadata_lift(_ buf: RustBuffer) throws -> Metadata 
 #endif
 public func FfiConverterTypeMetadata_lower(_ value: Metadata) -> RustBuffer {
     return FfiConverterTypeMetadata.lower(value)
+}
+
+
+/**
+ * A new human user. Holds the initial password, if any: do not log it.
+ */
+public struct NewHuman: Equatable, Hashable {
+    /**
+     * User name (default: the email address).
+     */
+    public var username: String?
+    /**
+     * Given name (required).
+     */
+    public var givenName: String
+    /**
+     * Family name (required).
+     */
+    public var familyName: String
+    /**
+     * Email address (required).
+     */
+    public var email: String
+    /**
+     * Mark the email as verified (no code is sent).
+     */
+    public var emailVerified: Bool
+    /**
+     * Preferred language, e.g. `de`.
+     */
+    public var preferredLanguage: String?
+    /**
+     * An initial password, checked against the org's policy first.
+     */
+    public var password: String?
+    /**
+     * The user must change the initial password at the first login.
+     */
+    public var passwordChangeRequired: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * User name (default: the email address).
+         */username: String? = nil, 
+        /**
+         * Given name (required).
+         */givenName: String, 
+        /**
+         * Family name (required).
+         */familyName: String, 
+        /**
+         * Email address (required).
+         */email: String, 
+        /**
+         * Mark the email as verified (no code is sent).
+         */emailVerified: Bool = false, 
+        /**
+         * Preferred language, e.g. `de`.
+         */preferredLanguage: String? = nil, 
+        /**
+         * An initial password, checked against the org's policy first.
+         */password: String? = nil, 
+        /**
+         * The user must change the initial password at the first login.
+         */passwordChangeRequired: Bool = false) {
+        self.username = username
+        self.givenName = givenName
+        self.familyName = familyName
+        self.email = email
+        self.emailVerified = emailVerified
+        self.preferredLanguage = preferredLanguage
+        self.password = password
+        self.passwordChangeRequired = passwordChangeRequired
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewHuman: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewHuman: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewHuman {
+        return
+            try NewHuman(
+                username: FfiConverterOptionString.read(from: &buf), 
+                givenName: FfiConverterString.read(from: &buf), 
+                familyName: FfiConverterString.read(from: &buf), 
+                email: FfiConverterString.read(from: &buf), 
+                emailVerified: FfiConverterBool.read(from: &buf), 
+                preferredLanguage: FfiConverterOptionString.read(from: &buf), 
+                password: FfiConverterOptionString.read(from: &buf), 
+                passwordChangeRequired: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewHuman, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.username, into: &buf)
+        FfiConverterString.write(value.givenName, into: &buf)
+        FfiConverterString.write(value.familyName, into: &buf)
+        FfiConverterString.write(value.email, into: &buf)
+        FfiConverterBool.write(value.emailVerified, into: &buf)
+        FfiConverterOptionString.write(value.preferredLanguage, into: &buf)
+        FfiConverterOptionString.write(value.password, into: &buf)
+        FfiConverterBool.write(value.passwordChangeRequired, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewHuman_lift(_ buf: RustBuffer) throws -> NewHuman {
+    return try FfiConverterTypeNewHuman.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewHuman_lower(_ value: NewHuman) -> RustBuffer {
+    return FfiConverterTypeNewHuman.lower(value)
+}
+
+
+/**
+ * A new service (machine) user.
+ */
+public struct NewMachine: Equatable, Hashable {
+    /**
+     * User name (the client id of the `client_credentials` grant).
+     */
+    public var username: String
+    /**
+     * Name.
+     */
+    public var name: String
+    /**
+     * Description.
+     */
+    public var description: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * User name (the client id of the `client_credentials` grant).
+         */username: String, 
+        /**
+         * Name.
+         */name: String, 
+        /**
+         * Description.
+         */description: String? = nil) {
+        self.username = username
+        self.name = name
+        self.description = description
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewMachine: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewMachine: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewMachine {
+        return
+            try NewMachine(
+                username: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewMachine, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.username, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewMachine_lift(_ buf: RustBuffer) throws -> NewMachine {
+    return try FfiConverterTypeNewMachine.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewMachine_lower(_ value: NewMachine) -> RustBuffer {
+    return FfiConverterTypeNewMachine.lower(value)
+}
+
+
+/**
+ * A new local account. Holds the password: do not log it.
+ */
+public struct NewUser: Equatable, Hashable {
+    /**
+     * Given name (required).
+     */
+    public var givenName: String
+    /**
+     * Family name (required).
+     */
+    public var familyName: String
+    /**
+     * Email address (required; it must be verified with a code).
+     */
+    public var email: String
+    /**
+     * User name (default: the email address).
+     */
+    public var username: String?
+    /**
+     * Preferred language, e.g. `de`.
+     */
+    public var preferredLanguage: String?
+    /**
+     * The password (checked against the policy before anything is sent).
+     */
+    public var password: String
+    /**
+     * The user accepted the terms of service and the privacy policy.
+     * Registration is refused without it.
+     */
+    public var acceptedTerms: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Given name (required).
+         */givenName: String, 
+        /**
+         * Family name (required).
+         */familyName: String, 
+        /**
+         * Email address (required; it must be verified with a code).
+         */email: String, 
+        /**
+         * User name (default: the email address).
+         */username: String? = nil, 
+        /**
+         * Preferred language, e.g. `de`.
+         */preferredLanguage: String? = nil, 
+        /**
+         * The password (checked against the policy before anything is sent).
+         */password: String, 
+        /**
+         * The user accepted the terms of service and the privacy policy.
+         * Registration is refused without it.
+         */acceptedTerms: Bool) {
+        self.givenName = givenName
+        self.familyName = familyName
+        self.email = email
+        self.username = username
+        self.preferredLanguage = preferredLanguage
+        self.password = password
+        self.acceptedTerms = acceptedTerms
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewUser: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewUser: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewUser {
+        return
+            try NewUser(
+                givenName: FfiConverterString.read(from: &buf), 
+                familyName: FfiConverterString.read(from: &buf), 
+                email: FfiConverterString.read(from: &buf), 
+                username: FfiConverterOptionString.read(from: &buf), 
+                preferredLanguage: FfiConverterOptionString.read(from: &buf), 
+                password: FfiConverterString.read(from: &buf), 
+                acceptedTerms: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewUser, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.givenName, into: &buf)
+        FfiConverterString.write(value.familyName, into: &buf)
+        FfiConverterString.write(value.email, into: &buf)
+        FfiConverterOptionString.write(value.username, into: &buf)
+        FfiConverterOptionString.write(value.preferredLanguage, into: &buf)
+        FfiConverterString.write(value.password, into: &buf)
+        FfiConverterBool.write(value.acceptedTerms, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewUser_lift(_ buf: RustBuffer) throws -> NewUser {
+    return try FfiConverterTypeNewUser.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewUser_lower(_ value: NewUser) -> RustBuffer {
+    return FfiConverterTypeNewUser.lower(value)
+}
+
+
+/**
+ * A registered passkey.
+ */
+public struct Passkey: Equatable, Hashable {
+    /**
+     * Its id (for [`PasskeysClient::remove`]).
+     */
+    public var id: String
+    /**
+     * Its name, if it has one.
+     */
+    public var name: String?
+    /**
+     * Whether its registration was completed.
+     */
+    public var ready: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id (for [`PasskeysClient::remove`]).
+         */id: String, 
+        /**
+         * Its name, if it has one.
+         */name: String?, 
+        /**
+         * Whether its registration was completed.
+         */ready: Bool) {
+        self.id = id
+        self.name = name
+        self.ready = ready
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Passkey: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePasskey: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Passkey {
+        return
+            try Passkey(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                ready: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Passkey, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterBool.write(value.ready, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasskey_lift(_ buf: RustBuffer) throws -> Passkey {
+    return try FfiConverterTypePasskey.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasskey_lower(_ value: Passkey) -> RustBuffer {
+    return FfiConverterTypePasskey.lower(value)
+}
+
+
+/**
+ * The password complexity policy.
+ */
+public struct PasswordPolicy: Equatable, Hashable {
+    /**
+     * Minimum length in characters.
+     */
+    public var minLength: UInt64
+    /**
+     * An upper-case letter is required.
+     */
+    public var requiresUppercase: Bool
+    /**
+     * A lower-case letter is required.
+     */
+    public var requiresLowercase: Bool
+    /**
+     * A digit is required.
+     */
+    public var requiresNumber: Bool
+    /**
+     * A symbol is required.
+     */
+    public var requiresSymbol: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Minimum length in characters.
+         */minLength: UInt64, 
+        /**
+         * An upper-case letter is required.
+         */requiresUppercase: Bool, 
+        /**
+         * A lower-case letter is required.
+         */requiresLowercase: Bool, 
+        /**
+         * A digit is required.
+         */requiresNumber: Bool, 
+        /**
+         * A symbol is required.
+         */requiresSymbol: Bool) {
+        self.minLength = minLength
+        self.requiresUppercase = requiresUppercase
+        self.requiresLowercase = requiresLowercase
+        self.requiresNumber = requiresNumber
+        self.requiresSymbol = requiresSymbol
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PasswordPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePasswordPolicy: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PasswordPolicy {
+        return
+            try PasswordPolicy(
+                minLength: FfiConverterUInt64.read(from: &buf), 
+                requiresUppercase: FfiConverterBool.read(from: &buf), 
+                requiresLowercase: FfiConverterBool.read(from: &buf), 
+                requiresNumber: FfiConverterBool.read(from: &buf), 
+                requiresSymbol: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PasswordPolicy, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.minLength, into: &buf)
+        FfiConverterBool.write(value.requiresUppercase, into: &buf)
+        FfiConverterBool.write(value.requiresLowercase, into: &buf)
+        FfiConverterBool.write(value.requiresNumber, into: &buf)
+        FfiConverterBool.write(value.requiresSymbol, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordPolicy_lift(_ buf: RustBuffer) throws -> PasswordPolicy {
+    return try FfiConverterTypePasswordPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordPolicy_lower(_ value: PasswordPolicy) -> RustBuffer {
+    return FfiConverterTypePasswordPolicy.lower(value)
+}
+
+
+/**
+ * A password reset that was requested. `Debug` (Kotlin's `toString`,
+ * Swift's description) never shows the code.
+ */
+public struct PasswordResetStarted: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * The user whose password is reset (pass it to [`PasswordClient::set_with_code`]).
+     */
+    public var userId: String
+    /**
+     * The code, with [`ResetDelivery::Return`]; a secret: never log it.
+     */
+    public var code: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The user whose password is reset (pass it to [`PasswordClient::set_with_code`]).
+         */userId: String, 
+        /**
+         * The code, with [`ResetDelivery::Return`]; a secret: never log it.
+         */code: String?) {
+        self.userId = userId
+        self.code = code
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_passwordresetstarted_uniffi_trait_debug(
+            FfiConverterTypePasswordResetStarted_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension PasswordResetStarted: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePasswordResetStarted: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PasswordResetStarted {
+        return
+            try PasswordResetStarted(
+                userId: FfiConverterString.read(from: &buf), 
+                code: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PasswordResetStarted, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterOptionString.write(value.code, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordResetStarted_lift(_ buf: RustBuffer) throws -> PasswordResetStarted {
+    return try FfiConverterTypePasswordResetStarted.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordResetStarted_lower(_ value: PasswordResetStarted) -> RustBuffer {
+    return FfiConverterTypePasswordResetStarted.lower(value)
 }
 
 
@@ -3133,6 +10821,274 @@ public func FfiConverterTypeProfileUpdate_lower(_ value: ProfileUpdate) -> RustB
 
 
 /**
+ * The editable values of a [`RegistrationDraft`].
+ */
+public struct RegistrationDraftFields: Equatable, Hashable {
+    /**
+     * Given name.
+     */
+    public var givenName: String
+    /**
+     * Family name.
+     */
+    public var familyName: String
+    /**
+     * Email.
+     */
+    public var email: String
+    /**
+     * User name (empty → the email).
+     */
+    public var username: String
+    /**
+     * Whether the provider asserted the email as verified (read only).
+     */
+    public var emailVerifiedByIdp: Bool
+    /**
+     * Set when the user accepted the terms of service and privacy policy.
+     */
+    public var acceptedTerms: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Given name.
+         */givenName: String, 
+        /**
+         * Family name.
+         */familyName: String, 
+        /**
+         * Email.
+         */email: String, 
+        /**
+         * User name (empty → the email).
+         */username: String, 
+        /**
+         * Whether the provider asserted the email as verified (read only).
+         */emailVerifiedByIdp: Bool, 
+        /**
+         * Set when the user accepted the terms of service and privacy policy.
+         */acceptedTerms: Bool) {
+        self.givenName = givenName
+        self.familyName = familyName
+        self.email = email
+        self.username = username
+        self.emailVerifiedByIdp = emailVerifiedByIdp
+        self.acceptedTerms = acceptedTerms
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RegistrationDraftFields: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegistrationDraftFields: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RegistrationDraftFields {
+        return
+            try RegistrationDraftFields(
+                givenName: FfiConverterString.read(from: &buf), 
+                familyName: FfiConverterString.read(from: &buf), 
+                email: FfiConverterString.read(from: &buf), 
+                username: FfiConverterString.read(from: &buf), 
+                emailVerifiedByIdp: FfiConverterBool.read(from: &buf), 
+                acceptedTerms: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RegistrationDraftFields, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.givenName, into: &buf)
+        FfiConverterString.write(value.familyName, into: &buf)
+        FfiConverterString.write(value.email, into: &buf)
+        FfiConverterString.write(value.username, into: &buf)
+        FfiConverterBool.write(value.emailVerifiedByIdp, into: &buf)
+        FfiConverterBool.write(value.acceptedTerms, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistrationDraftFields_lift(_ buf: RustBuffer) throws -> RegistrationDraftFields {
+    return try FfiConverterTypeRegistrationDraftFields.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistrationDraftFields_lower(_ value: RegistrationDraftFields) -> RustBuffer {
+    return FfiConverterTypeRegistrationDraftFields.lower(value)
+}
+
+
+/**
+ * What an app shows before registration: whether it is allowed, the
+ * password rules and the legal links the user must accept.
+ */
+public struct RegistrationRules: Equatable, Hashable {
+    /**
+     * The login policy.
+     */
+    public var login: LoginSettings
+    /**
+     * The password complexity policy.
+     */
+    public var password: PasswordPolicy
+    /**
+     * Terms of service and privacy policy links (show them; the user must accept).
+     */
+    public var legal: LegalSettings
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The login policy.
+         */login: LoginSettings, 
+        /**
+         * The password complexity policy.
+         */password: PasswordPolicy, 
+        /**
+         * Terms of service and privacy policy links (show them; the user must accept).
+         */legal: LegalSettings) {
+        self.login = login
+        self.password = password
+        self.legal = legal
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RegistrationRules: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegistrationRules: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RegistrationRules {
+        return
+            try RegistrationRules(
+                login: FfiConverterTypeLoginSettings.read(from: &buf), 
+                password: FfiConverterTypePasswordPolicy.read(from: &buf), 
+                legal: FfiConverterTypeLegalSettings.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RegistrationRules, into buf: inout [UInt8]) {
+        FfiConverterTypeLoginSettings.write(value.login, into: &buf)
+        FfiConverterTypePasswordPolicy.write(value.password, into: &buf)
+        FfiConverterTypeLegalSettings.write(value.legal, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistrationRules_lift(_ buf: RustBuffer) throws -> RegistrationRules {
+    return try FfiConverterTypeRegistrationRules.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistrationRules_lower(_ value: RegistrationRules) -> RustBuffer {
+    return FfiConverterTypeRegistrationRules.lower(value)
+}
+
+
+/**
+ * A registered security key.
+ */
+public struct SecurityKey: Equatable, Hashable {
+    /**
+     * Its id (for [`MfaClient::remove_u2f`]).
+     */
+    public var id: String
+    /**
+     * Its name, if it has one.
+     */
+    public var name: String?
+    /**
+     * Whether its registration was completed.
+     */
+    public var ready: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id (for [`MfaClient::remove_u2f`]).
+         */id: String, 
+        /**
+         * Its name, if it has one.
+         */name: String?, 
+        /**
+         * Whether its registration was completed.
+         */ready: Bool) {
+        self.id = id
+        self.name = name
+        self.ready = ready
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SecurityKey: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSecurityKey: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecurityKey {
+        return
+            try SecurityKey(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                ready: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SecurityKey, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterBool.write(value.ready, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecurityKey_lift(_ buf: RustBuffer) throws -> SecurityKey {
+    return try FfiConverterTypeSecurityKey.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecurityKey_lower(_ value: SecurityKey) -> RustBuffer {
+    return FfiConverterTypeSecurityKey.lower(value)
+}
+
+
+/**
  * A signed-in account. Holds no tokens.
  */
 public struct SessionInfo: Equatable, Hashable {
@@ -3240,6 +11196,162 @@ public func FfiConverterTypeSessionInfo_lift(_ buf: RustBuffer) throws -> Sessio
 #endif
 public func FfiConverterTypeSessionInfo_lower(_ value: SessionInfo) -> RustBuffer {
     return FfiConverterTypeSessionInfo.lower(value)
+}
+
+
+/**
+ * The result of a native login or registration.
+ */
+public struct SignedIn: Equatable, Hashable {
+    /**
+     * The signed-in session (as after a browser login).
+     */
+    public var session: SessionInfo
+    /**
+     * Set when the login policy requires a second factor the user has not
+     * set up yet: the factors the policy allows. The session may already
+     * set one up.
+     */
+    public var mfaSetupRequired: [SecondFactorType]?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The signed-in session (as after a browser login).
+         */session: SessionInfo, 
+        /**
+         * Set when the login policy requires a second factor the user has not
+         * set up yet: the factors the policy allows. The session may already
+         * set one up.
+         */mfaSetupRequired: [SecondFactorType]?) {
+        self.session = session
+        self.mfaSetupRequired = mfaSetupRequired
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SignedIn: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignedIn: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignedIn {
+        return
+            try SignedIn(
+                session: FfiConverterTypeSessionInfo.read(from: &buf), 
+                mfaSetupRequired: FfiConverterOptionSequenceTypeSecondFactorType.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SignedIn, into buf: inout [UInt8]) {
+        FfiConverterTypeSessionInfo.write(value.session, into: &buf)
+        FfiConverterOptionSequenceTypeSecondFactorType.write(value.mfaSetupRequired, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignedIn_lift(_ buf: RustBuffer) throws -> SignedIn {
+    return try FfiConverterTypeSignedIn.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignedIn_lower(_ value: SignedIn) -> RustBuffer {
+    return FfiConverterTypeSignedIn.lower(value)
+}
+
+
+/**
+ * A TOTP registration: show `uri` as a QR code (or `secret` for typing),
+ * then [`MfaClient::verify_totp`] with a code from the app. Both are the
+ * user's own secret: show them, never log them. `Debug` (Kotlin's
+ * `toString`, Swift's description) never shows them.
+ */
+public struct TotpEnrollment: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * The `otpauth://` URI (it holds the secret).
+     */
+    public var uri: String
+    /**
+     * The shared secret (base32).
+     */
+    public var secret: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The `otpauth://` URI (it holds the secret).
+         */uri: String, 
+        /**
+         * The shared secret (base32).
+         */secret: String) {
+        self.uri = uri
+        self.secret = secret
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_totpenrollment_uniffi_trait_debug(
+            FfiConverterTypeTotpEnrollment_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension TotpEnrollment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTotpEnrollment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TotpEnrollment {
+        return
+            try TotpEnrollment(
+                uri: FfiConverterString.read(from: &buf), 
+                secret: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TotpEnrollment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.uri, into: &buf)
+        FfiConverterString.write(value.secret, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTotpEnrollment_lift(_ buf: RustBuffer) throws -> TotpEnrollment {
+    return try FfiConverterTypeTotpEnrollment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTotpEnrollment_lower(_ value: TotpEnrollment) -> RustBuffer {
+    return FfiConverterTypeTotpEnrollment.lower(value)
 }
 
 
@@ -3453,6 +11565,483 @@ public func FfiConverterTypeUser_lower(_ value: User) -> RustBuffer {
 
 
 /**
+ * A user's grant of project roles.
+ */
+public struct UserGrant: Equatable, Hashable {
+    /**
+     * The grant's id.
+     */
+    public var id: String
+    /**
+     * The user's id.
+     */
+    public var userId: String
+    /**
+     * The project's id.
+     */
+    public var projectId: String
+    /**
+     * The granted role keys.
+     */
+    public var roleKeys: [String]
+    /**
+     * The state, e.g. `USER_GRANT_STATE_ACTIVE`.
+     */
+    public var state: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The grant's id.
+         */id: String, 
+        /**
+         * The user's id.
+         */userId: String, 
+        /**
+         * The project's id.
+         */projectId: String, 
+        /**
+         * The granted role keys.
+         */roleKeys: [String], 
+        /**
+         * The state, e.g. `USER_GRANT_STATE_ACTIVE`.
+         */state: String) {
+        self.id = id
+        self.userId = userId
+        self.projectId = projectId
+        self.roleKeys = roleKeys
+        self.state = state
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UserGrant: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUserGrant: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UserGrant {
+        return
+            try UserGrant(
+                id: FfiConverterString.read(from: &buf), 
+                userId: FfiConverterString.read(from: &buf), 
+                projectId: FfiConverterString.read(from: &buf), 
+                roleKeys: FfiConverterSequenceString.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UserGrant, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.userId, into: &buf)
+        FfiConverterString.write(value.projectId, into: &buf)
+        FfiConverterSequenceString.write(value.roleKeys, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserGrant_lift(_ buf: RustBuffer) throws -> UserGrant {
+    return try FfiConverterTypeUserGrant.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserGrant_lower(_ value: UserGrant) -> RustBuffer {
+    return FfiConverterTypeUserGrant.lower(value)
+}
+
+
+/**
+ * One page of grants.
+ */
+public struct UserGrantPage: Equatable, Hashable {
+    /**
+     * The grants.
+     */
+    public var items: [UserGrant]
+    /**
+     * How many there are in all.
+     */
+    public var total: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The grants.
+         */items: [UserGrant], 
+        /**
+         * How many there are in all.
+         */total: UInt64) {
+        self.items = items
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UserGrantPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUserGrantPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UserGrantPage {
+        return
+            try UserGrantPage(
+                items: FfiConverterSequenceTypeUserGrant.read(from: &buf), 
+                total: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UserGrantPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeUserGrant.write(value.items, into: &buf)
+        FfiConverterUInt64.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserGrantPage_lift(_ buf: RustBuffer) throws -> UserGrantPage {
+    return try FfiConverterTypeUserGrantPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserGrantPage_lower(_ value: UserGrantPage) -> RustBuffer {
+    return FfiConverterTypeUserGrantPage.lower(value)
+}
+
+
+/**
+ * One page of a user search.
+ */
+public struct UserPage: Equatable, Hashable {
+    /**
+     * The users of this page.
+     */
+    public var items: [User]
+    /**
+     * How many users match in all.
+     */
+    public var total: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The users of this page.
+         */items: [User], 
+        /**
+         * How many users match in all.
+         */total: UInt64) {
+        self.items = items
+        self.total = total
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UserPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUserPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UserPage {
+        return
+            try UserPage(
+                items: FfiConverterSequenceTypeUser.read(from: &buf), 
+                total: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UserPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeUser.write(value.items, into: &buf)
+        FfiConverterUInt64.write(value.total, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserPage_lift(_ buf: RustBuffer) throws -> UserPage {
+    return try FfiConverterTypeUserPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserPage_lower(_ value: UserPage) -> RustBuffer {
+    return FfiConverterTypeUserPage.lower(value)
+}
+
+
+/**
+ * A user search: every criterion given must match (text criteria match
+ * case-insensitively anywhere in the value). Paged by `offset` and
+ * `limit` (0: the server's default).
+ */
+public struct UserSearch: Equatable, Hashable {
+    /**
+     * Part of the user name.
+     */
+    public var username: String?
+    /**
+     * Part of the email address.
+     */
+    public var email: String?
+    /**
+     * Part of a login name (`user@domain`).
+     */
+    public var loginName: String?
+    /**
+     * Part of the display name.
+     */
+    public var displayName: String?
+    /**
+     * The state.
+     */
+    public var state: UserState?
+    /**
+     * How many matches to skip.
+     */
+    public var offset: UInt64
+    /**
+     * How many to return at most (0: the server's default).
+     */
+    public var limit: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Part of the user name.
+         */username: String? = nil, 
+        /**
+         * Part of the email address.
+         */email: String? = nil, 
+        /**
+         * Part of a login name (`user@domain`).
+         */loginName: String? = nil, 
+        /**
+         * Part of the display name.
+         */displayName: String? = nil, 
+        /**
+         * The state.
+         */state: UserState? = nil, 
+        /**
+         * How many matches to skip.
+         */offset: UInt64 = UInt64(0), 
+        /**
+         * How many to return at most (0: the server's default).
+         */limit: UInt32 = UInt32(0)) {
+        self.username = username
+        self.email = email
+        self.loginName = loginName
+        self.displayName = displayName
+        self.state = state
+        self.offset = offset
+        self.limit = limit
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UserSearch: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUserSearch: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UserSearch {
+        return
+            try UserSearch(
+                username: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                loginName: FfiConverterOptionString.read(from: &buf), 
+                displayName: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterOptionTypeUserState.read(from: &buf), 
+                offset: FfiConverterUInt64.read(from: &buf), 
+                limit: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UserSearch, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.username, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterOptionString.write(value.loginName, into: &buf)
+        FfiConverterOptionString.write(value.displayName, into: &buf)
+        FfiConverterOptionTypeUserState.write(value.state, into: &buf)
+        FfiConverterUInt64.write(value.offset, into: &buf)
+        FfiConverterUInt32.write(value.limit, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserSearch_lift(_ buf: RustBuffer) throws -> UserSearch {
+    return try FfiConverterTypeUserSearch.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserSearch_lower(_ value: UserSearch) -> RustBuffer {
+    return FfiConverterTypeUserSearch.lower(value)
+}
+
+
+/**
+ * One of the user's sessions.
+ */
+public struct UserSession: Equatable, Hashable {
+    /**
+     * The session id.
+     */
+    public var id: String
+    /**
+     * When it was created (RFC 3339).
+     */
+    public var created: String
+    /**
+     * When it last changed (RFC 3339).
+     */
+    public var changed: String
+    /**
+     * When it expires, if it does (RFC 3339).
+     */
+    public var expires: String?
+    /**
+     * The login name it was checked with.
+     */
+    public var loginName: String?
+    /**
+     * The user agent's description, if the session recorded one.
+     */
+    public var userAgent: String?
+    /**
+     * Whether this is the session of this app's sign-in (the ID token's `sid`).
+     */
+    public var current: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The session id.
+         */id: String, 
+        /**
+         * When it was created (RFC 3339).
+         */created: String, 
+        /**
+         * When it last changed (RFC 3339).
+         */changed: String, 
+        /**
+         * When it expires, if it does (RFC 3339).
+         */expires: String?, 
+        /**
+         * The login name it was checked with.
+         */loginName: String?, 
+        /**
+         * The user agent's description, if the session recorded one.
+         */userAgent: String?, 
+        /**
+         * Whether this is the session of this app's sign-in (the ID token's `sid`).
+         */current: Bool) {
+        self.id = id
+        self.created = created
+        self.changed = changed
+        self.expires = expires
+        self.loginName = loginName
+        self.userAgent = userAgent
+        self.current = current
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UserSession: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUserSession: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UserSession {
+        return
+            try UserSession(
+                id: FfiConverterString.read(from: &buf), 
+                created: FfiConverterString.read(from: &buf), 
+                changed: FfiConverterString.read(from: &buf), 
+                expires: FfiConverterOptionString.read(from: &buf), 
+                loginName: FfiConverterOptionString.read(from: &buf), 
+                userAgent: FfiConverterOptionString.read(from: &buf), 
+                current: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UserSession, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.created, into: &buf)
+        FfiConverterString.write(value.changed, into: &buf)
+        FfiConverterOptionString.write(value.expires, into: &buf)
+        FfiConverterOptionString.write(value.loginName, into: &buf)
+        FfiConverterOptionString.write(value.userAgent, into: &buf)
+        FfiConverterBool.write(value.current, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserSession_lift(_ buf: RustBuffer) throws -> UserSession {
+    return try FfiConverterTypeUserSession.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserSession_lower(_ value: UserSession) -> RustBuffer {
+    return FfiConverterTypeUserSession.lower(value)
+}
+
+
+/**
  * Something that happened to an account's session.
  */
 
@@ -3571,6 +12160,231 @@ public func FfiConverterTypeAuthEvent_lift(_ buf: RustBuffer) throws -> AuthEven
 #endif
 public func FfiConverterTypeAuthEvent_lower(_ value: AuthEvent) -> RustBuffer {
     return FfiConverterTypeAuthEvent.lower(value)
+}
+
+
+
+/**
+ * An authentication method a user has set up.
+ */
+
+public enum AuthMethod: Equatable, Hashable {
+    
+    /**
+     * A password.
+     */
+    case password
+    /**
+     * A passkey (passwordless).
+     */
+    case passkey
+    /**
+     * An external identity provider link.
+     */
+    case idp
+    /**
+     * TOTP (authenticator app).
+     */
+    case totp
+    /**
+     * A security key (U2F).
+     */
+    case u2f
+    /**
+     * One-time password by SMS.
+     */
+    case otpSms
+    /**
+     * One-time password by email.
+     */
+    case otpEmail
+    /**
+     * Recovery codes.
+     */
+    case recoveryCodes
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AuthMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAuthMethod: FfiConverterRustBuffer {
+    typealias SwiftType = AuthMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuthMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .password
+        
+        case 2: return .passkey
+        
+        case 3: return .idp
+        
+        case 4: return .totp
+        
+        case 5: return .u2f
+        
+        case 6: return .otpSms
+        
+        case 7: return .otpEmail
+        
+        case 8: return .recoveryCodes
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AuthMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .password:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .passkey:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .idp:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .totp:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .u2f:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .otpSms:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .otpEmail:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .recoveryCodes:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAuthMethod_lift(_ buf: RustBuffer) throws -> AuthMethod {
+    return try FfiConverterTypeAuthMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAuthMethod_lower(_ value: AuthMethod) -> RustBuffer {
+    return FfiConverterTypeAuthMethod.lower(value)
+}
+
+
+
+/**
+ * How a verification code reaches the user.
+ */
+
+public enum CodeDelivery: Equatable, Hashable {
+    
+    /**
+     * ZITADEL sends it (email or SMS).
+     */
+    case send
+    /**
+     * ZITADEL sends an email with a link built from this template
+     * (placeholders `{{.UserID}}`, `{{.OrgID}}`, `{{.Code}}`); for a phone
+     * number the same as `Send`.
+     */
+    case sendWithUrl(String
+    )
+    /**
+     * ZITADEL returns the code to the app, which delivers it itself.
+     */
+    case `return`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CodeDelivery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCodeDelivery: FfiConverterRustBuffer {
+    typealias SwiftType = CodeDelivery
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeDelivery {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .send
+        
+        case 2: return .sendWithUrl(try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .`return`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CodeDelivery, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .send:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .sendWithUrl(v1):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(v1, into: &buf)
+            
+        
+        case .`return`:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeDelivery_lift(_ buf: RustBuffer) throws -> CodeDelivery {
+    return try FfiConverterTypeCodeDelivery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeDelivery_lower(_ value: CodeDelivery) -> RustBuffer {
+    return FfiConverterTypeCodeDelivery.lower(value)
 }
 
 
@@ -4538,6 +13352,937 @@ public func FfiConverterTypeGender_lower(_ value: Gender) -> RustBuffer {
 }
 
 
+
+/**
+ * What a registration through an identity provider led to.
+ */
+
+public enum IdpRegistration {
+    
+    /**
+     * The provider account was linked already: signed in. (Named
+     * `Linked`, not `SignedIn`, so that Kotlin's nested class does not
+     * hide the [`SignedIn`] record.)
+     */
+    case linked(
+        /**
+         * The sign-in.
+         */signedIn: SignedIn
+    )
+    /**
+     * A new user: the draft to show, edit and confirm.
+     */
+    case draft(
+        /**
+         * The draft.
+         */draft: RegistrationDraft
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension IdpRegistration: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIdpRegistration: FfiConverterRustBuffer {
+    typealias SwiftType = IdpRegistration
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IdpRegistration {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .linked(signedIn: try FfiConverterTypeSignedIn.read(from: &buf)
+        )
+        
+        case 2: return .draft(draft: try FfiConverterTypeRegistrationDraft.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: IdpRegistration, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .linked(signedIn):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeSignedIn.write(signedIn, into: &buf)
+            
+        
+        case let .draft(draft):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeRegistrationDraft.write(draft, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdpRegistration_lift(_ buf: RustBuffer) throws -> IdpRegistration {
+    return try FfiConverterTypeIdpRegistration.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIdpRegistration_lower(_ value: IdpRegistration) -> RustBuffer {
+    return FfiConverterTypeIdpRegistration.lower(value)
+}
+
+
+
+/**
+ * A new identity provider (sdk-core's `NewIdp` with its secrets as
+ * text). Holds a client secret or private key: do not log it. In C JSON:
+ * `{"generic_oidc": {...}}`, `{"google": {...}}`, `{"github": {...}}`,
+ * `{"azure_ad": {...}}` or `{"apple": {...}}` with the fields below.
+ */
+
+public enum NewIdp: Equatable, Hashable {
+    
+    /**
+     * Any OpenID Connect provider, found by its issuer's discovery.
+     */
+    case genericOidc(
+        /**
+         * Name shown on the login button.
+         */name: String, 
+        /**
+         * The provider's issuer URL.
+         */issuer: String, 
+        /**
+         * Client id at the provider.
+         */clientId: String, 
+        /**
+         * Client secret at the provider.
+         */clientSecret: String, 
+        /**
+         * Scopes (default at ZITADEL: `openid profile email`).
+         */scopes: [String] = [], 
+        /**
+         * Map the user from the ID token instead of userinfo.
+         */idTokenMapping: Bool = false, 
+        /**
+         * Use PKCE.
+         */usePkce: Bool = false
+    )
+    /**
+     * Google.
+     */
+    case google(
+        /**
+         * Name shown on the login button.
+         */name: String, 
+        /**
+         * OAuth client id.
+         */clientId: String, 
+        /**
+         * OAuth client secret.
+         */clientSecret: String, 
+        /**
+         * Scopes.
+         */scopes: [String] = []
+    )
+    /**
+     * GitHub (github.com).
+     */
+    case gitHub(
+        /**
+         * Name shown on the login button.
+         */name: String, 
+        /**
+         * OAuth app client id.
+         */clientId: String, 
+        /**
+         * OAuth app client secret.
+         */clientSecret: String, 
+        /**
+         * Scopes.
+         */scopes: [String] = []
+    )
+    /**
+     * Microsoft Entra ID (Azure AD).
+     */
+    case azureAd(
+        /**
+         * Name shown on the login button.
+         */name: String, 
+        /**
+         * Application (client) id.
+         */clientId: String, 
+        /**
+         * Client secret.
+         */clientSecret: String, 
+        /**
+         * The tenant id; `None` for the common (multi-tenant) endpoint.
+         */tenantId: String? = nil, 
+        /**
+         * Trust the provider's email addresses as verified.
+         */emailVerified: Bool = false, 
+        /**
+         * Scopes.
+         */scopes: [String] = []
+    )
+    /**
+     * Sign in with Apple.
+     */
+    case apple(
+        /**
+         * Name shown on the login button.
+         */name: String, 
+        /**
+         * The services id.
+         */clientId: String, 
+        /**
+         * The Apple team id.
+         */teamId: String, 
+        /**
+         * The key id of the private key.
+         */keyId: String, 
+        /**
+         * The private key (the `.p8` file's PEM).
+         */privateKey: String, 
+        /**
+         * Scopes.
+         */scopes: [String] = []
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension NewIdp: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewIdp: FfiConverterRustBuffer {
+    typealias SwiftType = NewIdp
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewIdp {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .genericOidc(name: try FfiConverterString.read(from: &buf), issuer: try FfiConverterString.read(from: &buf), clientId: try FfiConverterString.read(from: &buf), clientSecret: try FfiConverterString.read(from: &buf), scopes: try FfiConverterSequenceString.read(from: &buf), idTokenMapping: try FfiConverterBool.read(from: &buf), usePkce: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 2: return .google(name: try FfiConverterString.read(from: &buf), clientId: try FfiConverterString.read(from: &buf), clientSecret: try FfiConverterString.read(from: &buf), scopes: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 3: return .gitHub(name: try FfiConverterString.read(from: &buf), clientId: try FfiConverterString.read(from: &buf), clientSecret: try FfiConverterString.read(from: &buf), scopes: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 4: return .azureAd(name: try FfiConverterString.read(from: &buf), clientId: try FfiConverterString.read(from: &buf), clientSecret: try FfiConverterString.read(from: &buf), tenantId: try FfiConverterOptionString.read(from: &buf), emailVerified: try FfiConverterBool.read(from: &buf), scopes: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        case 5: return .apple(name: try FfiConverterString.read(from: &buf), clientId: try FfiConverterString.read(from: &buf), teamId: try FfiConverterString.read(from: &buf), keyId: try FfiConverterString.read(from: &buf), privateKey: try FfiConverterString.read(from: &buf), scopes: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: NewIdp, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .genericOidc(name,issuer,clientId,clientSecret,scopes,idTokenMapping,usePkce):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(name, into: &buf)
+            FfiConverterString.write(issuer, into: &buf)
+            FfiConverterString.write(clientId, into: &buf)
+            FfiConverterString.write(clientSecret, into: &buf)
+            FfiConverterSequenceString.write(scopes, into: &buf)
+            FfiConverterBool.write(idTokenMapping, into: &buf)
+            FfiConverterBool.write(usePkce, into: &buf)
+            
+        
+        case let .google(name,clientId,clientSecret,scopes):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(name, into: &buf)
+            FfiConverterString.write(clientId, into: &buf)
+            FfiConverterString.write(clientSecret, into: &buf)
+            FfiConverterSequenceString.write(scopes, into: &buf)
+            
+        
+        case let .gitHub(name,clientId,clientSecret,scopes):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(name, into: &buf)
+            FfiConverterString.write(clientId, into: &buf)
+            FfiConverterString.write(clientSecret, into: &buf)
+            FfiConverterSequenceString.write(scopes, into: &buf)
+            
+        
+        case let .azureAd(name,clientId,clientSecret,tenantId,emailVerified,scopes):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(name, into: &buf)
+            FfiConverterString.write(clientId, into: &buf)
+            FfiConverterString.write(clientSecret, into: &buf)
+            FfiConverterOptionString.write(tenantId, into: &buf)
+            FfiConverterBool.write(emailVerified, into: &buf)
+            FfiConverterSequenceString.write(scopes, into: &buf)
+            
+        
+        case let .apple(name,clientId,teamId,keyId,privateKey,scopes):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(name, into: &buf)
+            FfiConverterString.write(clientId, into: &buf)
+            FfiConverterString.write(teamId, into: &buf)
+            FfiConverterString.write(keyId, into: &buf)
+            FfiConverterString.write(privateKey, into: &buf)
+            FfiConverterSequenceString.write(scopes, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewIdp_lift(_ buf: RustBuffer) throws -> NewIdp {
+    return try FfiConverterTypeNewIdp.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewIdp_lower(_ value: NewIdp) -> RustBuffer {
+    return FfiConverterTypeNewIdp.lower(value)
+}
+
+
+
+/**
+ * A rule of the password complexity policy.
+ */
+
+public enum PasswordRule: Equatable, Hashable {
+    
+    /**
+     * At least the policy's minimum length.
+     */
+    case minLength
+    /**
+     * At least one lower-case letter.
+     */
+    case lowercase
+    /**
+     * At least one upper-case letter.
+     */
+    case uppercase
+    /**
+     * At least one digit.
+     */
+    case number
+    /**
+     * At least one symbol (not a letter or digit).
+     */
+    case symbol
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PasswordRule: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePasswordRule: FfiConverterRustBuffer {
+    typealias SwiftType = PasswordRule
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PasswordRule {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .minLength
+        
+        case 2: return .lowercase
+        
+        case 3: return .uppercase
+        
+        case 4: return .number
+        
+        case 5: return .symbol
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PasswordRule, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .minLength:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .lowercase:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .uppercase:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .number:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .symbol:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordRule_lift(_ buf: RustBuffer) throws -> PasswordRule {
+    return try FfiConverterTypePasswordRule.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasswordRule_lower(_ value: PasswordRule) -> RustBuffer {
+    return FfiConverterTypePasswordRule.lower(value)
+}
+
+
+
+/**
+ * How a password reset code reaches the user.
+ */
+
+public enum ResetDelivery: Equatable, Hashable {
+    
+    /**
+     * ZITADEL emails a link.
+     */
+    case email
+    /**
+     * ZITADEL emails a link built from this template (placeholders
+     * `{{.UserID}}`, `{{.OrgID}}`, `{{.Code}}`).
+     */
+    case emailWithUrl(String
+    )
+    /**
+     * ZITADEL sends the code by SMS.
+     */
+    case sms
+    /**
+     * ZITADEL returns the code to the app.
+     */
+    case `return`
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ResetDelivery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResetDelivery: FfiConverterRustBuffer {
+    typealias SwiftType = ResetDelivery
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResetDelivery {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .email
+        
+        case 2: return .emailWithUrl(try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .sms
+        
+        case 4: return .`return`
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ResetDelivery, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .email:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .emailWithUrl(v1):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(v1, into: &buf)
+            
+        
+        case .sms:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .`return`:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResetDelivery_lift(_ buf: RustBuffer) throws -> ResetDelivery {
+    return try FfiConverterTypeResetDelivery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResetDelivery_lower(_ value: ResetDelivery) -> RustBuffer {
+    return FfiConverterTypeResetDelivery.lower(value)
+}
+
+
+
+/**
+ * A second factor of a user that a manager removes.
+ */
+
+public enum SecondFactor: Equatable, Hashable {
+    
+    /**
+     * The authenticator app (TOTP).
+     */
+    case totp
+    /**
+     * One-time passwords by SMS.
+     */
+    case otpSms
+    /**
+     * One-time passwords by email.
+     */
+    case otpEmail
+    /**
+     * The security key with this id (see `security_keys`).
+     */
+    case u2f(
+        /**
+         * The key's id.
+         */id: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SecondFactor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSecondFactor: FfiConverterRustBuffer {
+    typealias SwiftType = SecondFactor
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecondFactor {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .totp
+        
+        case 2: return .otpSms
+        
+        case 3: return .otpEmail
+        
+        case 4: return .u2f(id: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SecondFactor, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .totp:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .otpSms:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .otpEmail:
+            writeInt(&buf, Int32(3))
+        
+        
+        case let .u2f(id):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(id, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecondFactor_lift(_ buf: RustBuffer) throws -> SecondFactor {
+    return try FfiConverterTypeSecondFactor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecondFactor_lower(_ value: SecondFactor) -> RustBuffer {
+    return FfiConverterTypeSecondFactor.lower(value)
+}
+
+
+
+/**
+ * A second factor type of the login policy.
+ */
+
+public enum SecondFactorType: Equatable, Hashable {
+    
+    /**
+     * Time-based one-time password (an authenticator app).
+     */
+    case totp
+    /**
+     * A security key (U2F / WebAuthn without user verification).
+     */
+    case u2f
+    /**
+     * One-time password by email.
+     */
+    case otpEmail
+    /**
+     * One-time password by SMS.
+     */
+    case otpSms
+    /**
+     * Recovery codes.
+     */
+    case recoveryCodes
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SecondFactorType: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSecondFactorType: FfiConverterRustBuffer {
+    typealias SwiftType = SecondFactorType
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecondFactorType {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .totp
+        
+        case 2: return .u2f
+        
+        case 3: return .otpEmail
+        
+        case 4: return .otpSms
+        
+        case 5: return .recoveryCodes
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SecondFactorType, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .totp:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .u2f:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .otpEmail:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .otpSms:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .recoveryCodes:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecondFactorType_lift(_ buf: RustBuffer) throws -> SecondFactorType {
+    return try FfiConverterTypeSecondFactorType.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecondFactorType_lower(_ value: SecondFactorType) -> RustBuffer {
+    return FfiConverterTypeSecondFactorType.lower(value)
+}
+
+
+
+/**
+ * How a service user authenticates. Holds secrets: do not log it. In C
+ * JSON: `{"pat": {"token"}}`, `{"client_credentials": {"username",
+ * "secret"}}` or `{"key_file": {"key_file_json"}}`.
+ */
+
+public enum ServiceCredential: Equatable, Hashable {
+    
+    /**
+     * A personal access token, sent as it is.
+     */
+    case pat(
+        /**
+         * The token.
+         */token: String
+    )
+    /**
+     * The `client_credentials` grant with the service user's user name
+     * and secret.
+     */
+    case clientCredentials(
+        /**
+         * The service user's user name.
+         */username: String, 
+        /**
+         * The client secret.
+         */secret: String
+    )
+    /**
+     * The JWT profile with a key file (the JSON ZITADEL issues:
+     * `{"type":"serviceaccount","keyId","key","userId"}`).
+     */
+    case keyFile(
+        /**
+         * The key file's JSON.
+         */keyFileJson: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ServiceCredential: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeServiceCredential: FfiConverterRustBuffer {
+    typealias SwiftType = ServiceCredential
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ServiceCredential {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pat(token: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .clientCredentials(username: try FfiConverterString.read(from: &buf), secret: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .keyFile(keyFileJson: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ServiceCredential, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .pat(token):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(token, into: &buf)
+            
+        
+        case let .clientCredentials(username,secret):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(username, into: &buf)
+            FfiConverterString.write(secret, into: &buf)
+            
+        
+        case let .keyFile(keyFileJson):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(keyFileJson, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServiceCredential_lift(_ buf: RustBuffer) throws -> ServiceCredential {
+    return try FfiConverterTypeServiceCredential.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServiceCredential_lower(_ value: ServiceCredential) -> RustBuffer {
+    return FfiConverterTypeServiceCredential.lower(value)
+}
+
+
+
+/**
+ * A user's state, to search by.
+ */
+
+public enum UserState: Equatable, Hashable {
+    
+    /**
+     * Active.
+     */
+    case active
+    /**
+     * Deactivated.
+     */
+    case inactive
+    /**
+     * Locked (by a manager or after too many wrong passwords).
+     */
+    case locked
+    /**
+     * Created, not yet initialized (no password or verified email).
+     */
+    case initial
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension UserState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUserState: FfiConverterRustBuffer {
+    typealias SwiftType = UserState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UserState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .active
+        
+        case 2: return .inactive
+        
+        case 3: return .locked
+        
+        case 4: return .initial
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: UserState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .active:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .inactive:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .locked:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .initial:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserState_lift(_ buf: RustBuffer) throws -> UserState {
+    return try FfiConverterTypeUserState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUserState_lower(_ value: UserState) -> RustBuffer {
+    return FfiConverterTypeUserState.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -4605,6 +14350,30 @@ fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4757,6 +14526,30 @@ fileprivate struct FfiConverterOptionTypeGender: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeUserState: FfiConverterRustBuffer {
+    typealias SwiftType = UserState?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeUserState.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeUserState.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]?
 
@@ -4773,6 +14566,30 @@ fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterSequenceString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceTypeSecondFactorType: FfiConverterRustBuffer {
+    typealias SwiftType = [SecondFactorType]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeSecondFactorType.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeSecondFactorType.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4806,6 +14623,106 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeIdentityProvider: FfiConverterRustBuffer {
+    typealias SwiftType = [IdentityProvider]
+
+    public static func write(_ value: [IdentityProvider], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeIdentityProvider.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [IdentityProvider] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [IdentityProvider]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeIdentityProvider.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeIdp: FfiConverterRustBuffer {
+    typealias SwiftType = [Idp]
+
+    public static func write(_ value: [Idp], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeIdp.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Idp] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Idp]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeIdp.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeIdpLink: FfiConverterRustBuffer {
+    typealias SwiftType = [IdpLink]
+
+    public static func write(_ value: [IdpLink], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeIdpLink.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [IdpLink] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [IdpLink]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeIdpLink.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMember: FfiConverterRustBuffer {
+    typealias SwiftType = [Member]
+
+    public static func write(_ value: [Member], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMember.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Member] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Member]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMember.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeMetadata: FfiConverterRustBuffer {
     typealias SwiftType = [Metadata]
 
@@ -4823,6 +14740,206 @@ fileprivate struct FfiConverterSequenceTypeMetadata: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeMetadata.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePasskey: FfiConverterRustBuffer {
+    typealias SwiftType = [Passkey]
+
+    public static func write(_ value: [Passkey], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePasskey.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Passkey] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Passkey]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePasskey.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSecurityKey: FfiConverterRustBuffer {
+    typealias SwiftType = [SecurityKey]
+
+    public static func write(_ value: [SecurityKey], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSecurityKey.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SecurityKey] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SecurityKey]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSecurityKey.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeUser: FfiConverterRustBuffer {
+    typealias SwiftType = [User]
+
+    public static func write(_ value: [User], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeUser.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [User] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [User]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeUser.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeUserGrant: FfiConverterRustBuffer {
+    typealias SwiftType = [UserGrant]
+
+    public static func write(_ value: [UserGrant], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeUserGrant.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UserGrant] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UserGrant]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeUserGrant.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeUserSession: FfiConverterRustBuffer {
+    typealias SwiftType = [UserSession]
+
+    public static func write(_ value: [UserSession], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeUserSession.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UserSession] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UserSession]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeUserSession.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAuthMethod: FfiConverterRustBuffer {
+    typealias SwiftType = [AuthMethod]
+
+    public static func write(_ value: [AuthMethod], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAuthMethod.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [AuthMethod] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [AuthMethod]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAuthMethod.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePasswordRule: FfiConverterRustBuffer {
+    typealias SwiftType = [PasswordRule]
+
+    public static func write(_ value: [PasswordRule], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePasswordRule.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PasswordRule] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PasswordRule]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePasswordRule.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSecondFactorType: FfiConverterRustBuffer {
+    typealias SwiftType = [SecondFactorType]
+
+    public static func write(_ value: [SecondFactorType], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSecondFactorType.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SecondFactorType] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SecondFactorType]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSecondFactorType.read(from: &buf))
         }
         return seq
     }
@@ -4875,6 +14992,133 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
         print("uniffiFutureContinuationCallback invalid handle")
     }
 }
+private func uniffiTraitInterfaceCallAsync<T>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird errors.
+        //
+        // On platforms that need extra machinery to make C-ABI calls, like JNA or ctypes, it's
+        // possible that we fail to make either call.  However, it doesn't seem like this is
+        // possible on Swift since swift can just make the C call directly.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+private func uniffiTraitInterfaceCallAsyncWithError<T, E>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    lowerError: @escaping (E) -> RustBuffer,
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch let error as E {
+            handleError(CALL_ERROR, lowerError(error))
+            return
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+// Borrow the callback handle map implementation to store foreign future handles
+// TODO: consolidate the handle-map code (https://github.com/mozilla/uniffi-rs/pull/1823)
+fileprivate let UNIFFI_FOREIGN_FUTURE_HANDLE_MAP = UniffiHandleMap<UniffiForeignFutureTask>()
+
+// Protocol for tasks that handle foreign futures.
+//
+// Defining a protocol allows all tasks to be stored in the same handle map.  This can't be done
+// with the task object itself, since has generic parameters.
+fileprivate protocol UniffiForeignFutureTask {
+    func cancel()
+}
+
+extension Task: UniffiForeignFutureTask {}
+
+private func uniffiForeignFutureDroppedCallback(handle: UInt64) {
+    do {
+        let task = try UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.remove(handle: handle)
+        // Set the cancellation flag on the task.  If it's still running, the code can check the
+        // cancellation flag or call `Task.checkCancellation()`.  If the task has completed, this is
+        // a no-op.
+        task.cancel()
+    } catch {
+        print("uniffiForeignFutureDroppedCallback: handle missing from handlemap")
+    }
+}
+
+// For testing
+public func uniffiForeignFutureHandleCountZitadelSdk() -> Int {
+    UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.count
+}
+/**
+ * Whether `method` is a second factor (asked for after the password).
+ */
+public func authMethodIsSecondFactor(method: AuthMethod) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_func_auth_method_is_second_factor(
+        FfiConverterTypeAuthMethod_lower(method),uniffiCallStatus
+    )
+})
+}
+/**
+ * Whether a local login (password or passkey) must have a second factor
+ * under these settings.
+ */
+public func loginSettingsMfaRequiredForLocalLogin(settings: LoginSettings) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_func_login_settings_mfa_required_for_local_login(
+        FfiConverterTypeLoginSettings_lower(settings),uniffiCallStatus
+    )
+})
+}
+/**
+ * The rules `password` breaks under `policy`, in the order ZITADEL checks
+ * them (length, lower, upper, number, symbol); empty when it passes. A
+ * local check: no request, nothing logged.
+ */
+public func passwordPolicyUnmetRules(policy: PasswordPolicy, password: String) -> [PasswordRule]  {
+    return try!  FfiConverterSequenceTypePasswordRule.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_func_password_policy_unmet_rules(
+        FfiConverterTypePasswordPolicy_lower(policy),
+        FfiConverterString.lower(password),uniffiCallStatus
+    )
+})
+}
 /**
  * A store of files in `directory` (created with mode 0700; files 0600,
  * written atomically). For desktop apps; mobile apps use the Keystore or Keychain.
@@ -4916,6 +15160,15 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_zitadel_sdk_ffi_checksum_func_auth_method_is_second_factor() != 53694) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_func_login_settings_mfa_required_for_local_login() != 24543) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_func_password_policy_unmet_rules() != 41948) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_zitadel_sdk_ffi_checksum_func_file_token_store() != 26044) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4940,7 +15193,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_start_device_login() != 27227) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_links() != 26746) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_manager() != 28367) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_service_account() != 43789) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_mfa() != 25310) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_native_login() != 3760) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_passkeys() != 19586) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_password() != 54415) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_profile() != 39979) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_registration() != 48485) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_sessions() != 61651) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_settings() != 30677) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_email() != 22232) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_phone() != 55) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_complete_login() != 55888) {
@@ -4997,6 +15286,255 @@ private let initializationResult: InitializationResult = {
     if (uniffi_zitadel_sdk_ffi_checksum_method_authstatelistener_on_event() != 1028) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_linksclient_add() != 40615) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_linksclient_list() != 57919) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_linksclient_remove() != 56903) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_in_org() != 22027) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_activate_idp() != 20486) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_add_grant() != 52973) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_add_idp() != 7662) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_add_member() != 48538) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_change_grant() != 52518) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_change_member() != 24407) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_create_organization() != 28454) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_deactivate_idp() != 49032) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_grants() != 12305) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_idps() != 42485) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_lockout_policy() != 11367) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_login_policy() != 14610) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_members() != 13642) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_password_complexity_policy() != 61616) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_remove_grant() != 3668) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_remove_idp() != 54627) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_remove_member() != 59818) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_set_lockout_policy() != 65362) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_set_login_policy() != 59880) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_set_password_complexity_policy() != 22666) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_add_machine_key() != 38557) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_add_machine_pat() != 63304) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_add_machine_secret() != 25772) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_auth_methods() != 20064) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_create_human() != 47787) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_create_machine() != 63043) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_deactivate_user() != 33131) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_delete_user() != 10265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_invite_user() != 12922) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_lock_user() != 39245) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_reactivate_user() != 44078) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_remove_second_factor() != 10906) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_resend_invite() != 50367) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_search_users() != 37590) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_security_keys() != 37011) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_unlock_user() != 11251) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_managerclient_user() != 22239) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_serviceaccount_access_token() != 13008) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_serviceaccount_manager() != 1556) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_add_otp_email() != 30107) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_add_otp_sms() != 64330) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_add_totp() != 59423) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_add_u2f() != 36988) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_generate_recovery_codes() != 22229) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_methods() != 52675) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_remove_otp_email() != 28287) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_remove_otp_sms() != 42044) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_remove_recovery_codes() != 46087) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_remove_totp() != 36221) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_remove_u2f() != 64885) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_security_keys() != 27367) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_mfaclient_verify_totp() != 44512) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_check_otp_email() != 5877) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_check_otp_sms() != 29456) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_check_recovery_code() != 12699) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_check_totp() != 57833) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_finish() != 40275) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_needs_second_factor() != 61764) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_second_factors() != 16795) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_send_otp_email() != 45431) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_send_otp_sms() != 54556) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_user_id() != 53844) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativelogin_check_u2f() != 33678) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativeloginclient_password() != 58752) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativeloginclient_password_for_user_id() != 57466) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_nativeloginclient_passkey() != 31454) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_passkeyauthenticator_create() != 8650) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_passkeyauthenticator_get() != 40669) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_passkeysclient_list() != 39283) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_passkeysclient_register() != 23745) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_passkeysclient_remove() != 42495) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_softwareauthenticator_authenticator() != 8042) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_softwareauthenticator_credential_count() != 33544) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_softwareauthenticator_forget() != 14357) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_passwordclient_change() != 5049) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_passwordclient_policy() != 42427) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_passwordclient_request_reset() != 9812) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_passwordclient_request_reset_for() != 9194) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_passwordclient_set_with_code() != 8119) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_zitadel_sdk_ffi_checksum_method_profileclient_get() != 58916) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5010,6 +15548,87 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_zitadel_sdk_ffi_checksum_method_profileclient_update() != 20554) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_pendingregistration_finish() != 7235) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_pendingregistration_resend_email_code() != 2352) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_pendingregistration_returned_email_code() != 11721) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_pendingregistration_user_id() != 23042) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_pendingregistration_verify_email() != 62059) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_registrationclient_create_from_draft() != 46484) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_registrationclient_in_browser() != 35361) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_registrationclient_register() != 13150) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_registrationclient_rules() != 11269) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_registrationclient_with_idp() != 2064) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_registrationdraft_fields() != 25499) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_registrationdraft_idp_id() != 6027) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_registrationdraft_set_fields() != 18885) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_sessionsclient_end() != 9578) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_sessionsclient_end_all() != 17935) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_sessionsclient_list() != 54673) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_settingsclient_identity_providers() != 19927) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_settingsclient_legal() != 44634) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_settingsclient_login() != 28436) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_settingsclient_password_complexity() != 65373) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_emailclient_resend() != 31638) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_emailclient_set() != 33286) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_emailclient_verify() != 10102) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_phoneclient_remove() != 17419) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_phoneclient_resend() != 43050) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_phoneclient_set() != 6134) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_phoneclient_verify() != 40756) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_zitadel_sdk_ffi_checksum_method_browserlauncher_open_url() != 64375) {
@@ -5033,12 +15652,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_zitadel_sdk_ffi_checksum_constructor_zitadelclient_new() != 59606) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_zitadel_sdk_ffi_checksum_constructor_softwareauthenticator_for_client() != 7227) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_constructor_softwareauthenticator_new() != 6125) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_zitadel_sdk_ffi_checksum_constructor_cancelhandle_new() != 17328) {
         return InitializationResult.apiChecksumMismatch
     }
 
     uniffiCallbackInitAuthStateListener()
     uniffiCallbackInitBrowserLauncher()
+    uniffiCallbackInitPasskeyAuthenticator()
     uniffiCallbackInitTokenStore()
     return InitializationResult.ok
 }()
