@@ -7,7 +7,8 @@
 # Usage: bench/ffi-speed.sh        (no stdin; run by hand, not by CI)
 # Env:   BENCH_ROUNDS (3: Rust, C and Kotlin interleaved, each round a new
 #        process), BENCH_N (10000 timed calls per measurement and round),
-#        BENCH_WARMUP (2000 untimed calls first), BENCH_NICE (15, the builds),
+#        BENCH_WARMUP (10000 untimed calls first: the JIT compiles the Kotlin
+#        path), BENCH_NICE (15, the builds),
 #        CARGO_TARGET_DIR (default: the workspace's target/).
 #
 # No server: the Rust side writes a signed-in session (valid for a day) into a
@@ -23,16 +24,18 @@ log() { printf 'ffi-speed: %s\n' "$*" >&2; }
 target="${CARGO_TARGET_DIR:-$repo/target}"
 rounds="${BENCH_ROUNDS:-3}"
 n="${BENCH_N:-10000}"
-warmup="${BENCH_WARMUP:-2000}"
+warmup="${BENCH_WARMUP:-10000}"
 nice=(nice -n "${BENCH_NICE:-15}")
 for tool in gcc java mvn; do
   command -v "$tool" >/dev/null 2>&1 || { log "$tool is missing: run scripts/install-test-deps.sh"; exit 1; }
 done
 
 # --- builds ------------------------------------------------------------------------------
-log "building the release library, uniffi-bindgen (debug) and the Rust benchmark"
+log "building the release library, the debug library with uniffi-bindgen, and the Rust benchmark"
 "${nice[@]}" cargo build --quiet --locked --release -p zitadel-sdk-ffi --lib
-"${nice[@]}" cargo build --quiet --locked -p zitadel-sdk-ffi --features bindgen --bin uniffi-bindgen
+# The stripped release library has no uniffi metadata left: the Kotlin code is
+# generated from the debug build of the same source (same API checksums).
+"${nice[@]}" cargo build --quiet --locked -p zitadel-sdk-ffi --features bindgen --lib --bins
 rust_bench="$("${nice[@]}" cargo bench --quiet --locked -p zitadel-sdk-ffi --bench ffi_access_token \
   --no-run --message-format=json | sed -n 's/.*"executable":"\([^"]*ffi_access_token[^"]*\)".*/\1/p' | tail -n 1)"
 [ -x "$rust_bench" ] || { log "the Rust benchmark was not built"; exit 1; }
