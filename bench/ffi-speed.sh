@@ -110,6 +110,7 @@ cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
   row c-blocking "C: \`zid_access_token\` (blocking) + \`zid_string_free\`"
   row kotlin-suspend "Kotlin: \`ZitadelClient.accessToken()\` (uniffi, suspend) in one coroutine"
   row kotlin-blocking "Kotlin: \`runBlocking { accessToken() }\` per call"
+  row kotlin-sync-account "Kotlin, for comparison: \`client.account()\`, a synchronous uniffi call returning a String (no runtime hop)"
   echo
   echo "Sources: \`sdk-ffi/benches/ffi_access_token.rs\` (Rust, and the session it writes), \`bench/ffi-c/access_token_bench.c\`,"
   echo "\`bench/ffi-kotlin/\` (Kotlin on the JVM; uniffi's generated code over JNA). Reproduce: \`bench/ffi-speed.sh\`"

@@ -6,7 +6,10 @@
 // - kotlin-suspend: accessToken() awaited in a loop inside one coroutine
 //   (runBlocking's event loop), the way app code calls it;
 // - kotlin-blocking: runBlocking { accessToken() } per call, from plain
-//   blocking code: the suspend call plus one runBlocking per call.
+//   blocking code: the suspend call plus one runBlocking per call;
+// - kotlin-sync-account: client.account(), a synchronous uniffi call that
+//   returns a String without touching the SDK's runtime: the floor of one
+//   uniffi call over JNA, for comparison.
 //
 // Usage: AccessTokenBenchKt STORE_DIR OUT_DIR ROUND [N [WARMUP]]
 // STORE_DIR holds the session written by the Rust side (same issuer and
@@ -72,5 +75,15 @@ fun main(args: Array<String>) {
         elapsed
     }
     report("kotlin-blocking", blockingSamples, outDir, round)
+
+    repeat(warmup) { client.account() }
+    val syncSamples = LongArray(n) {
+        val t = System.nanoTime()
+        val account = client.account()
+        val elapsed = System.nanoTime() - t
+        if (account != "default") exitProcess(1)
+        elapsed
+    }
+    report("kotlin-sync-account", syncSamples, outDir, round)
     client.close()
 }
