@@ -7,7 +7,9 @@
 #                                   six fat-LTO builds, 15-30 min on 2 cores)
 # Env:   CARGO_TARGET_DIR (default: the workspace's target/),
 #        BENCH_NICE (nice level of the builds, default 15),
-#        BENCH_REPORT_ONLY=1 (no builds: the section from target/ffi-size/).
+#        BENCH_REPORT_ONLY=1 (no builds: the section from target/ffi-size/),
+#        BENCH_KEEP_PROFILES=1 (keep the build directories of the temporary
+#        profiles, ~0.5-1.2 GB each; by default each is removed after use).
 #
 # Every build is `cargo build -p zitadel-sdk-ffi --lib` with the workspace's
 # release profile (or a profile inheriting it, defined here with --config so
@@ -37,6 +39,8 @@ build() {
   log "building $name (profile $profile${*:+, $*})"
   "${nice[@]}" cargo build --quiet --locked -p zitadel-sdk-ffi --lib --profile "$profile" "$@"
   cp "$target/$profile/libzitadel_sdk_ffi.so" "$out/$name.so"
+  # A profile of its own is a full build (~0.5 GB): not kept.
+  if [ "$profile" != release ] && [ "${BENCH_KEEP_PROFILES:-0}" != 1 ]; then rm -rf "${target:?}/$profile"; fi
 }
 
 has_feature() { grep -Eq "^$1 *=" sdk-ffi/Cargo.toml; }
@@ -86,6 +90,7 @@ fi
 log "cargo bloat --crates (profile ffi-size-bloat: release without strip)"
 bloat bloat-crates.txt
 bloat bloat-crates-all.txt --features "$(IFS=,; echo "${all[*]}")"
+[ "${BENCH_KEEP_PROFILES:-0}" = 1 ] || rm -rf "${target:?}/ffi-size-bloat"
 
 # --- the section ------------------------------------------------------------------------
 bytes() { stat -c %s "$out/$1.so"; }
