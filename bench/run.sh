@@ -85,6 +85,9 @@ cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
   fi
   echo
   echo "Reproduce: \`bench/run.sh\` (see bench/README.md)."
+  echo
+  echo "The FFI library's size and the cost of one \`accessToken()\` from Kotlin and C (issue 9 §5): bench/FFI.md"
+  echo "(\`bench/ffi-size.sh\`, \`bench/ffi-speed.sh\`, run by hand)."
 } > bench/REPORT.md
 log "wrote bench/REPORT.md"
 cat bench/REPORT.md

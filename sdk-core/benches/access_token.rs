@@ -6,7 +6,7 @@
 //!   which is what one `zid token` process does besides start-up;
 //! - `build`: `ClientBuilder::build()` alone (HTTP client and TLS set-up).
 //!
-//! The stored state is written the way the SDK writes it (a schema-1 session
+//! The stored state is written the way the SDK writes it (a schema-2 session
 //! under the key the client itself asks for). ID token validation is not
 //! benchmarked: it is crate-private and only reachable through a login or a
 //! refresh over HTTP.
@@ -14,6 +14,8 @@
 //! Run: `cargo bench -p zitadel-sdk-core --bench access_token`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::hint::black_box;
 use std::sync::{Arc, Mutex};
 
@@ -73,26 +75,31 @@ fn sign_in(rt: &tokio::runtime::Runtime, store: &dyn TokenStore) {
         .cloned()
         .expect("the client reads its session key");
     let now = now();
+    // Schema 2: the claims are read back from the ID token's payload (its
+    // signature was checked at login and is not checked again).
+    let claims = serde_json::json!({
+        "iss": ISSUER, "sub": "bench-user", "aud": CLIENT_ID,
+        "exp": now + 3600, "iat": now, "auth_time": now,
+        "name": "Test User bench-user", "email": "bench-user@example.com",
+        "email_verified": true, "preferred_username": "bench-user"
+    });
+    let b64 = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    let id_token = format!(
+        "{}.{}.{}",
+        b64(&serde_json::json!({"alg": "RS256", "kid": "bench"})),
+        b64(&claims),
+        "s".repeat(342)
+    );
     let session = serde_json::json!({
-        "schema": 1,
+        "schema": 2,
         "issuer": ISSUER,
         "client_id": CLIENT_ID,
         "account": "default",
         "access_token": "a".repeat(43),
         "refresh_token": "r".repeat(43),
-        "id_token": format!("{}.{}.{}", "h".repeat(100), "p".repeat(500), "s".repeat(342)),
+        "id_token": id_token,
         "expires_at": now + 3600,
         "scopes": ["openid", "profile", "email", "offline_access"],
-        "claims": {
-            "iss": ISSUER, "sub": "bench-user", "aud": [CLIENT_ID],
-            "exp": now + 3600, "iat": now, "auth_time": now,
-            "all": {
-                "iss": ISSUER, "sub": "bench-user", "aud": CLIENT_ID,
-                "exp": now + 3600, "iat": now, "auth_time": now,
-                "name": "Test User bench-user", "email": "bench-user@example.com",
-                "email_verified": true, "preferred_username": "bench-user"
-            }
-        },
         "nonce": "n".repeat(43),
         "updated_at": now
     });
