@@ -2,7 +2,9 @@
 //! futures handed to Kotlin, Swift and the C ABI.
 
 use crate::error::FfiError;
+use std::any::Any;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
 use tokio::runtime::Runtime;
 use zitadel_sdk::CancellationToken;
@@ -34,6 +36,42 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// What every SDK task returns once its value is type-erased: one tokio task
+/// type for all exports instead of one per exported future (each tokio task
+/// type instantiates the scheduler's harness, several KiB of code; ~70
+/// exports made that a large share of the library).
+type Erased = zitadel_sdk::Result<Box<dyn Any + Send>>;
+
+/// Boxes `fut` and erases its value, so that [`spawn_erased`] is the only
+/// spawn the crate instantiates.
+fn erase<T, F>(fut: F) -> Pin<Box<dyn Future<Output = Erased> + Send>>
+where
+    T: Send + 'static,
+    F: Future<Output = zitadel_sdk::Result<T>> + Send + 'static,
+{
+    Box::pin(async move { fut.await.map(|v| Box::new(v) as Box<dyn Any + Send>) })
+}
+
+/// Takes the value back out of an erased task's result.
+fn unerase<T: 'static>(joined: Result<Erased, tokio::task::JoinError>) -> Result<T, FfiError> {
+    match joined {
+        Ok(Ok(value)) => value
+            .downcast::<T>()
+            .map(|v| *v)
+            .map_err(|_| FfiError::internal("an SDK task returned an unexpected value")),
+        Ok(Err(e)) => Err(FfiError::from(e)),
+        Err(_) => Err(FfiError::internal("an SDK task failed unexpectedly")),
+    }
+}
+
+/// Spawns an erased task on the SDK runtime (not generic: one instantiation).
+fn spawn_erased(
+    rt: &Runtime,
+    fut: Pin<Box<dyn Future<Output = Erased> + Send>>,
+) -> tokio::task::JoinHandle<Erased> {
+    rt.spawn(fut)
+}
+
 /// Runs `fut` on the SDK runtime and awaits it. When the returned future is
 /// dropped before the task finished, `cancel_on_drop` (if any) is cancelled;
 /// the task itself is never aborted, so a refresh in flight still stores
@@ -47,12 +85,9 @@ where
     F: Future<Output = zitadel_sdk::Result<T>> + Send + 'static,
 {
     let mut guard = CancelOnDrop(cancel_on_drop);
-    let joined = runtime()?.spawn(fut).await;
+    let joined = spawn_erased(runtime()?, erase(fut)).await;
     guard.0 = None;
-    match joined {
-        Ok(result) => result.map_err(FfiError::from),
-        Err(_) => Err(FfiError::internal("an SDK task failed unexpectedly")),
-    }
+    unerase(joined)
 }
 
 /// Runs `fut` to completion on the SDK runtime, blocking the calling thread
@@ -63,8 +98,5 @@ where
     F: Future<Output = zitadel_sdk::Result<T>> + Send + 'static,
 {
     let rt = runtime()?;
-    match rt.block_on(rt.spawn(fut)) {
-        Ok(result) => result.map_err(FfiError::from),
-        Err(_) => Err(FfiError::internal("an SDK task failed unexpectedly")),
-    }
+    unerase(rt.block_on(spawn_erased(rt, erase(fut))))
 }

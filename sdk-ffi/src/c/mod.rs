@@ -242,6 +242,16 @@ fn spawn_task<F>(out_task: *mut ZidTask, cancel: CancellationToken, fut: F) -> O
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
+    spawn_boxed(out_task, cancel, Box::pin(fut))
+}
+
+/// [`spawn_task`] without its type parameter: the two tokio tasks below are
+/// instantiated once, not once per C function.
+fn spawn_boxed(
+    out_task: *mut ZidTask,
+    cancel: CancellationToken,
+    fut: std::pin::Pin<Box<dyn Future<Output = Outcome> + Send>>,
+) -> Outcome {
     if out_task.is_null() {
         return Err(FfiError::invalid_input("out_task is null"));
     }
