@@ -199,16 +199,13 @@ impl ServiceAccount {
     /// `kid` = key id.
     fn assertion(&self, key: &ServiceKey, issuer: &str) -> Result<Secret> {
         let now = self.client.server_now();
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.kid = Some(key.key_id.clone());
         let claims = serde_json::json!({
             "iss": key.user_id, "sub": key.user_id, "aud": issuer,
             "iat": now, "exp": now + ASSERTION_LIFETIME,
         });
-        let enc = jsonwebtoken::EncodingKey::from_rsa_der(&key.der()?);
-        jsonwebtoken::encode(&header, &claims, &enc)
+        crate::oidc::jws::sign_rs256(&key.der()?, &key.key_id, &claims)
             .map(Secret::new)
-            .map_err(|_| Error::input("the key file's key cannot sign (not an RSA key?)"))
+            .ok_or_else(|| Error::input("the key file's key cannot sign (not an RSA key?)"))
     }
 }
 

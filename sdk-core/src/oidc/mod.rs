@@ -4,6 +4,7 @@
 pub(crate) mod authorize;
 pub(crate) mod discovery;
 pub(crate) mod id_token;
+pub(crate) mod jws;
 pub(crate) mod token;
 
 pub use authorize::{LoginOptions, is_redirect_to};
