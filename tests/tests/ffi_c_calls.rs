@@ -370,3 +370,76 @@ async fn a_link_whose_handle_is_freed_stops_waiting_and_a_cancelled_finish_is_ca
     assert_eq!(zid_client_free(c), 0);
     emu.shutdown().await;
 }
+
+/// `registration.with_idp_start` / `with_idp_finish` once for an account
+/// the IdP knows only; returns the finish result.
+async fn c_register_with_idp(c: ZidClient, idp: &Value, user: &TestIdpUser) -> Value {
+    let started = ok(
+        c,
+        "registration.with_idp_start",
+        json!({"idp_id": idp, "timeout_secs": 20}),
+    )
+    .await;
+    let handle = started["handle"].as_u64().unwrap();
+    let url = started["url"].as_str().unwrap().to_owned();
+    let (finished, signed) = tokio::join!(
+        call(c, "registration.with_idp_finish", json!({"handle": handle})),
+        test_idp_sign_in(&url, user)
+    );
+    signed.unwrap();
+    assert_eq!(finished.0, 0, "{}", finished.1);
+    assert_eq!(zid_object_free(handle), 0);
+    finished.1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c_calls_register_with_an_identity_provider_from_an_edited_draft_and_sign_in_once_linked() {
+    let emu = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let c = c_client_signed_in(&emu, dir.path(), "fay@example.com").await;
+    let idps = ok(c, "settings.identity_providers", json!({})).await;
+    let idp = idps[0]["id"].clone();
+    let user = TestIdpUser {
+        subject: "ext-reg".into(),
+        username: "ext-reg".into(),
+        email: "ext-reg@idp.example".into(),
+        given_name: "Ext".into(),
+        family_name: "Reg".into(),
+    };
+
+    // An account the instance does not know: a draft pre-filled by the IdP.
+    let first = c_register_with_idp(c, &idp, &user).await;
+    let draft = &first["draft"];
+    assert_eq!(draft["given_name"], json!("Ext"), "{first}");
+    assert_eq!(draft["email"], json!("ext-reg@idp.example"));
+    assert_eq!(draft["accepted_terms"], json!(false));
+    let handle = draft["handle"].as_u64().unwrap();
+    // The terms must be accepted; nothing is created without.
+    let (status, _) = call(
+        c,
+        "registration.create_from_draft",
+        json!({"handle": handle, "given_name": "Edited"}),
+    )
+    .await;
+    assert_eq!(status, 3);
+    let created = ok(
+        c,
+        "registration.create_from_draft",
+        json!({"handle": handle, "given_name": "Edited", "accepted_terms": true}),
+    )
+    .await;
+    assert!(created["session"].is_object(), "{created}");
+    assert_eq!(zid_object_free(handle), 0);
+    assert_eq!(
+        ok(c, "profile.get", json!({})).await["given_name"],
+        json!("Edited")
+    );
+
+    // The same IdP account again: linked now, so it signs in.
+    let again = c_register_with_idp(c, &idp, &user).await;
+    assert!(again["signed_in"]["session"].is_object(), "{again}");
+    assert!(again.get("draft").is_none());
+
+    assert_eq!(zid_client_free(c), 0);
+    emu.shutdown().await;
+}

@@ -3,16 +3,15 @@
 //! — list, add (the identity provider in the browser, a loopback redirect
 //! bringing the result back), remove.
 
-use crate::c::calls::{CallFuture, args, done, json, object_get, object_put, unknown_method};
+use super::browser_c::IdpStartArgs;
+use crate::c::calls::{CallFuture, args, done, json, unknown_method};
 use crate::client::ZitadelClient;
 use crate::error::FfiError;
 use crate::login::{BrowserAdapter, BrowserLauncher, CancelHandle};
 use crate::runtime::run;
 use serde::Deserialize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::oneshot;
-use zitadel_sdk::CancellationToken;
 use zitadel_sdk::flows::links::IdpLink;
 
 /// A link of the user to an account at an external identity provider.
@@ -101,54 +100,7 @@ impl LinksClient {
     }
 }
 
-// ----- C: adding a link in two calls -----
-
-/// The "browser" of a C link: hands the URL to `links.add_start`, which
-/// gives it to the app to open; the SDK then waits on its loopback receiver.
-struct UrlToCaller(Mutex<Option<oneshot::Sender<String>>>);
-
-#[zitadel_sdk::async_trait]
-impl zitadel_sdk::BrowserLauncher for UrlToCaller {
-    async fn open(
-        &self,
-        url: &zitadel_sdk::Url,
-        _redirect_uri: &zitadel_sdk::Url,
-    ) -> zitadel_sdk::Result<Option<zitadel_sdk::Url>> {
-        if let Some(tx) = self.0.lock().ok().and_then(|mut t| t.take()) {
-            let _ = tx.send(url.to_string());
-        }
-        Ok(None)
-    }
-}
-
-/// A link being added from C (the object of `links.add_start`): the
-/// result of the waiting task, and its cancellation, fired when the last
-/// holder lets go (the object freed and no `add_finish` running).
-#[derive(Clone)]
-struct PendingLink(Arc<PendingInner>);
-
-struct PendingInner {
-    result: Mutex<Option<oneshot::Receiver<zitadel_sdk::Result<IdpLink>>>>,
-    cancel: CancellationToken,
-}
-
-impl Drop for PendingInner {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AddArgs {
-    idp_id: String,
-    #[serde(default = "default_timeout")]
-    timeout_secs: u32,
-}
-
-fn default_timeout() -> u32 {
-    300
-}
+// ----- C: adding a link in two calls (see `browser_c`) -----
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,64 +111,11 @@ struct RemoveArgs {
 
 /// `links.add_start`: starts the IdP intent and the loopback wait, and
 /// returns `{"handle", "url"}` as soon as the URL to open is known.
-fn add_start(core: zitadel_sdk::Client, a: AddArgs) -> CallFuture {
-    Box::pin(async move {
-        let cancel = CancellationToken::new();
-        let (url_tx, url_rx) = oneshot::channel();
-        let (res_tx, res_rx) = oneshot::channel();
-        let token = cancel.clone();
-        // Stops the wait when this call is cancelled before it handed out the handle.
-        let guard = cancel.clone().drop_guard();
-        tokio::spawn(async move {
-            let browser = UrlToCaller(Mutex::new(Some(url_tx)));
-            let timeout = Duration::from_secs(a.timeout_secs.into());
-            let r = core.links().add(&a.idp_id, &browser, timeout, &token).await;
-            let _ = res_tx.send(r);
-        });
-        match url_rx.await {
-            Ok(url) => {
-                let pending = PendingLink(Arc::new(PendingInner {
-                    result: Mutex::new(Some(res_rx)),
-                    cancel: guard.disarm(),
-                }));
-                let handle = object_put(pending)?;
-                Ok(serde_json::json!({"handle": handle, "url": url}))
-            }
-            // The task ended before a browser was needed: its error.
-            Err(_) => match res_rx.await {
-                Ok(Err(e)) => Err(e.into()),
-                _ => Err(FfiError::internal(
-                    "the IdP link ended without opening a browser",
-                )),
-            },
-        }
+fn add_start(core: zitadel_sdk::Client, a: IdpStartArgs) -> CallFuture {
+    super::browser_c::start("the IdP link", move |browser, token| async move {
+        let timeout = Duration::from_secs(a.timeout_secs.into());
+        core.links().add(&a.idp_id, &browser, timeout, &token).await
     })
-}
-
-/// `links.add_finish`: waits for the redirect and adds the link.
-fn add_finish(a: &serde_json::Value) -> Result<CallFuture, FfiError> {
-    let pending: PendingLink = object_get(a)?;
-    let rx = pending
-        .0
-        .result
-        .lock()
-        .ok()
-        .and_then(|mut r| r.take())
-        .ok_or_else(|| FfiError::invalid_input("this link was finished already"))?;
-    Ok(Box::pin(async move {
-        // A cancelled add_finish task cancels the wait.
-        let guard = pending.0.cancel.clone().drop_guard();
-        let r = rx.await;
-        guard.disarm();
-        drop(pending);
-        match r {
-            Ok(r) => json(r?),
-            Err(_) => Err(FfiError::new(
-                zitadel_sdk::ErrorCode::Cancelled,
-                "the IdP link was cancelled",
-            )),
-        }
-    }))
 }
 
 /// The C calls `links.*`: `list` → `[{"idp_id","idp_name","linked_user_id",
@@ -240,7 +139,7 @@ pub(crate) fn c_call(
             Box::pin(async move { done(l.remove(&r.idp_id, &r.linked_user_id).await?) })
         }
         "add_start" => add_start(core, args(a)?),
-        "add_finish" => add_finish(&a)?,
+        "add_finish" => super::browser_c::finish(&a, "the IdP link", |l: IdpLink| json(l))?,
         _ => return Err(unknown_method("links", name)),
     })
 }
@@ -279,37 +178,5 @@ mod tests {
             panic!("the arguments fit");
         };
         assert_eq!(call.await.err().map(|e| e.code()), Some(4));
-    }
-
-    #[tokio::test]
-    async fn freeing_a_pending_link_cancels_its_wait_and_finish_runs_once() {
-        let (tx, rx) = oneshot::channel::<zitadel_sdk::Result<IdpLink>>();
-        let cancel = CancellationToken::new();
-        let pending = PendingLink(Arc::new(PendingInner {
-            result: Mutex::new(Some(rx)),
-            cancel: cancel.clone(),
-        }));
-        let Ok(h) = object_put(pending) else {
-            panic!("stored");
-        };
-        let a = json!({"handle": h});
-        let Ok(finish) = add_finish(&a) else {
-            panic!("the handle is valid");
-        };
-        assert!(add_finish(&a).is_err(), "a second finish is refused");
-        let link = IdpLink {
-            idp_id: "i".into(),
-            idp_name: String::new(),
-            linked_user_id: "u".into(),
-            linked_user_name: "n".into(),
-        };
-        let _ = tx.send(Ok(link));
-        assert_eq!(
-            finish.await.ok().map(|v| v["linked_user_id"].clone()),
-            Some(json!("u"))
-        );
-        assert!(!cancel.is_cancelled(), "held by the table");
-        assert_eq!(crate::c::zid_object_free(h), 0);
-        assert!(cancel.is_cancelled(), "the last holder let go");
     }
 }

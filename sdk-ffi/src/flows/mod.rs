@@ -22,6 +22,7 @@
 //!   stored with [`crate::c::calls::object_put`] and addressed by a
 //!   `"handle"` argument.
 
+pub(crate) mod browser_c;
 pub mod links;
 pub mod manager;
 pub mod mfa;

@@ -455,6 +455,39 @@ struct ResendArgs {
     delivery: CodeDeliveryArg,
 }
 
+/// The edits of `registration.create_from_draft`: absent fields keep the
+/// provider's values.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DraftArgs {
+    #[allow(dead_code)] // read by object_get
+    handle: u64,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    email: Option<String>,
+    username: Option<String>,
+    #[serde(default)]
+    accepted_terms: bool,
+}
+
+/// A draft from an identity provider, as C gets it: stored as an object,
+/// its fields beside the handle.
+fn idp_registration_json(r: core::IdpRegistration) -> Result<Value, FfiError> {
+    match r {
+        core::IdpRegistration::SignedIn(s) => {
+            Ok(serde_json::json!({"signed_in": SignedIn::from(s).to_json_value()}))
+        }
+        core::IdpRegistration::Draft(d) => {
+            let mut fields = json(&d)?;
+            let handle = object_put(d)?;
+            if let Some(f) = fields.as_object_mut() {
+                f.insert("handle".into(), handle.into());
+            }
+            Ok(serde_json::json!({"draft": fields}))
+        }
+    }
+}
+
 /// The C calls `registration.*`:
 /// - `rules` → `{"login","password","legal"}`;
 /// - `register` `{"user": {"given_name","family_name","email","username"?,
@@ -466,9 +499,20 @@ struct ResendArgs {
 ///   `returned_email_code` `{"handle"}` → the code or `null`;
 /// - `finish` `{"handle"}` → `{"session","mfa_setup_required"}`.
 ///
-/// The browser and identity-provider registrations need a browser callback
-/// and are not C calls: C apps register in the browser with
-/// `zid_login_start` and the prompt `create`.
+/// - with an identity provider, in two calls (C has no browser callback):
+///   `with_idp_start` `{"idp_id","timeout_secs"?}` (default 300) →
+///   `{"handle","url"}` — open `url` in the system browser — then
+///   `with_idp_finish` `{"handle"}` (best with `zid_call_async`: it waits
+///   for the redirect) → `{"signed_in": {"session","mfa_setup_required"}}`
+///   when the provider account was linked already, else `{"draft":
+///   {"handle","given_name","family_name","email","username",
+///   "email_verified_by_idp","accepted_terms"}}`; show the draft, then
+///   `create_from_draft` `{"handle","given_name"?,"family_name"?,"email"?,
+///   "username"?,"accepted_terms"}` → `{"session","mfa_setup_required"}`.
+///   Free both handles with `zid_object_free`.
+///
+/// Registration in the browser's hosted form is `zid_login_start` with the
+/// prompt `create`.
 pub(crate) fn c_call(
     core: zitadel_sdk::Client,
     name: &str,
@@ -513,6 +557,41 @@ pub(crate) fn c_call(
             let p: PendingRegistration = object_get(&a)?;
             let _: HandleArgs = args(a)?;
             Box::pin(async move { Ok(p.finish().await?.to_json_value()) })
+        }
+        "with_idp_start" => {
+            let ia: super::browser_c::IdpStartArgs = args(a)?;
+            super::browser_c::start(
+                "the registration with an identity provider",
+                move |browser, token| async move {
+                    let timeout = Duration::from_secs(ia.timeout_secs.into());
+                    r.with_idp(&ia.idp_id, &browser, timeout, &token).await
+                },
+            )
+        }
+        "with_idp_finish" => {
+            let _: HandleArgs = args(a.clone())?;
+            super::browser_c::finish(
+                &a,
+                "the registration with an identity provider",
+                idp_registration_json,
+            )?
+        }
+        "create_from_draft" => {
+            let mut d: core::RegistrationDraft = object_get(&a)?;
+            let e: DraftArgs = args(a)?;
+            let keep = |edit: Option<String>, old: &mut String| {
+                if let Some(v) = edit {
+                    *old = v;
+                }
+            };
+            keep(e.given_name, &mut d.given_name);
+            keep(e.family_name, &mut d.family_name);
+            keep(e.email, &mut d.email);
+            keep(e.username, &mut d.username);
+            d.accepted_terms = e.accepted_terms;
+            Box::pin(
+                async move { Ok(SignedIn::from(r.create_from_draft(&d).await?).to_json_value()) },
+            )
         }
         _ => return Err(unknown_method("registration", name)),
     })
