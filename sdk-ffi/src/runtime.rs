@@ -42,8 +42,8 @@ impl Drop for CancelOnDrop {
 /// exports made that a large share of the library).
 type Erased = zitadel_sdk::Result<Box<dyn Any + Send>>;
 
-/// Boxes `fut` and erases its value, so that [`spawn_erased`] is the only
-/// spawn the crate instantiates.
+/// Boxes `fut` and erases its value: every `spawn` of such a future is the
+/// same instantiation.
 fn erase<T, F>(fut: F) -> Pin<Box<dyn Future<Output = Erased> + Send>>
 where
     T: Send + 'static,
@@ -64,14 +64,6 @@ fn unerase<T: 'static>(joined: Result<Erased, tokio::task::JoinError>) -> Result
     }
 }
 
-/// Spawns an erased task on the SDK runtime (not generic: one instantiation).
-fn spawn_erased(
-    rt: &Runtime,
-    fut: Pin<Box<dyn Future<Output = Erased> + Send>>,
-) -> tokio::task::JoinHandle<Erased> {
-    rt.spawn(fut)
-}
-
 /// Runs `fut` on the SDK runtime and awaits it. When the returned future is
 /// dropped before the task finished, `cancel_on_drop` (if any) is cancelled;
 /// the task itself is never aborted, so a refresh in flight still stores
@@ -85,7 +77,7 @@ where
     F: Future<Output = zitadel_sdk::Result<T>> + Send + 'static,
 {
     let mut guard = CancelOnDrop(cancel_on_drop);
-    let joined = spawn_erased(runtime()?, erase(fut)).await;
+    let joined = runtime()?.spawn(erase(fut)).await;
     guard.0 = None;
     unerase(joined)
 }
@@ -98,5 +90,5 @@ where
     F: Future<Output = zitadel_sdk::Result<T>> + Send + 'static,
 {
     let rt = runtime()?;
-    unerase(rt.block_on(spawn_erased(rt, erase(fut))))
+    unerase(rt.block_on(rt.spawn(erase(fut))))
 }

@@ -233,14 +233,6 @@ async fn the_signed_in_users_flows_run_through_the_generic_c_calls() {
     );
 
     // An IdP link in two calls: the URL to open, then the wait.
-    let started = ok(
-        c,
-        "links.add_start",
-        json!({"idp_id": idp, "timeout_secs": 20}),
-    )
-    .await;
-    let handle = started["handle"].as_u64().unwrap();
-    let url = started["url"].as_str().unwrap().to_owned();
     let user = TestIdpUser {
         subject: "ext-c".into(),
         username: "ext-c".into(),
@@ -248,13 +240,8 @@ async fn the_signed_in_users_flows_run_through_the_generic_c_calls() {
         given_name: "Ext".into(),
         family_name: "Cee".into(),
     };
-    let (finished, signed) = tokio::join!(
-        call(c, "links.add_finish", json!({"handle": handle})),
-        test_idp_sign_in(&url, &user)
-    );
-    signed.unwrap();
-    assert_eq!(finished.0, 0, "{}", finished.1);
-    assert_eq!(finished.1["linked_user_id"], json!("ext-c"));
+    let (handle, finished) = c_idp_browser_step(c, "links.add", &json!(idp), &user).await;
+    assert_eq!(finished["linked_user_id"], json!("ext-c"));
     let (status, _) = call(c, "links.add_finish", json!({"handle": handle})).await;
     assert_eq!(status, 3, "finished once");
     assert_eq!(zid_object_free(handle), 0);
@@ -371,25 +358,38 @@ async fn a_link_whose_handle_is_freed_stops_waiting_and_a_cancelled_finish_is_ca
     emu.shutdown().await;
 }
 
-/// `registration.with_idp_start` / `with_idp_finish` once for an account
-/// the IdP knows only; returns the finish result.
-async fn c_register_with_idp(c: ZidClient, idp: &Value, user: &TestIdpUser) -> Value {
+/// A two-call browser step of C (`{step}_start`, then `{step}_finish` while
+/// `user` signs in at the emulator's test IdP): the handle (not freed) and
+/// the finish result.
+async fn c_idp_browser_step(
+    c: ZidClient,
+    step: &str,
+    idp: &Value,
+    user: &TestIdpUser,
+) -> (u64, Value) {
     let started = ok(
         c,
-        "registration.with_idp_start",
+        &format!("{step}_start"),
         json!({"idp_id": idp, "timeout_secs": 20}),
     )
     .await;
     let handle = started["handle"].as_u64().unwrap();
     let url = started["url"].as_str().unwrap().to_owned();
+    let finish = format!("{step}_finish");
     let (finished, signed) = tokio::join!(
-        call(c, "registration.with_idp_finish", json!({"handle": handle})),
+        call(c, &finish, json!({"handle": handle})),
         test_idp_sign_in(&url, user)
     );
     signed.unwrap();
     assert_eq!(finished.0, 0, "{}", finished.1);
+    (handle, finished.1)
+}
+
+/// `registration.with_idp_*` once; the handle freed, the finish result returned.
+async fn c_register_with_idp(c: ZidClient, idp: &Value, user: &TestIdpUser) -> Value {
+    let (handle, finished) = c_idp_browser_step(c, "registration.with_idp", idp, user).await;
     assert_eq!(zid_object_free(handle), 0);
-    finished.1
+    finished
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -163,19 +163,18 @@ mod tests {
         let cancel = CancellationToken::new();
         let (tx, h) = pending(&cancel);
         let a = json!({"handle": h});
-        let Ok(finish) = finish(&a, "the flow", text) else {
+        let Ok(waiting) = finish(&a, "the flow", text) else {
             panic!("the handle is valid");
         };
-        assert!(finish_again(&a), "a second finish is refused");
+        assert!(
+            finish::<String>(&a, "the flow", text).is_err(),
+            "a second finish is refused"
+        );
         let _ = tx.send(Ok("done".into()));
-        assert_eq!(finish.await.ok(), Some(json!({"text": "done"})));
+        assert_eq!(waiting.await.ok(), Some(json!({"text": "done"})));
         assert!(!cancel.is_cancelled(), "held by the table");
         assert_eq!(crate::c::zid_object_free(h), 0);
         assert!(cancel.is_cancelled(), "the last holder let go");
-    }
-
-    fn finish_again(a: &Value) -> bool {
-        finish::<String>(a, "the flow", text).is_err()
     }
 
     #[tokio::test]
