@@ -82,7 +82,7 @@ log "building sdk-ffi (with uniffi-bindgen) and the emulator"
 # One invocation with the same arguments as bindings/kotlin/pom.xml: built
 # separately, the two would unify features differently and rebuild.
 cargo build --quiet --locked -p zitadel-sdk-ffi -p zitadel-emulator \
-  --features zitadel-sdk-ffi/bindgen,zitadel-sdk-ffi/software-authenticator --lib --bins
+  --features zitadel-sdk-ffi/bindgen,zitadel-sdk-ffi/software-authenticator,zitadel-sdk-ffi/keyring --lib --bins
 lib_dir="$target_dir/debug"
 emulator="$target_dir/debug/zitadel-emulator"
 elapsed "the builds" "$start"

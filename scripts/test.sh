@@ -4,7 +4,8 @@
 # checks formatting and lints, compile-checks sdk-core for macOS, iOS,
 # Windows and Android (scripts/cross-check.sh), and runs every test suite of
 # the workspace —
-# the OS keyring tests inside a private D-Bus session with an unlocked keyring.
+# the OS keyring tests (Rust, C and Kotlin) inside a private D-Bus session
+# with an unlocked keyring.
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,4 +20,5 @@ echo "== cross-check: macOS, iOS, Windows, Android (keyring stores included)"
 scripts/cross-check.sh
 echo "== cargo test (in a keyring session)"
 scripts/with-keyring.sh cargo test --workspace --no-fail-fast
-scripts/test-bindings.sh
+echo "== bindings (in a keyring session: the C test and Kotlin use the keyring store)"
+scripts/with-keyring.sh scripts/test-bindings.sh

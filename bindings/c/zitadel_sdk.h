@@ -96,8 +96,12 @@ extern "C" {
 // Creates a client from a JSON configuration:
 // `{"issuer": "...", "client_id": "...", "redirect_uri"?, "scopes"?: [...],
 // "organization_id"?, "organization_domain"?, "ui_locales"?: [...], "account"?,
-// "http_timeout_secs"?, "refresh_margin_secs"?, "login_client_token"?, "store_directory"?}`
-// (the store is in memory unless `store_directory` is given). Makes no request.
+// "http_timeout_secs"?, "refresh_margin_secs"?, "login_client_token"?,
+// "store"?: "memory" | "file" | "keyring", "store_directory"?, "keyring_service"?}`.
+// The store is in memory unless `store_directory` is given (a file store) or
+// `store` is `"keyring"` (the OS keyring, in builds with the feature
+// `keyring`; [`ZID_ERR_MISCONFIGURED`] otherwise). Makes no request, but a
+// keyring store is reached once, so a missing keyring is reported here.
 //
 // # Safety
 // `config_json` is a NUL-terminated string; `out_client` is valid for a

@@ -64,6 +64,48 @@ pub fn file_token_store(directory: String) -> Result<Arc<dyn TokenStore>, FfiErr
     Ok(Arc::new(RustStore(Arc::new(store))))
 }
 
+/// The service name of the OS keyring's items when none is given.
+const KEYRING_SERVICE: &str = "zitadel-sdk";
+
+/// The OS keyring: the Secret Service (GNOME Keyring, KWallet) on Linux, the
+/// login keychain on macOS, the Credential Manager on Windows. For desktop
+/// apps; mobile apps pass their Keystore or Keychain store. Items are named
+/// with `service` (default `zitadel-sdk`), so several apps keep theirs apart;
+/// no item exceeds 2560 bytes (large values are split, saved atomically).
+///
+/// Available when the library is built with the feature `keyring`.
+///
+/// # Errors
+/// [`FfiError::Misconfigured`] when the library was built without the
+/// feature; [`FfiError::Storage`] when no keyring is reachable (e.g. no
+/// Secret Service on the session bus) — checked here, not at the first save.
+#[uniffi::export(default(service = None))]
+pub fn keyring_token_store(service: Option<String>) -> Result<Arc<dyn TokenStore>, FfiError> {
+    Ok(Arc::new(RustStore(core_keyring_store(service.as_deref())?)))
+}
+
+/// The OS keyring as an sdk-core store (the C configuration uses it too).
+pub(crate) fn core_keyring_store(
+    service: Option<&str>,
+) -> Result<Arc<dyn zitadel_sdk::TokenStore>, FfiError> {
+    let service = service.unwrap_or(KEYRING_SERVICE);
+    if service.is_empty() {
+        return Err(FfiError::invalid_input("the keyring service name is empty"));
+    }
+    #[cfg(feature = "keyring")]
+    {
+        let store = zitadel_sdk::store::KeyringStore::with_service(service)?;
+        Ok(Arc::new(store))
+    }
+    #[cfg(not(feature = "keyring"))]
+    {
+        Err(FfiError::new(
+            zitadel_sdk::ErrorCode::Misconfigured,
+            "this build of the library has no OS keyring store (feature `keyring`)",
+        ))
+    }
+}
+
 /// A [`TokenStore`] (possibly foreign) as the store sdk-core uses.
 pub(crate) struct CoreStore(pub(crate) Arc<dyn TokenStore>);
 

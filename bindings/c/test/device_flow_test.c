@@ -207,8 +207,14 @@ int main(int argc, char **argv) {
           issuer ? issuer : "no issuer");
     if (!(issuer && client_id && pat)) goto done;
 
+    /* In a keyring session (scripts/with-keyring.sh) the session lives in the
+     * OS keyring, so a second client handle finds it. */
+    const char *keyring_env = getenv("ZID_TEST_KEYRING");
+    int keyring = keyring_env != NULL && strcmp(keyring_env, "1") == 0;
     char config[1024];
-    snprintf(config, sizeof config, "{\"issuer\":\"%s\",\"client_id\":\"%s\"}", issuer, client_id);
+    snprintf(config, sizeof config, "{\"issuer\":\"%s\",\"client_id\":\"%s\"%s}", issuer, client_id,
+             keyring ? ",\"store\":\"keyring\",\"keyring_service\":\"zitadel-sdk-c-test\"" : "");
+    printf("token store: %s\n", keyring ? "the OS keyring" : "memory (no keyring session)");
     ZidClient client = 0;
     char *out = NULL;
     int32_t st = zid_client_new(config, &client, &out);
@@ -299,6 +305,16 @@ int main(int argc, char **argv) {
     zid_string_free(before);
     zid_string_free(after);
 
+    /* A second client on the same keyring store: the session outlives the handle. */
+    ZidClient second = 0;
+    if (keyring) {
+        st = zid_client_new(config, &second, NULL);
+        st = st == ZID_OK ? zid_session(second, &out) : st;
+        CHECK(st == ZID_OK && subject && contains(out, subject),
+              "a second client on the keyring store finds the session (%s)", zid_status_name(st));
+        zid_string_free(out);
+    }
+
     st = zid_end_session_url(client, NULL, NULL, &out);
     CHECK(st == ZID_OK && contains(out, "/oidc/v1/end_session"), "zid_end_session_url points at the end-session endpoint");
     zid_string_free(out);
@@ -324,6 +340,16 @@ int main(int argc, char **argv) {
     CHECK(st == ZID_OK && out && strcmp(out, "null") == 0, "after logout zid_session is null");
     zid_string_free(out);
     CHECK(zid_access_token(client, NULL) == ZID_ERR_NOT_SIGNED_IN, "after logout zid_access_token is not_signed_in");
+    if (keyring) {
+        CHECK(zid_client_free(second) == ZID_OK, "zid_client_free of the second client");
+        ZidClient third = 0;
+        st = zid_client_new(config, &third, NULL);
+        st = st == ZID_OK ? zid_session(third, &out) : st;
+        CHECK(st == ZID_OK && out && strcmp(out, "null") == 0,
+              "after logout a new client on the keyring store finds no session");
+        zid_string_free(out);
+        zid_client_free(third);
+    }
 
     /* Handles. */
     CHECK(zid_client_free(client) == ZID_OK, "zid_client_free");

@@ -1430,6 +1430,11 @@ RustBuffer uniffi_zitadel_sdk_ffi_fn_func_password_policy_unmet_rules(RustBuffer
 uint64_t uniffi_zitadel_sdk_ffi_fn_func_file_token_store(RustBuffer directory, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ZITADEL_SDK_FFI_FN_FUNC_KEYRING_TOKEN_STORE
+#define UNIFFI_FFIDEF_UNIFFI_ZITADEL_SDK_FFI_FN_FUNC_KEYRING_TOKEN_STORE
+uint64_t uniffi_zitadel_sdk_ffi_fn_func_keyring_token_store(RustBuffer service, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ZITADEL_SDK_FFI_FN_FUNC_MEMORY_TOKEN_STORE
 #define UNIFFI_FFIDEF_UNIFFI_ZITADEL_SDK_FFI_FN_FUNC_MEMORY_TOKEN_STORE
 uint64_t uniffi_zitadel_sdk_ffi_fn_func_memory_token_store(RustCallStatus *_Nonnull out_status
@@ -1717,6 +1722,12 @@ uint16_t uniffi_zitadel_sdk_ffi_checksum_func_password_policy_unmet_rules(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ZITADEL_SDK_FFI_CHECKSUM_FUNC_FILE_TOKEN_STORE
 #define UNIFFI_FFIDEF_UNIFFI_ZITADEL_SDK_FFI_CHECKSUM_FUNC_FILE_TOKEN_STORE
 uint16_t uniffi_zitadel_sdk_ffi_checksum_func_file_token_store(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ZITADEL_SDK_FFI_CHECKSUM_FUNC_KEYRING_TOKEN_STORE
+#define UNIFFI_FFIDEF_UNIFFI_ZITADEL_SDK_FFI_CHECKSUM_FUNC_KEYRING_TOKEN_STORE
+uint16_t uniffi_zitadel_sdk_ffi_checksum_func_keyring_token_store(void
     
 );
 #endif

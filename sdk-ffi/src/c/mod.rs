@@ -301,16 +301,62 @@ struct CConfig {
     refresh_margin_secs: Option<u32>,
     #[serde(default)]
     login_client_token: Option<String>,
-    /// A directory for a file store; in memory when absent.
+    /// `"memory"`, `"file"` or `"keyring"`; `"file"` when `store_directory`
+    /// is given, else `"memory"`.
+    #[serde(default)]
+    store: Option<String>,
+    /// The directory of the file store.
     #[serde(default)]
     store_directory: Option<String>,
+    /// The service name of the keyring store's items (default `zitadel-sdk`).
+    #[serde(default)]
+    keyring_service: Option<String>,
+}
+
+impl CConfig {
+    /// The store the configuration names; `None` for sdk-core's default (memory).
+    fn token_store(&self) -> Result<Option<Arc<dyn zitadel_sdk::TokenStore>>, FfiError> {
+        let kind = match (&self.store, &self.store_directory) {
+            (Some(kind), _) => kind.as_str(),
+            (None, Some(_)) => "file",
+            (None, None) => "memory",
+        };
+        let misplaced = |field: &str| {
+            FfiError::invalid_input(format!("\"{field}\" does not apply to a {kind} store"))
+        };
+        match kind {
+            "memory" | "keyring" if self.store_directory.is_some() => {
+                Err(misplaced("store_directory"))
+            }
+            "memory" | "file" if self.keyring_service.is_some() => {
+                Err(misplaced("keyring_service"))
+            }
+            "memory" => Ok(None),
+            "file" => {
+                let dir = self.store_directory.clone().ok_or_else(|| {
+                    FfiError::invalid_input("a file store needs \"store_directory\"")
+                })?;
+                Ok(Some(Arc::new(zitadel_sdk::store::FileStore::new(dir)?)))
+            }
+            "keyring" => Ok(Some(crate::store::core_keyring_store(
+                self.keyring_service.as_deref(),
+            )?)),
+            _ => Err(FfiError::invalid_input(
+                "\"store\" is one of \"memory\", \"file\", \"keyring\"",
+            )),
+        }
+    }
 }
 
 /// Creates a client from a JSON configuration:
 /// `{"issuer": "...", "client_id": "...", "redirect_uri"?, "scopes"?: [...],
 /// "organization_id"?, "organization_domain"?, "ui_locales"?: [...], "account"?,
-/// "http_timeout_secs"?, "refresh_margin_secs"?, "login_client_token"?, "store_directory"?}`
-/// (the store is in memory unless `store_directory` is given). Makes no request.
+/// "http_timeout_secs"?, "refresh_margin_secs"?, "login_client_token"?,
+/// "store"?: "memory" | "file" | "keyring", "store_directory"?, "keyring_service"?}`.
+/// The store is in memory unless `store_directory` is given (a file store) or
+/// `store` is `"keyring"` (the OS keyring, in builds with the feature
+/// `keyring`; [`ZID_ERR_MISCONFIGURED`] otherwise). Makes no request, but a
+/// keyring store is reached once, so a missing keyring is reported here.
 ///
 /// # Safety
 /// `config_json` is a NUL-terminated string; `out_client` is valid for a
@@ -329,11 +375,7 @@ pub unsafe extern "C" fn zid_client_new(
         let json = unsafe { arg(config_json, "config_json")? };
         let c: CConfig = serde_json::from_str(&json)
             .map_err(|_| FfiError::invalid_input("config_json is not a valid configuration"))?;
-        let store = match c.store_directory {
-            Some(d) => Some(Arc::new(zitadel_sdk::store::FileStore::new(d)?)
-                as Arc<dyn zitadel_sdk::TokenStore>),
-            None => None,
-        };
+        let store = c.token_store()?;
         let config = ClientConfig {
             issuer: c.issuer,
             client_id: c.client_id,
@@ -782,5 +824,56 @@ mod tests {
         // SAFETY: a null config is refused, not read.
         let st = unsafe { zid_client_new(std::ptr::null(), &mut handle, std::ptr::null_mut()) };
         assert_eq!(st, ZID_ERR_INVALID_INPUT);
+    }
+
+    /// The status of `zid_client_new` for a loopback issuer plus `store_fields`.
+    fn client_new_status(store_fields: &str) -> i32 {
+        let cfg =
+            format!("{{\"issuer\":\"http://127.0.0.1:9\",\"client_id\":\"app\"{store_fields}}}");
+        let Ok(cfg) = std::ffi::CString::new(cfg) else {
+            return -100;
+        };
+        let mut handle: ZidClient = 0;
+        // SAFETY: valid pointers; a null out_error is allowed.
+        let st = unsafe { zid_client_new(cfg.as_ptr(), &mut handle, std::ptr::null_mut()) };
+        if st == ZID_OK {
+            assert_eq!(zid_client_free(handle), ZID_OK);
+        }
+        st
+    }
+
+    #[test]
+    fn the_configured_store_must_be_a_known_kind_with_only_its_own_fields() {
+        let dir = std::env::temp_dir().join(format!("zid-c-store-{}", std::process::id()));
+        let dir = dir.to_string_lossy().replace('\\', "/");
+        assert_eq!(client_new_status(""), ZID_OK);
+        assert_eq!(client_new_status(",\"store\":\"memory\""), ZID_OK);
+        let file = format!(",\"store\":\"file\",\"store_directory\":\"{dir}\"");
+        assert_eq!(client_new_status(&file), ZID_OK);
+        let implied_file = format!(",\"store_directory\":\"{dir}\"");
+        assert_eq!(client_new_status(&implied_file), ZID_OK);
+        let _ = std::fs::remove_dir_all(&dir);
+        for bad in [
+            ",\"store\":\"sqlite\"",
+            ",\"store\":\"file\"",
+            ",\"store\":\"memory\",\"store_directory\":\"/tmp/x\"",
+            ",\"store\":\"keyring\",\"store_directory\":\"/tmp/x\"",
+            ",\"store_directory\":\"/tmp/x\",\"keyring_service\":\"s\"",
+            ",\"keyring_service\":\"s\"",
+            ",\"store\":\"keyring\",\"keyring_service\":\"\"",
+        ] {
+            assert_eq!(client_new_status(bad), ZID_ERR_INVALID_INPUT, "{bad}");
+        }
+    }
+
+    #[cfg(not(feature = "keyring"))]
+    #[test]
+    fn without_the_keyring_feature_a_keyring_store_is_misconfigured() {
+        assert_eq!(
+            client_new_status(",\"store\":\"keyring\""),
+            ZID_ERR_MISCONFIGURED
+        );
+        let err = crate::store::keyring_token_store(None).err();
+        assert_eq!(err.map(|e| e.code()), Some(7));
     }
 }

@@ -15135,6 +15135,28 @@ public func fileTokenStore(directory: String)throws  -> TokenStore  {
 })
 }
 /**
+ * The OS keyring: the Secret Service (GNOME Keyring, KWallet) on Linux, the
+ * login keychain on macOS, the Credential Manager on Windows. For desktop
+ * apps; mobile apps pass their Keystore or Keychain store. Items are named
+ * with `service` (default `zitadel-sdk`), so several apps keep theirs apart;
+ * no item exceeds 2560 bytes (large values are split, saved atomically).
+ *
+ * Available when the library is built with the feature `keyring`.
+ *
+ * # Errors
+ * [`FfiError::Misconfigured`] when the library was built without the
+ * feature; [`FfiError::Storage`] when no keyring is reachable (e.g. no
+ * Secret Service on the session bus) — checked here, not at the first save.
+ */
+public func keyringTokenStore(service: String? = nil)throws  -> TokenStore  {
+    return try  FfiConverterTypeTokenStore_lift(try rustCallWithError(FfiConverterTypeFfiError_lift) {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_func_keyring_token_store(
+        FfiConverterOptionString.lower(service),uniffiCallStatus
+    )
+})
+}
+/**
  * A store that keeps everything in memory (lost when the process ends).
  */
 public func memoryTokenStore() -> TokenStore  {
@@ -15170,6 +15192,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_zitadel_sdk_ffi_checksum_func_file_token_store() != 26044) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_func_keyring_token_store() != 7376) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_zitadel_sdk_ffi_checksum_func_memory_token_store() != 49194) {

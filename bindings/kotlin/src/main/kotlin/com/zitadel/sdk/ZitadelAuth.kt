@@ -39,7 +39,9 @@ sealed interface AuthState {
  * sign-out.
  *
  * @param store where the session is kept (default: in memory); on Android an
- *   Android-Keystore-backed store, on the desktop [com.zitadel.sdk.ffi.fileTokenStore].
+ *   Android-Keystore-backed store, on the desktop the OS keyring
+ *   ([com.zitadel.sdk.ffi.keyringTokenStore], in libraries built with the
+ *   feature `keyring`) or [com.zitadel.sdk.ffi.fileTokenStore].
  */
 class ZitadelAuth(config: ClientConfig, store: TokenStore? = null) : AutoCloseable {
     /** The generated client, for what this layer does not wrap. */

@@ -3,6 +3,7 @@ package com.zitadel.sdk
 import com.zitadel.sdk.ffi.ClientConfig
 import com.zitadel.sdk.ffi.FfiException
 import com.zitadel.sdk.ffi.TokenStore
+import com.zitadel.sdk.ffi.keyringTokenStore
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotEquals
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Assumptions.assumeTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
@@ -109,6 +111,39 @@ class ZitadelAuthTest {
             val e = assertThrows<ZitadelException.NotSignedIn> { auth.accessToken() }
             assertEquals(4, e.code)
         }
+    }
+
+    /**
+     * The OS keyring store of the library (feature `keyring`, which the test
+     * build enables) keeps the session beyond one client. Runs where a keyring
+     * is reachable: scripts/with-keyring.sh starts one and sets ZID_TEST_KEYRING=1.
+     */
+    @Test
+    fun `the OS keyring store keeps a session across clients until logout`() {
+        assumeTrue(System.getenv("ZID_TEST_KEYRING") == "1", "no keyring session (ZID_TEST_KEYRING is not 1)")
+        runBlocking {
+            val service = "zitadel-sdk-kotlin-test"
+            val session = ZitadelAuth(config(), keyringTokenStore(service)).use { signInWithDevice(it) }
+            ZitadelAuth(config(), keyringTokenStore(service)).use { auth ->
+                assertEquals(session.subject, auth.restore()?.subject)
+                assertTrue(auth.accessToken().isNotEmpty())
+                assertTrue(auth.logout().revoked)
+            }
+            ZitadelAuth(config(), keyringTokenStore(service)).use { assertNull(it.restore()) }
+            // Another service name is another set of items.
+            val other = keyringTokenStore("zitadel-sdk-kotlin-other")
+            other.save("k", byteArrayOf(1, 2, 3))
+            assertNull(keyringTokenStore(service).load("k"))
+            assertEquals(listOf<Byte>(1, 2, 3), other.load("k")?.toList())
+            other.delete("k")
+            assertNull(other.load("k"))
+        }
+    }
+
+    @Test
+    fun `an empty keyring service name is invalid input`() {
+        val e = assertThrows<FfiException.InvalidInput> { keyringTokenStore("") }
+        assertEquals(3u.toUShort(), e.code)
     }
 
     @Test
