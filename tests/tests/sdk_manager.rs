@@ -410,9 +410,13 @@ async fn password_complexity_lockout_and_login_policies_set_by_a_manager_take_ef
         .await
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::UserLocked, "{e}");
-    // (ZITADEL says only "not active"; the SDK reads the state to tell locked apart)
+    // (ZITADEL says only "not active"; the SDK reads the state to tell locked
+    // apart: by login name, the state comes with the ListUsers answer)
+    let before = c.request_count();
     let e = c.native_login().password("dave", long).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::UserLocked, "{e}");
+    // CreateSession (refused) and ListUsers: no second read of the user
+    assert_eq!(c.request_count() - before, 2);
     let e = c
         .native_login()
         .password_for_user_id(&dave, long)

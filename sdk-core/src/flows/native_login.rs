@@ -170,20 +170,24 @@ async fn explain_inactive(
     if e.api_error_id() != Some("SESSION-Gj4ko") {
         return e;
     }
-    let id = match (user_id, login_name) {
-        (Some(id), _) => id.to_owned(),
+    // By login name, ListUsers carries the state already; by id, one read.
+    let state = match (user_id, login_name) {
+        (Some(id), _) => match super::profile::get_user(client, Auth::LoginClient, id).await {
+            Ok(u) => u.state,
+            Err(_) => return e,
+        },
         (None, Some(name)) => match super::password::find_user(client, name).await {
-            Ok((id, _)) => id,
+            Ok(found) => found.state,
             Err(_) => return e,
         },
         (None, None) => return e,
     };
-    match super::profile::get_user(client, Auth::LoginClient, &id).await {
-        Ok(u) if u.state == "USER_STATE_LOCKED" => Error::host(
+    match state.as_str() {
+        "USER_STATE_LOCKED" => Error::host(
             ErrorCode::UserLocked,
             "the user is locked (too many failed attempts, or by a manager); an administrator can unlock it",
         ),
-        Ok(u) if u.state == "USER_STATE_INACTIVE" => Error::host(
+        "USER_STATE_INACTIVE" => Error::host(
             ErrorCode::FailedPrecondition,
             "the user is deactivated; an administrator can reactivate it",
         ),

@@ -108,7 +108,7 @@ impl PasswordClient {
         login_name: &str,
         delivery: &ResetDelivery,
     ) -> Result<PasswordResetStarted> {
-        let (id, org) = find_user(&self.0, login_name).await?;
+        let FoundUser { id, org, .. } = find_user(&self.0, login_name).await?;
         if let (Some(org), Ok(mut known)) = (org, self.0.inner.user_orgs.lock()) {
             known.insert(id.clone(), org);
         }
@@ -194,10 +194,7 @@ async fn set_password(
 
 /// The id and org of the user with this login name or user name (ListUsers
 /// through the login client).
-pub(crate) async fn find_user(
-    client: &Client,
-    login_name: &str,
-) -> Result<(String, Option<String>)> {
+pub(crate) async fn find_user(client: &Client, login_name: &str) -> Result<FoundUser> {
     let login_name = login_name.trim();
     if login_name.is_empty() {
         return Err(Error::input("the login name is empty"));
@@ -231,5 +228,16 @@ pub(crate) async fn find_user(
     let org = user
         .get("details")
         .and_then(|d| super::opt(d, "resourceOwner"));
-    Ok((id, org))
+    let state = super::s(user, "state");
+    Ok(FoundUser { id, org, state })
+}
+
+/// A user found by login name.
+pub(crate) struct FoundUser {
+    /// The user's id.
+    pub id: String,
+    /// The organization the user belongs to, when the server said.
+    pub org: Option<String>,
+    /// The user's state (`USER_STATE_ACTIVE`, `USER_STATE_LOCKED`, …; empty when not given).
+    pub state: String,
 }
