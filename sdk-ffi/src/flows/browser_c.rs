@@ -84,9 +84,11 @@ where
         // Stops the wait when this call is cancelled before it handed out the handle.
         let guard = cancel.clone().drop_guard();
         let fut = flow(UrlToCaller(Mutex::new(Some(url_tx))), cancel);
-        tokio::spawn(async move {
+        // Boxed and erased: one tokio task type for every flow.
+        let task: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
             let _ = res_tx.send(fut.await);
         });
+        tokio::spawn(task);
         match url_rx.await {
             Ok(url) => {
                 let pending = Pending(Arc::new(PendingInner {
