@@ -32,10 +32,33 @@ fi
 
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(aarch64-linux-android aarch64-apple-ios)
-installed="$(rustup target list --installed)"
-for target in "${targets[@]}"; do
-  grep -qx "$target" <<<"$installed" || rustup target add "$target"
-done
+# The targets' standard libraries from rustup; where rustup cannot download
+# them (or ZID_MOBILE_BUILD_STD=1), std is built from source with Debian's
+# rustc-web, as scripts/cross-check.sh does.
+cargo=(cargo)
+if [ "${ZID_MOBILE_BUILD_STD:-0}" != 1 ]; then
+  installed="$(rustup target list --installed 2>/dev/null || true)"
+  for target in "${targets[@]}"; do
+    if ! grep -qx "$target" <<<"$installed" && ! rustup target add "$target"; then
+      log "rustup could not install the standard library for $target"
+      ZID_MOBILE_BUILD_STD=1
+    fi
+  done
+fi
+if [ "${ZID_MOBILE_BUILD_STD:-0}" = 1 ]; then
+  if [ ! -x /usr/bin/rustc ] || [ ! -x /usr/bin/cargo ] || [ ! -d /usr/lib/rustlib/src/rust/library ]; then
+    log "installing Debian's rustc-web, cargo-web and rust-web-src"
+    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo -n); fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -qq </dev/null
+    "${sudo[@]}" apt-get install -y -qq rustc-web cargo-web rust-web-src </dev/null >/dev/null
+  fi
+  log "building std from source with $(/usr/bin/rustc --version)"
+  export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
+  export CARGO_TARGET_DIR="$target_dir/mobile-build-std"
+  target_dir="$CARGO_TARGET_DIR"
+  cargo=(/usr/bin/cargo -Zbuild-std=std,panic_abort)
+fi
 
 cflags="-ffreestanding -nostdlibinc -DRING_CORE_NOSTDLIBINC=1"
 for target in "${targets[@]}"; do
@@ -56,7 +79,7 @@ for target in "${targets[@]}"; do
   export "CC_${env_target}=clang" "AR_${env_target}=llvm-ar" \
     "CFLAGS_${env_target}=${cflags_target:-$cflags}"
   log "$target: cargo rustc -p zitadel-sdk-ffi --release --crate-type staticlib"
-  cargo rustc --quiet --locked -p zitadel-sdk-ffi --lib --release --crate-type staticlib \
+  "${cargo[@]}" rustc --quiet --locked -p zitadel-sdk-ffi --lib --release --crate-type staticlib \
     --target "$target"
   lib="$target_dir/$target/release/libzitadel_sdk_ffi.a"
   # Each member's header: an ELF for AArch64 (e_machine 183) on Android, a

@@ -1,4 +1,4 @@
-/* Stands in for the iOS SDK's TargetConditionals.h when scripts/static-libs.sh
+/* Stands in for the iOS SDK's TargetConditionals.h when scripts/mobile-static-libs.sh
  * builds the iOS static library without Xcode: ring's C code (its only user
  * in sdk-ffi) reads these two macros to tell iOS from macOS. The values are
  * those of an iOS device. */
