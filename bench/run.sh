@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark of issue 2 §6: zid against a minimal openidconnect client
 # (bench/baseline), against the same oidc-provider on loopback, logins approved
-# in headless Chromium. Writes bench/REPORT.md.
+# in headless Chromium. Writes its section of bench/REPORT.md (between the
+# `oidc-bench` markers; the other sections stay as they are).
 #
 # Usage: bench/run.sh            (no stdin; installs what it needs)
 # Env:   BENCH_TOKEN_RUNS (50), BENCH_LOGINS (5), BENCH_SKIP_CRITERION=1,
@@ -41,7 +42,8 @@ baseline="$target/bench-baseline/release/baseline"
 # --- process-level figures -----------------------------------------------------------
 table="$(mktemp)"
 criterion_out="$(mktemp)"
-trap 'rm -f "$table" "$criterion_out"' EXIT
+report_section="$(mktemp)"
+trap 'rm -f "$table" "$criterion_out" "$report_section"' EXIT
 log "process-level benchmark (provider + Chromium)"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 BENCH_ZID="$zid" BENCH_BASELINE="$baseline" BENCH_GNU_TIME=/usr/bin/time \
@@ -88,6 +90,8 @@ cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
   echo
   echo "The FFI library's size and the cost of one \`accessToken()\` from Kotlin and C (issue 9 §5): bench/FFI.md"
   echo "(\`bench/ffi-size.sh\`, \`bench/ffi-speed.sh\`, run by hand)."
-} > bench/REPORT.md
-log "wrote bench/REPORT.md"
-cat bench/REPORT.md
+} >"$report_section"
+. bench/sections.sh
+write_section bench/REPORT.md oidc-bench "$report_section"
+log "wrote the oidc-bench section of bench/REPORT.md"
+cat "$report_section"

@@ -14,6 +14,8 @@ scripts/install-test-deps.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
+echo "== the benchmark scripts' report sections"
+bench/sections-test.sh
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cross-check: macOS, iOS, Windows, Android (keyring stores included)"
