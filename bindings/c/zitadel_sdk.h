@@ -125,6 +125,16 @@ int32_t zid_session(ZidClient client, char **out);
 // `out` is null or valid for a write.
 int32_t zid_access_token(ZidClient client, char **out);
 
+// The access token already in memory when it can be used as it is (read
+// from the store before, saved, not expiring within the refresh margin),
+// else the empty string: then call [`zid_access_token`]. Never blocks: no
+// store access, no request, no lock held by another call is waited for —
+// safe in a frame loop.
+//
+// # Safety
+// `out` is null or valid for a write.
+int32_t zid_cached_access_token(ZidClient client, char **out);
+
 // Refreshes the tokens now; writes the session JSON.
 //
 // # Safety

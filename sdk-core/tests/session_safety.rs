@@ -339,3 +339,59 @@ async fn a_blocking_token_store_does_not_stall_the_async_runtime() {
     );
     ticker.abort();
 }
+
+#[tokio::test]
+async fn the_cached_access_token_is_only_a_usable_token_already_in_memory() {
+    // Given a client signed in through a store that can be made to fail
+    let idp = Idp::start().await;
+    let store = FlakyStore::new();
+    let clock = Arc::new(TestClock(AtomicI64::new(common::now())));
+    let build = |store: Arc<FlakyStore>| {
+        Client::builder(idp.issuer(), "app")
+            .redirect_uri(REDIRECT)
+            .clock(clock.clone())
+            .store(store)
+            .build()
+            .unwrap()
+    };
+    let client = build(store.clone());
+    assert!(client.cached_access_token().is_none(), "nothing read yet");
+    idp.login(&client, "u1").await;
+
+    // Then the token of the login is there without a request or store read
+    assert_eq!(client.cached_access_token().unwrap().expose(), "at-1");
+    // A second client on the same store has read nothing yet: none until it has
+    let other = build(store.clone());
+    assert!(other.cached_access_token().is_none());
+    assert_eq!(other.access_token().await.unwrap().expose(), "at-1");
+    assert_eq!(other.cached_access_token().unwrap().expose(), "at-1");
+
+    // When a refresh succeeds at the server but cannot be saved, the
+    // unsaved session is not offered until access_token() has saved it
+    on_refresh_with(&idp, "rt-1", rotated(&idp, 2), 1).await;
+    store.set_failing(true);
+    assert_eq!(
+        client.refresh().await.unwrap_err().code(),
+        ErrorCode::Storage
+    );
+    assert!(client.cached_access_token().is_none(), "unsaved session");
+    store.set_failing(false);
+    assert_eq!(client.access_token().await.unwrap().expose(), "at-2");
+    assert_eq!(client.cached_access_token().unwrap().expose(), "at-2");
+
+    // When the token comes within the refresh margin, it is not offered
+    clock.0.fetch_add(3600 - 10, Ordering::SeqCst);
+    assert!(client.cached_access_token().is_none(), "due for a refresh");
+    assert!(other.cached_access_token().is_none(), "due for a refresh");
+
+    // After logout there is none
+    client.logout().await.unwrap();
+    assert!(client.cached_access_token().is_none());
+    let requests = idp.token_request_bodies().await.len();
+    assert_eq!(client.cached_access_token().map(|_| ()), None);
+    assert_eq!(
+        idp.token_request_bodies().await.len(),
+        requests,
+        "no request"
+    );
+}

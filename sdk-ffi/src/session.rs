@@ -90,11 +90,30 @@ impl ZitadelClient {
     /// [`FfiError::NotSignedIn`]; [`FfiError::SessionExpired`] when the server
     /// ended the session; [`FfiError::RetryLater`] on network errors.
     pub async fn access_token(&self) -> Result<String, FfiError> {
+        // A usable token in memory is returned on the caller's thread: no
+        // hop onto the SDK's runtime (see `cached_access_token`).
+        if let Some(token) = self.core.cached_access_token() {
+            return Ok(token.expose().to_owned());
+        }
         let core = self.core.clone();
         run(None, async move {
             core.access_token().await.map(|t| t.expose().to_owned())
         })
         .await
+    }
+
+    /// The access token already in memory when it can be used as it is (read
+    /// from the store before, saved, not expiring within the refresh margin);
+    /// `null`/`nil` otherwise — then call [`access_token`](Self::access_token).
+    /// Synchronous and never waits: no store access, no request, no lock
+    /// held by another call is waited for; safe on a UI or render thread.
+    ///
+    /// # Security
+    /// As [`access_token`](Self::access_token).
+    pub fn cached_access_token(&self) -> Option<String> {
+        self.core
+            .cached_access_token()
+            .map(|t| t.expose().to_owned())
     }
 
     /// Refreshes the tokens now.

@@ -225,6 +225,9 @@ int main(int argc, char **argv) {
     CHECK(st == ZID_ERR_NOT_SIGNED_IN && contains(out, "\"name\":\"not_signed_in\""),
           "signed out: zid_access_token is not_signed_in with its JSON error (%s)", out);
     zid_string_free(out);
+    st = zid_cached_access_token(client, &out);
+    CHECK(st == ZID_OK && out && out[0] == '\0', "signed out: zid_cached_access_token is the empty string");
+    zid_string_free(out);
 
     /* Device login. */
     ZidDevice device = 0;
@@ -293,6 +296,10 @@ int main(int argc, char **argv) {
     char *before = NULL, *after = NULL;
     st = zid_access_token(client, &before);
     CHECK(st == ZID_OK && before && strlen(before) > 10, "zid_access_token");
+    st = zid_cached_access_token(client, &out);
+    CHECK(st == ZID_OK && before && out && strcmp(out, before) == 0,
+          "zid_cached_access_token is the token in memory");
+    zid_string_free(out);
     st = zid_refresh(client, &out);
     CHECK(st == ZID_OK && subject && contains(out, subject), "zid_refresh returns the session");
     zid_string_free(out);
@@ -340,6 +347,9 @@ int main(int argc, char **argv) {
     CHECK(st == ZID_OK && out && strcmp(out, "null") == 0, "after logout zid_session is null");
     zid_string_free(out);
     CHECK(zid_access_token(client, NULL) == ZID_ERR_NOT_SIGNED_IN, "after logout zid_access_token is not_signed_in");
+    st = zid_cached_access_token(client, &out);
+    CHECK(st == ZID_OK && out && out[0] == '\0', "after logout zid_cached_access_token is the empty string");
+    zid_string_free(out);
     if (keyring) {
         CHECK(zid_client_free(second) == ZID_OK, "zid_client_free of the second client");
         ZidClient third = 0;

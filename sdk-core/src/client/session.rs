@@ -147,6 +147,26 @@ impl Client {
         self.refresh_inner(false).await.map(|s| s.0)
     }
 
+    /// The access token held in memory, when it can be used as it is: the
+    /// session was read from the store already, its last save succeeded,
+    /// and the token does not expire within the refresh margin. `None`
+    /// otherwise (then [`access_token`](Self::access_token) reads the
+    /// store, refreshes or reports why not), and also while another call
+    /// holds this account's session. Never waits: no store access, no
+    /// request, no lock held by anyone else is waited for — for a render
+    /// loop, or a caller on a thread that must not block.
+    #[must_use]
+    pub fn cached_access_token(&self) -> Option<Secret> {
+        let slot = self.account_lock().ok()?;
+        let state = slot.state.try_lock().ok()?;
+        if !state.loaded || state.unsaved {
+            return None;
+        }
+        let session = state.session.as_ref()?;
+        self.usable_without_refresh(session, false)
+            .then(|| session.access_token.clone())
+    }
+
     /// Refreshes the tokens now, whatever their expiry. When another process
     /// refreshed this account's session meanwhile, its result is taken
     /// instead of a second refresh.

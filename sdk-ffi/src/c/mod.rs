@@ -431,7 +431,32 @@ pub unsafe extern "C" fn zid_session(client: ZidClient, out: *mut *mut c_char) -
 /// `out` is null or valid for a write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zid_access_token(client: ZidClient, out: *mut *mut c_char) -> i32 {
-    blocking(client, out, |c| Ok(access_token_call(c)))
+    guard(out, || {
+        let c = self::client(client)?;
+        // A usable token in memory needs no hop onto the SDK's runtime.
+        match c.cached_access_token() {
+            Some(token) => Ok(token.expose().to_owned()),
+            None => block_on(access_token_call(c)),
+        }
+    })
+}
+
+/// The access token already in memory when it can be used as it is (read
+/// from the store before, saved, not expiring within the refresh margin),
+/// else the empty string: then call [`zid_access_token`]. Never blocks: no
+/// store access, no request, no lock held by another call is waited for —
+/// safe in a frame loop.
+///
+/// # Safety
+/// `out` is null or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn zid_cached_access_token(client: ZidClient, out: *mut *mut c_char) -> i32 {
+    guard(out, || {
+        Ok(self::client(client)?
+            .cached_access_token()
+            .map(|t| t.expose().to_owned())
+            .unwrap_or_default())
+    })
 }
 
 /// Refreshes the tokens now; writes the session JSON.

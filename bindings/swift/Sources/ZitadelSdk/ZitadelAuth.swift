@@ -136,6 +136,13 @@ public final class ZitadelAuth: @unchecked Sendable {
         try await withZitadelErrors { try await client.accessToken() }
     }
 
+    /// The access token already in memory when it can be used as it is,
+    /// else `nil` (then call ``accessToken()``). Synchronous and never waits:
+    /// safe on the main thread or in a render loop. Never log it.
+    public func cachedAccessToken() -> String? {
+        client.cachedAccessToken()
+    }
+
     /// Refreshes the tokens now.
     @discardableResult
     public func refresh() async throws -> SessionInfo {

@@ -7717,6 +7717,18 @@ public protocol ZitadelClientProtocol: AnyObject, Sendable {
     func accessToken() async throws  -> String
     
     /**
+     * The access token already in memory when it can be used as it is (read
+     * from the store before, saved, not expiring within the refresh margin);
+     * `null`/`nil` otherwise — then call [`access_token`](Self::access_token).
+     * Synchronous and never waits: no store access, no request, no lock
+     * held by another call is waited for; safe on a UI or render thread.
+     *
+     * # Security
+     * As [`access_token`](Self::access_token).
+     */
+    func cachedAccessToken()  -> String?
+    
+    /**
      * The URL that ends the browser (SSO) session; call it before [`logout`](Self::logout).
      *
      * # Errors
@@ -8196,6 +8208,25 @@ open func accessToken()async throws  -> String  {
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeFfiError_lift
         )
+}
+    
+    /**
+     * The access token already in memory when it can be used as it is (read
+     * from the store before, saved, not expiring within the refresh margin);
+     * `null`/`nil` otherwise — then call [`access_token`](Self::access_token).
+     * Synchronous and never waits: no store access, no request, no lock
+     * held by another call is waited for; safe on a UI or render thread.
+     *
+     * # Security
+     * As [`access_token`](Self::access_token).
+     */
+open func cachedAccessToken() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_zitadel_sdk_ffi_fn_method_zitadelclient_cached_access_token(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -15270,6 +15301,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_access_token() != 47760) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_cached_access_token() != 29547) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_zitadel_sdk_ffi_checksum_method_zitadelclient_end_session_url() != 22146) {

@@ -98,6 +98,13 @@ class ZitadelAuth(config: ClientConfig, store: TokenStore? = null) : AutoCloseab
      */
     suspend fun accessToken(): String = sdkCall { client.accessToken() }
 
+    /**
+     * The access token already in memory when it can be used as it is, else
+     * null (then call [accessToken]). Not suspending and never waits: safe on
+     * the main thread or in a render loop. Never log it.
+     */
+    fun cachedAccessToken(): String? = client.cachedAccessToken()
+
     /** Refreshes the tokens now. */
     suspend fun refresh(): SessionInfo = sdkCall { client.refresh() }
 

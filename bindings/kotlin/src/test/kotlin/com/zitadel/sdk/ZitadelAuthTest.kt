@@ -99,15 +99,18 @@ class ZitadelAuthTest {
             assertEquals(Emulator.USER, userinfo["preferred_username"])
 
             val before = auth.accessToken()
+            assertEquals(before, auth.cachedAccessToken())
             val refreshed = auth.refresh()
             assertEquals(session.subject, refreshed.subject)
             assertNotEquals(before, auth.accessToken())
+            assertEquals(auth.accessToken(), auth.cachedAccessToken())
 
             assertTrue(auth.endSessionUrl().startsWith(emulator.issuer + "/oidc/v1/end_session"))
             assertTrue(auth.logout().revoked)
             assertEquals(AuthState.SignedOut, auth.state.value)
             assertNull(auth.session())
             assertNull(store.sessionJson())
+            assertNull(auth.cachedAccessToken())
             val e = assertThrows<ZitadelException.NotSignedIn> { auth.accessToken() }
             assertEquals(4, e.code)
         }
