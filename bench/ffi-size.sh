@@ -168,7 +168,7 @@ bloat_table() { # FILE: cargo bloat's table as markdown
   echo "Reproduce: \`bench/ffi-size.sh\` (the copies of every .so stay in \`target/ffi-size/\`)."
 } >"$section"
 
-. bench/ffi-report.sh
-write_ffi_section ffi-size "$section"
+. bench/sections.sh
+write_section bench/FFI.md ffi-size "$section" "# FFI library: size and speed (issue 9 §5)"
 log "wrote the size section of bench/FFI.md"
 cat "$section"

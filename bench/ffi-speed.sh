@@ -106,10 +106,12 @@ cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
   row rust-core-task "Rust: \`zitadel_sdk::Client::access_token().await\` in a task (current-thread runtime)"
   row rust-core-block-on "Rust: \`block_on(client.access_token())\` per call (current-thread runtime)"
-  row rust-ffi-await "Rust: the exported \`zitadel_sdk_ffi::ZitadelClient::access_token().await\` (the hop onto the SDK's runtime, no foreign side)"
+  row rust-ffi-await "Rust: the exported \`zitadel_sdk_ffi::ZitadelClient::access_token().await\` (a token in memory is returned on the caller's thread; no foreign side)"
+  row rust-ffi-session-await "Rust, for comparison: the exported \`ZitadelClient::session().await\` (the session in memory): the hop onto the SDK's runtime and back that every call doing work pays"
   row c-blocking "C: \`zid_access_token\` (blocking) + \`zid_string_free\`"
   row kotlin-suspend "Kotlin: \`ZitadelClient.accessToken()\` (uniffi, suspend) in one coroutine"
   row kotlin-blocking "Kotlin: \`runBlocking { accessToken() }\` per call"
+  row kotlin-sync-cached "Kotlin: \`client.cachedAccessToken()\` (uniffi, synchronous; the token in memory or null)"
   row kotlin-sync-account "Kotlin, for comparison: \`client.account()\`, a synchronous uniffi call returning a String (no runtime hop)"
   echo
   echo "Sources: \`sdk-ffi/benches/ffi_access_token.rs\` (Rust, and the session it writes), \`bench/ffi-c/access_token_bench.c\`,"
@@ -117,7 +119,7 @@ cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
   echo "(knobs: \`BENCH_ROUNDS\`, \`BENCH_N\`, \`BENCH_WARMUP\`; the raw samples stay in \`target/ffi-speed/samples/\`)."
 } >"$section"
 
-. bench/ffi-report.sh
-write_ffi_section ffi-speed "$section"
+. bench/sections.sh
+write_section bench/FFI.md ffi-speed "$section" "# FFI library: size and speed (issue 9 §5)"
 log "wrote the speed section of bench/FFI.md"
 cat "$section"

@@ -15,8 +15,12 @@
 //!   (current-thread runtime): a blocking Rust caller, as in
 //!   `sdk-core/benches/access_token.rs`;
 //! - `rust-ffi-await`: `zitadel_sdk_ffi::ZitadelClient::access_token().await`,
-//!   the exported method Kotlin and Swift call, awaited in one task: adds the
-//!   hop onto the SDK's own runtime and the `String` copy, not the foreign side.
+//!   the exported method Kotlin and Swift call, awaited in one task: a token
+//!   in memory is returned on the caller's thread (`cached_access_token`),
+//!   plus the `String` copy; not the foreign side;
+//! - `rust-ffi-session-await`: the exported `session().await` (the session
+//!   is in memory): an export that hops onto the SDK's own runtime and back,
+//!   what every call doing real work (a refresh, a store read) pays.
 //!
 //! Run by `bench/ffi-speed.sh`, configured by the environment:
 //! `ZID_BENCH_STORE` (the store directory; default a new temporary one),
@@ -233,6 +237,11 @@ fn main() {
         ffi.access_token().await.unwrap().len()
     }));
     report("rust-ffi-await", samples, out.as_deref(), &round);
+
+    let samples = rt.block_on(sample_async(warmup, n, || async {
+        usize::from(ffi.session().await.unwrap().is_some())
+    }));
+    report("rust-ffi-session-await", samples, out.as_deref(), &round);
 
     if std::env::var_os("ZID_BENCH_STORE").is_none() {
         let _ = std::fs::remove_dir_all(&dir);

@@ -144,6 +144,9 @@ impl Client {
     /// cannot be saved (it is kept in memory and saved on the next call);
     /// network errors (the session is kept).
     pub async fn access_token(&self) -> Result<Secret> {
+        if let Some(token) = self.cached_access_token() {
+            return Ok(token);
+        }
         self.refresh_inner(false).await.map(|s| s.0)
     }
 

@@ -1,12 +1,14 @@
 // The Kotlin side of the FFI benchmark of issue 9 §5 (bench/ffi-speed.sh):
 // one ZitadelClient.accessToken() call through uniffi (JNA, the uniffi future
-// polled from a coroutine, the SDK's runtime) with a valid cached token, timed
+// polled from a coroutine) with a valid cached token, timed
 // call by call with System.nanoTime.
 //
 // - kotlin-suspend: accessToken() awaited in a loop inside one coroutine
 //   (runBlocking's event loop), the way app code calls it;
 // - kotlin-blocking: runBlocking { accessToken() } per call, from plain
 //   blocking code: the suspend call plus one runBlocking per call;
+// - kotlin-sync-cached: client.cachedAccessToken(), the synchronous call
+//   that returns the token in memory (or null), without uniffi's async protocol;
 // - kotlin-sync-account: client.account(), a synchronous uniffi call that
 //   returns a String without touching the SDK's runtime: the floor of one
 //   uniffi call over JNA, for comparison.
@@ -75,6 +77,16 @@ fun main(args: Array<String>) {
         elapsed
     }
     report("kotlin-blocking", blockingSamples, outDir, round)
+
+    repeat(warmup) { check(client.cachedAccessToken() ?: "") }
+    val cachedSamples = LongArray(n) {
+        val t = System.nanoTime()
+        val token = client.cachedAccessToken()
+        val elapsed = System.nanoTime() - t
+        check(token ?: "")
+        elapsed
+    }
+    report("kotlin-sync-cached", cachedSamples, outDir, round)
 
     repeat(warmup) { client.account() }
     val syncSamples = LongArray(n) {
