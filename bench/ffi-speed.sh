@@ -92,7 +92,7 @@ cpu="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
 {
   echo "## Speed: one \`access_token()\` call with a valid cached token (issue 9 §5)"
   echo
-  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/ffi-speed.sh\` at commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- sdk-core sdk-ffi bench || echo ' (with uncommitted changes)')."
+  echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`bench/ffi-speed.sh\` at commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- sdk-core sdk-ffi bench ':!bench/FFI.md' ':!bench/REPORT.md' || echo ' (with uncommitted changes)')."
   echo "Machine: $(nproc) CPUs (${cpu:-unknown}), $((mem_kib / 1024 / 1024)) GiB memory, $(uname -sr); $(rustc --version); $(java -version 2>&1 | head -n 1)."
   echo "Load average (1, 5, 15 min) before / after the runs: $load_before / $load_after (the machine is shared: medians are steadier than the tails)."
   echo
