@@ -92,8 +92,8 @@ impl ZitadelClient {
     pub async fn access_token(&self) -> Result<String, FfiError> {
         // A usable token in memory is returned on the caller's thread: no
         // hop onto the SDK's runtime (see `cached_access_token`).
-        if let Some(token) = self.core.cached_access_token() {
-            return Ok(token.expose().to_owned());
+        if let Some(token) = self.cached_access_token() {
+            return Ok(token);
         }
         let core = self.core.clone();
         run(None, async move {

@@ -434,8 +434,8 @@ pub unsafe extern "C" fn zid_access_token(client: ZidClient, out: *mut *mut c_ch
     guard(out, || {
         let c = self::client(client)?;
         // A usable token in memory needs no hop onto the SDK's runtime.
-        match c.cached_access_token() {
-            Some(token) => Ok(token.expose().to_owned()),
+        match cached_token(&c) {
+            Some(token) => Ok(token),
             None => block_on(access_token_call(c)),
         }
     })
@@ -452,11 +452,13 @@ pub unsafe extern "C" fn zid_access_token(client: ZidClient, out: *mut *mut c_ch
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn zid_cached_access_token(client: ZidClient, out: *mut *mut c_char) -> i32 {
     guard(out, || {
-        Ok(self::client(client)?
-            .cached_access_token()
-            .map(|t| t.expose().to_owned())
-            .unwrap_or_default())
+        Ok(cached_token(&self::client(client)?).unwrap_or_default())
     })
+}
+
+/// The usable token in memory, as the string handed out.
+fn cached_token(c: &zitadel_sdk::Client) -> Option<String> {
+    c.cached_access_token().map(|t| t.expose().to_owned())
 }
 
 /// Refreshes the tokens now; writes the session JSON.
