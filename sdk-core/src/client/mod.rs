@@ -312,6 +312,13 @@ pub(crate) struct Inner {
 
 /// The SDK client for one issuer and client id, bound to one account.
 /// Cheap to clone; clones share caches, locks and listeners.
+///
+/// Build one `Client` per issuer and client id in a process and clone it.
+/// Separately built `Client`s on one store each hold the session in memory:
+/// refreshes stay safe (they are serialized by the store's lock and adopt
+/// what the other wrote), but a logout through one is seen by the other
+/// only when it next reads the store — when its access token nears expiry —
+/// so until then it still hands out its (revoked) access token.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
