@@ -318,7 +318,8 @@ pub(crate) struct Inner {
 /// refreshes stay safe (they are serialized by the store's lock and adopt
 /// what the other wrote), but a logout through one is seen by the other
 /// only when it next reads the store — when its access token nears expiry —
-/// so until then it still hands out its (revoked) access token.
+/// so until then it still hands out that token, which the logout may have
+/// revoked.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
